@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// preparedDenoDir is the name of a prepared Deno cache (V8 code cache and
+// friends) shipped in the runtime layer or the function zip.
+const preparedDenoDir = "deno-dir"
+
+// prepareDenoDir makes DENO_DIR writable under TMPDIR and seeds it from a
+// prepared cache, the function's taking precedence over the layer's. Lambda
+// keeps /tmp across environment resets, so an existing DENO_DIR is left as is.
+func prepareDenoDir(cfg config) error {
+	if _, err := os.Stat(cfg.denoDir); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(cfg.tmpDir, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", cfg.tmpDir, err)
+	}
+	staging, err := os.MkdirTemp(cfg.tmpDir, ".deno-dir-")
+	if err != nil {
+		return fmt.Errorf("create DENO_DIR: %w", err)
+	}
+	for _, root := range []string{cfg.layerDir, cfg.taskRoot} {
+		src := filepath.Join(root, preparedDenoDir)
+		if st, err := os.Stat(src); err == nil && st.IsDir() {
+			if err := copyTree(src, staging); err != nil {
+				os.RemoveAll(staging)
+				return fmt.Errorf("copy prepared cache %s: %w", src, err)
+			}
+		}
+	}
+	// Rename last, so a half-copied cache is never taken for a prepared one.
+	if err := os.Rename(staging, cfg.denoDir); err != nil {
+		os.RemoveAll(staging)
+		return fmt.Errorf("create DENO_DIR: %w", err)
+	}
+	return nil
+}
+
+// copyTree copies regular files and directories from src into dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case d.Type().IsRegular():
+			return copyFile(p, target)
+		}
+		return nil // links and devices are not part of a cache
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}

@@ -1,0 +1,41 @@
+// Command bootstrap is the Lambda custom runtime entry point for Deno.
+//
+// Lambda starts it as /opt/bootstrap (the runtime layer). It reads the
+// function's settings from the environment, starts Deno on runtime.js (found
+// beside this executable), imports the function during the init phase, and then
+// serves invocations from the Lambda Runtime API until Lambda shuts the
+// environment down.
+//
+// # Environment
+//
+// Set by Lambda and read here:
+//
+//	AWS_LAMBDA_RUNTIME_API   host:port of the Runtime API (required)
+//	_HANDLER                 "<module>.<export>", default "function.handler"
+//	LAMBDA_TASK_ROOT         where the function zip is unpacked, default /var/task
+//	TMPDIR                   the only writable place, default /tmp
+//	AWS_LAMBDA_LOG_FORMAT    "Text" (default) or "JSON", for the runtime's own lines too
+//
+// Everything in the environment, credentials included, is passed on to Deno.
+// DENO_DIR is always set to $TMPDIR/deno-dir, because the layers are read-only
+// and Deno's V8 code cache silently does nothing in a read-only DENO_DIR.
+//
+// # Errors
+//
+// Three classes, each handled differently:
+//
+//   - Init failure (bad _HANDLER, no deno, the function fails to import):
+//     posted to /runtime/init/error with a Runtime.* type; then exit 1.
+//   - Invocation failure (the handler throws, Deno exits or hangs past the
+//     deadline): posted to /runtime/invocation/{id}/error; the loop goes on,
+//     on a fresh Deno process if the old one is gone.
+//   - Runtime API failure (connection refused, 500, malformed answer): nothing
+//     can be reported; exit 1 promptly and let Lambda reset the environment.
+//     A 413 (response too large), 400 (stale request id) or 403 (already
+//     answered) is logged and the loop goes on.
+//
+// # Exit codes
+//
+//	0  stopped by SIGTERM or SIGINT
+//	1  init failure or Runtime API failure
+package main

@@ -1,0 +1,3 @@
+module github.com/deno-lambda/runtime/bootstrap
+
+go 1.24

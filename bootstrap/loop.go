@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// invoker runs invocations: runtime1 on one long-lived Deno process.
+type invoker interface {
+	// invoke runs one event to completion, failure, or its deadline.
+	invoke(ctx context.Context, inv *invocation) outcome
+	// reset replaces a process that broke; an error ends the runtime.
+	reset(ctx context.Context) error
+	// stop ends every process the invoker started.
+	stop()
+}
+
+// serve is the invoke loop: take the next event, run it, report the result,
+// again, until the context ends (SIGTERM) or the Runtime API fails.
+func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error {
+	for {
+		ev, err := api.next(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out := inv.invoke(ctx, ev)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := report(ctx, api, ev.requestID, out, log); err != nil {
+			return err
+		}
+		if out.broken {
+			if err := inv.reset(ctx); err != nil {
+				return fmt.Errorf("restart deno after %s: %w", out.err.Type, err)
+			}
+		}
+	}
+}
+
+// report posts an invocation's outcome. Answers that concern only this
+// invocation (413, 400, 403) are logged and the loop goes on; anything else
+// means the Runtime API is broken.
+func report(ctx context.Context, api *runtimeAPI, requestID string, out outcome, log *logger) error {
+	var err error
+	if out.err != nil {
+		log.failure(requestID, "Invoke Error", out.err)
+		err = api.postError(ctx, requestID, out.err)
+	} else {
+		err = api.postResponse(ctx, requestID, out.response)
+	}
+	var se *statusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.code {
+	case http.StatusRequestEntityTooLarge:
+		log.errorf(requestID, "Function.ResponseSizeTooLarge: the response is %d bytes, over Lambda's limit of %d bytes; the invocation failed",
+			len(out.response), maxResponseBytes)
+		return nil
+	case http.StatusBadRequest, http.StatusForbidden:
+		log.errorf(requestID, "The Runtime API refused the result: %v", se)
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	err := run(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bootstrap:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the life of one execution environment: read the configuration,
+// initialise the function, then serve invocations until shutdown.
+func run(ctx context.Context) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("locate bootstrap: %w", err)
+	}
+	cfg, err := loadConfig(os.Getenv, exe)
+	if errors.Is(err, errNoRuntimeAPI) {
+		return err
+	}
+	log := newLogger(os.Stderr, cfg.jsonLogs)
+	api := newRuntimeAPI(cfg.runtimeAPI)
+	if err != nil {
+		return initFailed(ctx, api, log, err)
+	}
+
+	if err := prepareDenoDir(cfg); err != nil {
+		// Deno still runs from a fresh DENO_DIR; only the prepared cache is lost.
+		log.errorf("", "Prepared Deno cache not used: %v", err)
+	}
+
+	rt, err := startRuntime1(ctx, cfg, denoEnv(os.Environ(), cfg))
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return initFailed(ctx, api, log, err)
+	}
+	defer rt.stop()
+
+	return serve(ctx, api, rt, log)
+}
+
+// initFailed reports an init failure to Lambda, which returns it to the first
+// invoke, and ends the runtime.
+func initFailed(ctx context.Context, api *runtimeAPI, log *logger, err error) error {
+	var fe *functionError
+	if !errors.As(err, &fe) {
+		fe = newInitError("Runtime.Unknown", err.Error())
+	}
+	log.failure("", "Init Error", fe)
+	if postErr := api.postInitError(ctx, fe); postErr != nil {
+		return fmt.Errorf("init failed (%s) and could not be reported: %w", fe.Type, postErr)
+	}
+	return fmt.Errorf("init failed: %s", fe.Type)
+}

@@ -1,0 +1,53 @@
+// @ts-check
+// Loading the function's handler during init, with the Node.js runtime's
+// Runtime.* error types when that fails.
+import { RuntimeError } from "./errors.js";
+
+/** A file path as a file: URL, escaping what URLs treat specially. */
+function fileUrl(/** @type {string} */ path) {
+  return "file://" + path.split("/").map(encodeURIComponent).join("/");
+}
+
+/** Names the init failure an import error stands for. */
+function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
+  const e = /** @type {any} */ (err);
+  const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
+  if (err instanceof SyntaxError) {
+    return new RuntimeError("Runtime.UserCodeSyntaxError", text, err);
+  }
+  if (e?.code === "ERR_MODULE_NOT_FOUND" || /Module not found/.test(e?.message)) {
+    return new RuntimeError("Runtime.ImportModuleError", `Cannot load ${bundle}: ${text}`, err);
+  }
+  return new RuntimeError("Runtime.ImportModuleError", text, err);
+}
+
+/**
+ * Imports the bundle and returns the handler function at exportPath ("handler",
+ * or a nested "api.handler"). Throws a RuntimeError naming the cause.
+ * @returns {Promise<(event: unknown, context: unknown) => unknown>}
+ */
+export async function loadHandler(
+  /** @type {string} */ bundle,
+  /** @type {string} */ exportPath,
+  /** @type {string} */ handlerName,
+) {
+  let fn;
+  try {
+    fn = await import(fileUrl(bundle));
+  } catch (err) {
+    throw importError(err, bundle);
+  }
+  for (const key of exportPath.split(".")) {
+    fn = fn?.[key];
+  }
+  if (fn === undefined) {
+    throw new RuntimeError(
+      "Runtime.HandlerNotFound",
+      `${handlerName} is undefined or not exported`,
+    );
+  }
+  if (typeof fn !== "function") {
+    throw new RuntimeError("Runtime.HandlerNotFound", `${handlerName} is not a function`);
+  }
+  return fn;
+}

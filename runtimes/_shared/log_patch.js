@@ -1,0 +1,146 @@
+// @ts-check
+// Console output in Lambda's log formats, as the managed Node.js runtime writes
+// it: Text records are "timestamp\trequestId\tLEVEL\tmessage", JSON records are
+// one object per line. Both go to stdout, one record per line.
+
+const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+const encoder = new TextEncoder();
+
+/** The request id that log records are tagged with; undefined during init. */
+let currentRequestId = /** @type {string | undefined} */ (undefined);
+
+/** Tags later log records with this request id. */
+export function setRequestId(/** @type {string | undefined} */ id) {
+  currentRequestId = id;
+}
+
+/** Formats console arguments like Node's util.format, values by Deno.inspect. */
+export function formatArgs(/** @type {unknown[]} */ args) {
+  if (args.length === 0) return "";
+  const first = args[0];
+  let next = 1;
+  let out = typeof first !== "string"
+    ? inspect(first)
+    : args.length === 1
+    ? first
+    : first.replace(/%[sdifjoOc%]/g, (spec) => {
+      if (spec === "%%") return "%";
+      if (next >= args.length) return spec;
+      const arg = args[next++];
+      switch (spec) {
+        case "%s":
+          return typeof arg === "string" ? arg : inspect(arg);
+        case "%d":
+        case "%i":
+          return typeof arg === "bigint"
+            ? `${arg}n`
+            : String(spec === "%i" ? Math.trunc(Number(arg)) : Number(arg));
+        case "%f":
+          return String(parseFloat(String(arg)));
+        case "%j":
+          try {
+            return JSON.stringify(arg);
+          } catch {
+            return "[Circular]";
+          }
+        case "%c":
+          return "";
+        default:
+          return inspect(arg);
+      }
+    });
+  for (; next < args.length; next++) {
+    const arg = args[next];
+    out += " " + (typeof arg === "string" ? arg : inspect(arg));
+  }
+  return out;
+}
+
+function inspect(/** @type {unknown} */ value) {
+  return Deno.inspect(value, { colors: false, depth: 4 });
+}
+
+/** Serialises errors with their type, message and stack, as Lambda shows them. */
+function errorReplacer(/** @type {string} */ _key, /** @type {unknown} */ value) {
+  if (value instanceof Error) {
+    return {
+      errorType: value.constructor?.name ?? "UnknownError",
+      errorMessage: value.message,
+      stackTrace: typeof value.stack === "string" ? value.stack.split("\n") : [],
+      ...value,
+    };
+  }
+  return typeof value === "bigint" ? `${value}n` : value;
+}
+
+function jsonRecord(
+  /** @type {string} */ level,
+  /** @type {unknown[]} */ args,
+) {
+  /** @type {Record<string, unknown>} */
+  const record = {
+    timestamp: new Date().toISOString(),
+    level,
+    requestId: currentRequestId,
+  };
+  if (args.length === 1) {
+    record.message = args[0];
+    try {
+      return JSON.stringify(record, errorReplacer);
+    } catch {
+      // cycles and the like: fall through to the formatted message
+    }
+  }
+  record.message = formatArgs(args);
+  const error = args.find((a) => a instanceof Error);
+  if (error instanceof Error) {
+    record.errorType = error.constructor?.name ?? "UnknownError";
+    record.errorMessage = error.message;
+    record.stackTrace = typeof error.stack === "string" ? error.stack.split("\n") : [];
+  }
+  return JSON.stringify(record);
+}
+
+function textRecord(
+  /** @type {string} */ level,
+  /** @type {unknown[]} */ args,
+) {
+  // CloudWatch splits records on \n but not \r: keep a multi-line message one record.
+  return `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${formatArgs(args)}`
+    .replaceAll("\n", "\r");
+}
+
+/** Writes every byte synchronously, so nothing is lost if the process exits next. */
+function writeLine(/** @type {string} */ line) {
+  const bytes = encoder.encode(line + "\n");
+  let written = 0;
+  while (written < bytes.length) {
+    written += Deno.stdout.writeSync(bytes.subarray(written));
+  }
+}
+
+/**
+ * Replaces the console's printing methods with Lambda-formatted ones.
+ * AWS_LAMBDA_LOG_FORMAT picks Text (default) or JSON; AWS_LAMBDA_LOG_LEVEL
+ * drops records below its level, as the Node.js runtime does.
+ */
+export function patchConsole(
+  /** @type {{ format?: string, level?: string }} */ options,
+) {
+  const json = options.format?.toUpperCase() === "JSON";
+  const record = json ? jsonRecord : textRecord;
+  const threshold = Math.max(0, LEVELS.indexOf(options.level?.toUpperCase() ?? "TRACE"));
+  /** @param {string} level */
+  const logger = (level) =>
+    LEVELS.indexOf(level) < threshold
+      ? () => {}
+      : (/** @type {unknown[]} */ ...args) => writeLine(record(level, args));
+  const c = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (console));
+  c.trace = logger("TRACE");
+  c.debug = logger("DEBUG");
+  c.info = logger("INFO");
+  c.log = c.info;
+  c.warn = logger("WARN");
+  c.error = logger("ERROR");
+  c.fatal = logger("FATAL");
+}

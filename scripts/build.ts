@@ -1,0 +1,143 @@
+// `deno task build`: every artifact in dist/, for both architectures.
+//
+//   dist/deno-layer-{x86_64,arm64}.zip  bin/deno of the pinned version
+//   dist/runtime1-{x86_64,arm64}.zip    bootstrap, runtime.js, dummy function.bundle.js
+//   dist/function.zip                   function.bundle.js from function/
+//
+// `deno task build:function [--entry function/mod.ts]` bundles the function alone.
+import { parseArgs } from "node:util";
+import { ARCHES, type Arch, CACHE, DENO_VERSION, DIST, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
+import { createZip, type ZipEntry } from "./zip.ts";
+
+/** Runs a command, failing with its output when it fails. */
+async function run(cmd: string, args: string[], options: Deno.CommandOptions = {}): Promise<void> {
+  const out = await new Deno.Command(cmd, { ...options, args, stdout: "piped", stderr: "piped" })
+    .output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    throw new Error(`${cmd} ${args.join(" ")} failed:\n${text.trim()}`);
+  }
+}
+
+/** Builds the static, stripped bootstrap for one architecture. */
+async function buildBootstrap(arch: Arch): Promise<string> {
+  const out = `${DIST}/build/${arch}/bootstrap`;
+  await run("go", ["build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, "."], {
+    cwd: `${ROOT}/bootstrap`,
+    env: { CGO_ENABLED: "0", GOOS: "linux", GOARCH: ARCHES[arch].goarch },
+  });
+  return out;
+}
+
+/** Assembles a runtime's runtime.js and its shared modules into one plain JS file. */
+async function assembleRuntimeJs(runtime: Runtime): Promise<string> {
+  const out = `${DIST}/build/${runtime}/runtime.js`;
+  await run(Deno.execPath(), [
+    "bundle",
+    "--quiet",
+    "--platform=deno",
+    "--format=esm",
+    "--no-config",
+    "-o",
+    out,
+    `${ROOT}/runtimes/${runtime}/runtime.js`,
+  ]);
+  return out;
+}
+
+/** Bundles the function and its npm dependencies into one file. */
+async function bundleFunction(entry: string): Promise<string> {
+  const out = `${DIST}/build/function/function.bundle.js`;
+  await run(Deno.execPath(), [
+    "bundle",
+    "--quiet",
+    "--platform=deno",
+    "--format=esm",
+    "-o",
+    out,
+    entry,
+  ], { cwd: ROOT });
+  return out;
+}
+
+/** The pinned Deno binary for one architecture, from its npm package. */
+async function fetchDeno(arch: Arch): Promise<string> {
+  const dir = `${CACHE}/deno-${DENO_VERSION}-${arch}`;
+  const binary = `${dir}/package/deno`;
+  if (await exists(binary)) return binary;
+  await Deno.mkdir(dir, { recursive: true });
+  const spec = `${ARCHES[arch].npm}@${DENO_VERSION}`;
+  const pack = await new Deno.Command("npm", {
+    args: ["pack", "--silent", "--pack-destination", dir, spec],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!pack.success) {
+    throw new Error(`npm pack ${spec} failed:\n${new TextDecoder().decode(pack.stderr).trim()}`);
+  }
+  const tarball = new TextDecoder().decode(pack.stdout).trim().split("\n").pop()!;
+  await run("tar", ["-xzf", `${dir}/${tarball}`, "-C", dir]);
+  if (!await exists(binary)) throw new Error(`${spec} has no deno binary`);
+  return binary;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw err;
+  }
+}
+
+async function entry(name: string, path: string, mode: number): Promise<ZipEntry> {
+  return { name, data: await Deno.readFile(path), mode };
+}
+
+/** Writes a zip and prints its size. */
+async function writeZip(name: string, entries: ZipEntry[]): Promise<void> {
+  const bytes = createZip(entries);
+  await Deno.writeFile(`${DIST}/${name}`, bytes);
+  console.log(`  ${name.padEnd(28)} ${(bytes.length / 1e6).toFixed(2).padStart(7)} MB`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      "function-only": { type: "boolean", default: false },
+      entry: { type: "string", default: "function/mod.ts" },
+    },
+  });
+  await Deno.mkdir(`${DIST}/build`, { recursive: true });
+
+  const bundle = await bundleFunction(values.entry!);
+  console.log(`Built in ${DIST.replace(ROOT + "/", "")}/:`);
+  await writeZip("function.zip", [await entry("function.bundle.js", bundle, 0o644)]);
+  if (values["function-only"]) return;
+
+  const runtimeJs = Object.fromEntries(
+    await Promise.all(RUNTIMES.map(async (r) => [r, await assembleRuntimeJs(r)])),
+  );
+  for (const arch of Object.keys(ARCHES) as Arch[]) {
+    const [bootstrap, deno] = await Promise.all([buildBootstrap(arch), fetchDeno(arch)]);
+    await writeZip(`deno-layer-${arch}.zip`, [await entry("bin/deno", deno, 0o755)]);
+    for (const runtime of RUNTIMES) {
+      await writeZip(`${runtime}-${arch}.zip`, [
+        await entry("bootstrap", bootstrap, 0o755),
+        await entry("runtime.js", runtimeJs[runtime], 0o644),
+        await entry("function.bundle.js", `${ROOT}/runtimes/${runtime}/function.bundle.js`, 0o644),
+      ]);
+    }
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`Build failed: ${err instanceof Error ? err.message : err}`);
+    Deno.exit(1);
+  }
+}
