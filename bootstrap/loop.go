@@ -33,6 +33,9 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 			return nil
 		}
 		if err := report(ctx, api, ev.requestID, out, log); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 		if out.broken {

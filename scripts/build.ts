@@ -99,7 +99,26 @@ async function entry(name: string, path: string, mode: number): Promise<ZipEntry
 async function writeZip(name: string, entries: ZipEntry[]): Promise<void> {
   const bytes = createZip(entries);
   await Deno.writeFile(`${DIST}/${name}`, bytes);
-  console.log(`  ${name.padEnd(28)} ${(bytes.length / 1e6).toFixed(2).padStart(7)} MB`);
+  printSize(name, bytes.length);
+}
+
+function printSize(name: string, bytes: number): void {
+  console.log(`  ${name.padEnd(28)} ${(bytes / 1e6).toFixed(2).padStart(7)} MB`);
+}
+
+/**
+ * Writes the Deno layer. Compressing 95 MB takes seconds, so the zip is kept
+ * in the cache per version: its bytes depend on nothing else.
+ */
+async function writeDenoLayer(arch: Arch, deno: string): Promise<void> {
+  const name = `deno-layer-${arch}.zip`;
+  const cached = `${CACHE}/deno-${DENO_VERSION}-${arch}/${name}`;
+  if (!await exists(cached)) {
+    await Deno.writeFile(`${cached}.tmp`, createZip([await entry("bin/deno", deno, 0o755)]));
+    await Deno.rename(`${cached}.tmp`, cached);
+  }
+  await Deno.copyFile(cached, `${DIST}/${name}`);
+  printSize(name, (await Deno.stat(cached)).size);
 }
 
 async function main(): Promise<void> {
@@ -122,7 +141,7 @@ async function main(): Promise<void> {
   );
   for (const arch of Object.keys(ARCHES) as Arch[]) {
     const [bootstrap, deno] = await Promise.all([buildBootstrap(arch), fetchDeno(arch)]);
-    await writeZip(`deno-layer-${arch}.zip`, [await entry("bin/deno", deno, 0o755)]);
+    await writeDenoLayer(arch, deno);
     for (const runtime of RUNTIMES) {
       await writeZip(`${runtime}-${arch}.zip`, [
         await entry("bootstrap", bootstrap, 0o755),

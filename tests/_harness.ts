@@ -1,0 +1,179 @@
+// Runs the built bootstrap exactly as Lambda would: both layers unpacked into
+// one directory (as /opt), the function in another (as /var/task), and the
+// Runtime API served by the mock on a free loopback port.
+import { DIST, ROOT, type Runtime } from "../scripts/_paths.ts";
+import { unzipTo } from "../scripts/zip.ts";
+import { MockRuntimeApi } from "./_mock_runtime_api.ts";
+
+/** The directory of the test fixtures, used as the default task root. */
+export const FIXTURES = `${ROOT}/tests/fixtures`;
+
+const HOST_ARCH = Deno.build.arch === "aarch64" ? "arm64" : "x86_64";
+const layers = new Map<string, Promise<string>>();
+
+/** The runtime's layers unpacked from dist/ (once per test run), as /opt. */
+export function layerDir(runtime: Runtime, withDeno = true): Promise<string> {
+  const key = `${runtime}-${HOST_ARCH}${withDeno ? "" : "-nodeno"}`;
+  if (!layers.has(key)) {
+    layers.set(
+      key,
+      (async () => {
+        const dir = `${DIST}/test/${key}`;
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+        if (withDeno) await unzipTo(`${DIST}/deno-layer-${HOST_ARCH}.zip`, dir);
+        await unzipTo(`${DIST}/${runtime}-${HOST_ARCH}.zip`, dir);
+        return dir;
+      })(),
+    );
+  }
+  return layers.get(key)!;
+}
+
+/** How to start the bootstrap. */
+export interface BootstrapOptions {
+  runtime?: Runtime;
+  /** _HANDLER; default "handlers.echo". */
+  handler?: string;
+  /** LAMBDA_TASK_ROOT; default tests/fixtures. */
+  taskRoot?: string;
+  /** Extra environment, on top of what Lambda sets. */
+  env?: Record<string, string>;
+  /** Leave the Deno layer out. */
+  withoutDeno?: boolean;
+}
+
+/** A running bootstrap and its mock Runtime API. */
+export interface Bootstrap {
+  api: MockRuntimeApi;
+  child: Deno.ChildProcess;
+  tmpDir: string;
+  layer: string;
+  /** SIGTERM (or the given signal), then its exit status once all its output is read. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+  /** Its exit status once it exits by itself, with all its output read. */
+  exited(): Promise<Deno.CommandStatus>;
+  stdout(): string;
+  stderr(): string;
+}
+
+/** The environment Lambda gives a custom runtime. */
+function lambdaEnv(api: string, layer: string, taskRoot: string, tmpDir: string, handler: string) {
+  return {
+    AWS_LAMBDA_RUNTIME_API: api,
+    LAMBDA_TASK_ROOT: taskRoot,
+    LAMBDA_RUNTIME_DIR: layer,
+    _HANDLER: handler,
+    TMPDIR: tmpDir,
+    PATH: `/usr/local/bin:/usr/bin:/bin:${layer}/bin`,
+    TZ: "UTC",
+    AWS_REGION: "us-east-1",
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_LAMBDA_FUNCTION_NAME: "test-function",
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "256",
+    AWS_LAMBDA_LOG_GROUP_NAME: "/aws/lambda/test-function",
+    AWS_LAMBDA_LOG_STREAM_NAME: "2026/11/25/[$LATEST]0123456789abcdef",
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    AWS_ACCESS_KEY_ID: "AKIDTESTTESTTEST",
+    AWS_SECRET_ACCESS_KEY: "test-secret-key",
+    AWS_SESSION_TOKEN: "test-session-token",
+  };
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, sink: string[]): Promise<void> {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) sink.push(chunk);
+}
+
+/**
+ * Starts the bootstrap against a fresh mock Runtime API, runs fn, and always
+ * cleans up: the bootstrap is stopped, and its output is shown if fn failed.
+ */
+export async function withBootstrap(
+  options: BootstrapOptions,
+  fn: (b: Bootstrap) => Promise<void>,
+): Promise<void> {
+  const runtime = options.runtime ?? "runtime1";
+  const layer = await layerDir(runtime, !options.withoutDeno);
+  const tmpDir = await Deno.makeTempDir({ prefix: "bootstrap-test-" });
+  const api = new MockRuntimeApi();
+  const env = {
+    ...lambdaEnv(
+      api.address,
+      layer,
+      options.taskRoot ?? FIXTURES,
+      tmpDir,
+      options.handler ?? "handlers.echo",
+    ),
+    ...options.env,
+  };
+  const child = new Deno.Command(`${layer}/bootstrap`, {
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out: string[] = [];
+  const err: string[] = [];
+  const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, err)]);
+  const exited = async () => {
+    const status = await child.status;
+    await reading;
+    return status;
+  };
+  const b: Bootstrap = {
+    api,
+    child,
+    tmpDir,
+    layer,
+    exited,
+    stop: (signal = "SIGTERM") => {
+      try {
+        child.kill(signal);
+      } catch { /* already gone */ }
+      return exited();
+    },
+    stdout: () => out.join(""),
+    stderr: () => err.join(""),
+  };
+  try {
+    await fn(b);
+  } catch (e) {
+    console.error(`--- bootstrap stdout ---\n${b.stdout()}\n--- bootstrap stderr ---\n${b.stderr()}`);
+    throw e;
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await exited();
+    await api.close();
+    await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Pids of live processes whose environment has DENO_DIR under tmpDir. */
+export async function denoProcessesOf(tmpDir: string): Promise<number[]> {
+  const marker = new TextEncoder().encode(`DENO_DIR=${tmpDir}/`);
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    let environ: Uint8Array;
+    try {
+      environ = await Deno.readFile(`/proc/${entry.name}/environ`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    if (indexOf(environ, marker) >= 0) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i <= haystack.length - needle.length; i++) {
+    for (let j = 0; j < needle.length; j++) {
+      if (haystack[i + j] !== needle[j]) continue outer;
+    }
+    return i;
+  }
+  return -1;
+}

@@ -1,0 +1,217 @@
+// A strict mock of the Lambda Runtime API, written from AWS's public spec and
+// the edge cases of AWS's emulator: wrong request id -> 400, a second result
+// -> 403, a response over 6 MiB + 100 B -> 413, /init/error after init -> 403.
+
+const PREFIX = "/2018-06-01/runtime";
+/** The Runtime API's limit on a buffered response body. */
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
+
+/** What a runtime posted for one invocation. */
+export interface Outcome {
+  kind: "response" | "error";
+  /** The status the mock answered the post with. */
+  status: number;
+  body: string;
+  /** Lambda-Runtime-Function-Error-Type, for errors. */
+  errorType: string | null;
+  contentType: string | null;
+}
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  requestId?: string;
+  /** Milliseconds until the deadline; default 30 s. */
+  timeoutMs?: number;
+  traceId?: string;
+  clientContext?: string;
+  cognitoIdentity?: string;
+  tenantId?: string;
+  functionArn?: string;
+}
+
+interface Pending {
+  id: string;
+  payload: string;
+  headers: Headers;
+  resolve: (o: Outcome) => void;
+  done: boolean;
+}
+
+/** One request the mock received, for assertions on exact headers. */
+export interface Received {
+  method: string;
+  path: string;
+  headers: Headers;
+}
+
+let counter = 0;
+
+/** The mock Runtime API, on a free loopback port. */
+export class MockRuntimeApi {
+  readonly address: string;
+  readonly received: Received[] = [];
+  readonly initErrors: { errorType: string | null; body: string; status: number }[] = [];
+  #server: Deno.HttpServer<Deno.NetAddr>;
+  #queue: Pending[] = [];
+  #waiters: ((p: Pending) => boolean)[] = [];
+  #invocations = new Map<string, Pending>();
+  #initDone = false;
+  #initErrorWaiters: (() => void)[] = [];
+  #nextWaiters: ((n: number) => void)[] = [];
+  nextCalls = 0;
+
+  constructor() {
+    this.#server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) => this.#handle(req),
+    );
+    this.address = `127.0.0.1:${this.#server.addr.port}`;
+  }
+
+  /** Queues an event and resolves with what the runtime posts for it. */
+  invoke(event: unknown, options: InvokeOptions = {}): Promise<Outcome> {
+    return this.invokeRaw(JSON.stringify(event), options);
+  }
+
+  /** Queues a raw payload (not re-serialised) and resolves with the outcome. */
+  invokeRaw(payload: string, options: InvokeOptions = {}): Promise<Outcome> {
+    const id = options.requestId ?? `req-${++counter}-${crypto.randomUUID()}`;
+    const headers = new Headers({
+      "Lambda-Runtime-Aws-Request-Id": id,
+      "Lambda-Runtime-Deadline-Ms": String(Date.now() + (options.timeoutMs ?? 30_000)),
+      "Lambda-Runtime-Invoked-Function-Arn": options.functionArn ??
+        "arn:aws:lambda:us-east-1:123456789012:function:test-function",
+      "Content-Type": "application/json",
+    });
+    if (options.traceId) headers.set("Lambda-Runtime-Trace-Id", options.traceId);
+    if (options.clientContext) headers.set("Lambda-Runtime-Client-Context", options.clientContext);
+    if (options.cognitoIdentity) {
+      headers.set("Lambda-Runtime-Cognito-Identity", options.cognitoIdentity);
+    }
+    if (options.tenantId) headers.set("Lambda-Runtime-Aws-Tenant-Id", options.tenantId);
+    return new Promise((resolve) => {
+      const pending: Pending = { id, payload, headers, resolve, done: false };
+      this.#invocations.set(id, pending);
+      this.#dispatch(pending);
+    });
+  }
+
+  /** Resolves once the runtime has posted to /init/error. */
+  initError(): Promise<void> {
+    if (this.initErrors.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#initErrorWaiters.push(resolve));
+  }
+
+  /** Resolves once GET /next has been called n times in all. */
+  nextCalled(n = 1): Promise<void> {
+    if (this.nextCalls >= n) return Promise.resolve();
+    return new Promise((resolve) =>
+      this.#nextWaiters.push((calls) => {
+        if (calls < n) return;
+        resolve();
+      })
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#server.shutdown();
+  }
+
+  #dispatch(pending: Pending): void {
+    while (this.#waiters.length > 0) {
+      if (this.#waiters.shift()!(pending)) return;
+    }
+    this.#queue.push(pending);
+  }
+
+  async #handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) : "";
+    this.received.push({ method: req.method, path, headers: req.headers });
+    if (req.method === "GET" && path === "/invocation/next") return await this.#next(req);
+    if (req.method === "POST" && path === "/init/error") return await this.#initError(req);
+    const match = path.match(/^\/invocation\/([^/]+)\/(response|error)$/);
+    if (req.method === "POST" && match) {
+      return await this.#result(req, decodeURIComponent(match[1]), match[2] as Outcome["kind"]);
+    }
+    return json(404, { errorType: "NotFound", errorMessage: `No route ${req.method} ${path}` });
+  }
+
+  async #next(req: Request): Promise<Response> {
+    this.#initDone = true;
+    this.nextCalls++;
+    for (const w of this.#nextWaiters) w(this.nextCalls);
+    const pending = this.#queue.shift() ?? await new Promise<Pending | null>((resolve) => {
+      const waiter = (p: Pending) => {
+        if (req.signal.aborted) return false;
+        resolve(p);
+        return true;
+      };
+      this.#waiters.push(waiter);
+      req.signal.addEventListener("abort", () => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(null);
+      });
+    });
+    if (pending === null) return new Response(null, { status: 499 });
+    return new Response(pending.payload, { status: 200, headers: pending.headers });
+  }
+
+  async #initError(req: Request): Promise<Response> {
+    const body = await req.text();
+    if (this.#initDone) {
+      return json(403, { errorType: "InvalidStateTransition", errorMessage: "Init is over" });
+    }
+    this.initErrors.push({
+      errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
+      body,
+      status: 202,
+    });
+    for (const w of this.#initErrorWaiters.splice(0)) w();
+    return json(202, { status: "OK" });
+  }
+
+  async #result(req: Request, id: string, kind: Outcome["kind"]): Promise<Response> {
+    const body = await req.text();
+    const pending = this.#invocations.get(id);
+    if (!pending) {
+      return json(400, { errorType: "InvalidRequestID", errorMessage: `Unknown request id ${id}` });
+    }
+    if (pending.done) {
+      return json(403, {
+        errorType: "InvalidStateTransition",
+        errorMessage: "The invocation already has a result",
+      });
+    }
+    pending.done = true;
+    const outcome: Outcome = {
+      kind,
+      status: 202,
+      body,
+      errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
+      contentType: req.headers.get("Content-Type"),
+    };
+    if (kind === "response" && new TextEncoder().encode(body).length > MAX_RESPONSE_BYTES) {
+      pending.resolve({
+        ...outcome,
+        kind: "error",
+        status: 413,
+        body: "",
+        errorType: "Function.ResponseSizeTooLarge",
+      });
+      return json(413, {
+        errorType: "RequestEntityTooLarge",
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+      });
+    }
+    pending.resolve(outcome);
+    return json(202, { status: "OK" });
+  }
+}
+
+function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "Content-Type": "application/json" },
+  });
+}

@@ -1,0 +1,224 @@
+// What a handler observes, driven through the real bootstrap and the unpacked
+// layers against the strict mock Runtime API.
+import assert from "node:assert/strict";
+import { RUNTIMES } from "../scripts/_paths.ts";
+import { denoProcessesOf, withBootstrap } from "./_harness.ts";
+
+for (const runtime of RUNTIMES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`${runtime}: ${name}`, fn);
+
+  t("events of every JSON type arrive unchanged and come back as results", async () => {
+    await withBootstrap({ runtime, handler: "handlers.identity" }, async ({ api, stop }) => {
+      const events = [{ a: [1, 2, { b: null }] }, [1, "two"], "text", 42.5, null, true, {
+        unicode: "héllo wörld ✓ 日本語 🎉",
+        escapes: 'quote " backslash \\ newline \n tab \t nul \u0000',
+      }];
+      for (const event of events) {
+        const out = await api.invoke(event);
+        assert.equal(out.kind, "response");
+        assert.equal(out.contentType, "application/json");
+        assert.deepEqual(JSON.parse(out.body), event);
+      }
+      assert.equal((await stop()).code, 0);
+    });
+  });
+
+  t("a 6 MB event arrives whole", async () => {
+    await withBootstrap({ runtime, handler: "handlers.identity" }, async ({ api }) => {
+      const event = { data: "é".repeat(3_000_000 - 20) }; // 2 bytes each in UTF-8
+      const out = await api.invoke(event);
+      assert.equal(out.kind, "response");
+      assert.equal(JSON.parse(out.body).data, event.data);
+    });
+  });
+
+  t("async handlers, undefined results and nested exports", async () => {
+    await withBootstrap({ runtime, handler: "handlers.asyncValue" }, async ({ api }) => {
+      const out = await api.invoke({ x: 1 });
+      assert.deepEqual(JSON.parse(out.body), { async: true, event: { x: 1 } });
+    });
+    await withBootstrap({ runtime, handler: "handlers.returnsUndefined" }, async ({ api }) => {
+      const out = await api.invoke({});
+      assert.equal(out.kind, "response");
+      assert.equal(out.body, "null");
+    });
+    await withBootstrap({ runtime, handler: "handlers.nested.deeper.handler" }, async ({ api }) => {
+      assert.equal((await api.invoke({})).body, '"nested"');
+    });
+  });
+
+  t("context carries the invocation's and the function's details", async () => {
+    await withBootstrap({ runtime, env: { CUSTOM_VARIABLE: "custom" } }, async (b) => {
+      const identity = { cognitoIdentityId: "id-1", cognitoIdentityPoolId: "pool-1" };
+      const clientContext = { client: { installation_id: "inst" }, custom: { k: "v" }, env: {} };
+      const out = await b.api.invoke({ n: 1 }, {
+        requestId: "request-abc",
+        timeoutMs: 10_000,
+        traceId: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        cognitoIdentity: JSON.stringify(identity),
+        clientContext: JSON.stringify(clientContext),
+        tenantId: "tenant-7",
+        functionArn: "arn:aws:lambda:us-east-1:123456789012:function:test-function:live",
+      });
+      const r = JSON.parse(out.body);
+      assert.deepEqual(r.event, { n: 1 });
+      assert.equal(r.context.awsRequestId, "request-abc");
+      assert.equal(
+        r.context.invokedFunctionArn,
+        "arn:aws:lambda:us-east-1:123456789012:function:test-function:live",
+      );
+      assert.equal(r.context.functionName, "test-function");
+      assert.equal(r.context.functionVersion, "$LATEST");
+      assert.equal(r.context.memoryLimitInMB, "256");
+      assert.equal(r.context.logGroupName, "/aws/lambda/test-function");
+      assert.equal(r.context.logStreamName, "2026/11/25/[$LATEST]0123456789abcdef");
+      assert.deepEqual(r.context.identity, identity);
+      assert.deepEqual(r.context.clientContext, clientContext);
+      assert.equal(r.context.tenantId, "tenant-7");
+      assert.ok(r.context.remaining > 8_000 && r.context.remaining <= 10_000, r.context.remaining);
+      assert.equal(
+        r.traceId,
+        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+      );
+      assert.deepEqual(r.env, {
+        region: "us-east-1",
+        accessKeyId: "AKIDTESTTESTTEST",
+        custom: "custom",
+        denoDir: `${b.tmpDir}/deno-dir`,
+      });
+
+      // Without the header, the previous trace id must not linger.
+      const second = JSON.parse((await b.api.invoke({ n: 2 })).body);
+      assert.equal(second.traceId, null);
+      assert.equal(second.context.identity, null);
+      assert.equal(second.context.clientContext, null);
+      assert.equal(second.context.tenantId, null);
+    });
+  });
+
+  t("handler errors go to /error in Node.js's shape and the environment keeps serving", async () => {
+    for (
+      const [handler, type, message] of [
+        ["throwsError", "TypeError", "bad input"],
+        ["rejects", "RangeError", "out of range"],
+        ["throwsString", "string", "plain string"],
+      ]
+    ) {
+      await withBootstrap({ runtime, handler: `handlers.${handler}` }, async ({ api, stop }) => {
+        for (let i = 0; i < 2; i++) {
+          const out = await api.invoke({ i });
+          assert.equal(out.kind, "error");
+          assert.equal(out.status, 202);
+          assert.equal(out.errorType, type);
+          assert.equal(out.contentType, "application/vnd.aws.lambda.error+json");
+          const body = JSON.parse(out.body);
+          assert.equal(body.errorType, type);
+          assert.equal(body.errorMessage, message);
+          assert.ok(Array.isArray(body.stackTrace));
+          if (type !== "string") {
+            assert.equal(body.stackTrace[0], `${type}: ${message}`);
+            assert.match(body.stackTrace.join("\n"), /handlers\.bundle\.js/);
+          }
+        }
+        assert.equal((await stop()).code, 0);
+      });
+    }
+  });
+
+  t("results that cannot be serialised fail that invocation only", async () => {
+    for (const handler of ["returnsBigInt", "returnsCycle"]) {
+      await withBootstrap({ runtime, handler: `handlers.${handler}` }, async ({ api }) => {
+        for (let i = 0; i < 2; i++) {
+          const out = await api.invoke({});
+          assert.equal(out.kind, "error");
+          assert.equal(out.errorType, "Runtime.MarshalError");
+          assert.match(JSON.parse(out.body).errorMessage, /Unable to stringify/);
+        }
+      });
+    }
+  });
+
+  t("a response over 6 MB is refused with 413, logged, and the environment keeps serving", async () => {
+    await withBootstrap({ runtime, handler: "handlers.bigResponse" }, async (b) => {
+      const big = await b.api.invoke({ bytes: 6 * 1024 * 1024 + 101 });
+      assert.equal(big.status, 413);
+      assert.equal(big.errorType, "Function.ResponseSizeTooLarge");
+      const ok = await b.api.invoke({ bytes: 1000 });
+      assert.equal(ok.kind, "response");
+      assert.equal(ok.body.length, 1000);
+      assert.equal((await b.stop()).code, 0);
+      assert.match(b.stderr(), /ERROR\tFunction\.ResponseSizeTooLarge: the response is 6291557 bytes/);
+    });
+  });
+
+  t("Deno exiting mid-invocation is Runtime.ExitError and a fresh Deno serves the next", async () => {
+    await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
+      const before = JSON.parse((await b.api.invoke({})).body);
+      const out = await b.api.invoke({ exit: 3 }, { requestId: "dies-here" });
+      assert.equal(out.kind, "error");
+      assert.equal(out.errorType, "Runtime.ExitError");
+      assert.equal(
+        JSON.parse(out.body).errorMessage,
+        "RequestId: dies-here Error: Runtime exited with error: exit status 3",
+      );
+      const after = JSON.parse((await b.api.invoke({})).body);
+      assert.notEqual(after.pid, before.pid);
+      assert.equal(after.invocations, 1);
+      assert.equal((await b.stop()).code, 0);
+    });
+  });
+
+  t("a handler still running at the deadline times out and Deno is replaced", async () => {
+    await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
+      const before = JSON.parse((await b.api.invoke({})).body);
+      const out = await b.api.invoke({ hang: true }, { requestId: "too-slow", timeoutMs: 1000 });
+      assert.equal(out.kind, "error");
+      assert.equal(out.errorType, "Runtime.Timeout");
+      assert.match(
+        JSON.parse(out.body).errorMessage,
+        /^RequestId: too-slow Error: Task timed out after \d\.\d\d seconds$/,
+      );
+      assert.deepEqual(await denoProcessesOf(b.tmpDir).then((p) => p.includes(before.pid)), false);
+      const after = JSON.parse((await b.api.invoke({})).body);
+      assert.notEqual(after.pid, before.pid);
+      assert.equal(after.invocations, 1);
+    });
+  });
+
+  t("SIGTERM stops Deno and the bootstrap within a second, leaving nothing running", async () => {
+    await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
+      const { pid } = JSON.parse((await b.api.invoke({})).body);
+      assert.deepEqual(await denoProcessesOf(b.tmpDir), [pid]);
+      await b.api.nextCalled(2);
+      const started = performance.now();
+      const status = await b.stop("SIGTERM");
+      const elapsed = performance.now() - started;
+      assert.equal(status.code, 0);
+      assert.ok(elapsed < 1000, `took ${elapsed} ms`);
+      assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+    });
+  });
+
+  t("if the bootstrap is killed outright, Deno does not survive it", async () => {
+    await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
+      const { pid } = JSON.parse((await b.api.invoke({})).body);
+      assert.deepEqual(await denoProcessesOf(b.tmpDir), [pid]);
+      // Deno shares the bootstrap's stdout: the output ends only once Deno is gone too.
+      await within(5000, b.stop("SIGKILL"), "Deno outlived the bootstrap");
+      assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+    });
+  });
+}
+
+/** Resolves as promise does, or fails with message after ms. */
+async function within<T>(ms: number, promise: Promise<T>, message: string): Promise<T> {
+  let timer = 0;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} (${ms} ms)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
