@@ -212,7 +212,7 @@ for (const runtime of RUNTIMES) {
 
 /** Resolves as promise does, or fails with message after ms. */
 async function within<T>(ms: number, promise: Promise<T>, message: string): Promise<T> {
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${message} (${ms} ms)`)), ms);
   });
