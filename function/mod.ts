@@ -2,7 +2,7 @@
  * The example function: greets whoever the event names.
  * @module
  */
-import type { Context, Handler } from "@types/aws-lambda";
+import type { Context, Handler } from "aws-lambda";
 
 /** The event this function expects. */
 export interface GreetEvent {

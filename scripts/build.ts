@@ -6,7 +6,16 @@
 //
 // `deno task build:function [--entry function/mod.ts]` bundles the function alone.
 import { parseArgs } from "node:util";
-import { ARCHES, type Arch, CACHE, DENO_VERSION, DIST, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
+import {
+  type Arch,
+  ARCHES,
+  CACHE,
+  DENO_VERSION,
+  DIST,
+  ROOT,
+  type Runtime,
+  RUNTIMES,
+} from "./_paths.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
 
 /** Runs a command, failing with its output when it fails. */

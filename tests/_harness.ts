@@ -139,7 +139,9 @@ export async function withBootstrap(
   try {
     await fn(b);
   } catch (e) {
-    console.error(`--- bootstrap stdout ---\n${b.stdout()}\n--- bootstrap stderr ---\n${b.stderr()}`);
+    console.error(
+      `--- bootstrap stdout ---\n${b.stdout()}\n--- bootstrap stderr ---\n${b.stderr()}`,
+    );
     throw e;
   } finally {
     try {

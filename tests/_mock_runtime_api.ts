@@ -201,7 +201,8 @@ export class MockRuntimeApi {
       });
       return json(413, {
         errorType: "RequestEntityTooLarge",
-        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+        errorMessage:
+          `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
       });
     }
     pending.resolve(outcome);

@@ -96,34 +96,37 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  t("handler errors go to /error in Node.js's shape and the environment keeps serving", async () => {
-    for (
-      const [handler, type, message] of [
-        ["throwsError", "TypeError", "bad input"],
-        ["rejects", "RangeError", "out of range"],
-        ["throwsString", "string", "plain string"],
-      ]
-    ) {
-      await withBootstrap({ runtime, handler: `handlers.${handler}` }, async ({ api, stop }) => {
-        for (let i = 0; i < 2; i++) {
-          const out = await api.invoke({ i });
-          assert.equal(out.kind, "error");
-          assert.equal(out.status, 202);
-          assert.equal(out.errorType, type);
-          assert.equal(out.contentType, "application/vnd.aws.lambda.error+json");
-          const body = JSON.parse(out.body);
-          assert.equal(body.errorType, type);
-          assert.equal(body.errorMessage, message);
-          assert.ok(Array.isArray(body.stackTrace));
-          if (type !== "string") {
-            assert.equal(body.stackTrace[0], `${type}: ${message}`);
-            assert.match(body.stackTrace.join("\n"), /handlers\.bundle\.js/);
+  t(
+    "handler errors go to /error in Node.js's shape and the environment keeps serving",
+    async () => {
+      for (
+        const [handler, type, message] of [
+          ["throwsError", "TypeError", "bad input"],
+          ["rejects", "RangeError", "out of range"],
+          ["throwsString", "string", "plain string"],
+        ]
+      ) {
+        await withBootstrap({ runtime, handler: `handlers.${handler}` }, async ({ api, stop }) => {
+          for (let i = 0; i < 2; i++) {
+            const out = await api.invoke({ i });
+            assert.equal(out.kind, "error");
+            assert.equal(out.status, 202);
+            assert.equal(out.errorType, type);
+            assert.equal(out.contentType, "application/vnd.aws.lambda.error+json");
+            const body = JSON.parse(out.body);
+            assert.equal(body.errorType, type);
+            assert.equal(body.errorMessage, message);
+            assert.ok(Array.isArray(body.stackTrace));
+            if (type !== "string") {
+              assert.equal(body.stackTrace[0], `${type}: ${message}`);
+              assert.match(body.stackTrace.join("\n"), /handlers\.bundle\.js/);
+            }
           }
-        }
-        assert.equal((await stop()).code, 0);
-      });
-    }
-  });
+          assert.equal((await stop()).code, 0);
+        });
+      }
+    },
+  );
 
   t("results that cannot be serialised fail that invocation only", async () => {
     for (const handler of ["returnsBigInt", "returnsCycle"]) {
@@ -138,35 +141,44 @@ for (const runtime of RUNTIMES) {
     }
   });
 
-  t("a response over 6 MB is refused with 413, logged, and the environment keeps serving", async () => {
-    await withBootstrap({ runtime, handler: "handlers.bigResponse" }, async (b) => {
-      const big = await b.api.invoke({ bytes: 6 * 1024 * 1024 + 101 });
-      assert.equal(big.status, 413);
-      assert.equal(big.errorType, "Function.ResponseSizeTooLarge");
-      const ok = await b.api.invoke({ bytes: 1000 });
-      assert.equal(ok.kind, "response");
-      assert.equal(ok.body.length, 1000);
-      assert.equal((await b.stop()).code, 0);
-      assert.match(b.stderr(), /ERROR\tFunction\.ResponseSizeTooLarge: the response is 6291557 bytes/);
-    });
-  });
+  t(
+    "a response over 6 MB is refused with 413, logged, and the environment keeps serving",
+    async () => {
+      await withBootstrap({ runtime, handler: "handlers.bigResponse" }, async (b) => {
+        const big = await b.api.invoke({ bytes: 6 * 1024 * 1024 + 101 });
+        assert.equal(big.status, 413);
+        assert.equal(big.errorType, "Function.ResponseSizeTooLarge");
+        const ok = await b.api.invoke({ bytes: 1000 });
+        assert.equal(ok.kind, "response");
+        assert.equal(ok.body.length, 1000);
+        assert.equal((await b.stop()).code, 0);
+        assert.match(
+          b.stderr(),
+          /ERROR\tFunction\.ResponseSizeTooLarge: the response is 6291557 bytes/,
+        );
+      });
+    },
+  );
 
-  t("Deno exiting mid-invocation is Runtime.ExitError and a fresh Deno serves the next", async () => {
-    await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
-      const before = JSON.parse((await b.api.invoke({})).body);
-      const out = await b.api.invoke({ exit: 3 }, { requestId: "dies-here" });
-      assert.equal(out.kind, "error");
-      assert.equal(out.errorType, "Runtime.ExitError");
-      assert.equal(
-        JSON.parse(out.body).errorMessage,
-        "RequestId: dies-here Error: Runtime exited with error: exit status 3",
-      );
-      const after = JSON.parse((await b.api.invoke({})).body);
-      assert.notEqual(after.pid, before.pid);
-      assert.equal(after.invocations, 1);
-      assert.equal((await b.stop()).code, 0);
-    });
-  });
+  t(
+    "Deno exiting mid-invocation is Runtime.ExitError and a fresh Deno serves the next",
+    async () => {
+      await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
+        const before = JSON.parse((await b.api.invoke({})).body);
+        const out = await b.api.invoke({ exit: 3 }, { requestId: "dies-here" });
+        assert.equal(out.kind, "error");
+        assert.equal(out.errorType, "Runtime.ExitError");
+        assert.equal(
+          JSON.parse(out.body).errorMessage,
+          "RequestId: dies-here Error: Runtime exited with error: exit status 3",
+        );
+        const after = JSON.parse((await b.api.invoke({})).body);
+        assert.notEqual(after.pid, before.pid);
+        assert.equal(after.invocations, 1);
+        assert.equal((await b.stop()).code, 0);
+      });
+    },
+  );
 
   t("a handler still running at the deadline times out and Deno is replaced", async () => {
     await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {

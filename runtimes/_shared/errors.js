@@ -27,7 +27,11 @@ export function errorBody(/** @type {unknown} */ error) {
   } catch {
     message = Object.prototype.toString.call(error);
   }
-  return /** @type {ErrorBody} */ ({ errorType: typeof error, errorMessage: message, stackTrace: [] });
+  return /** @type {ErrorBody} */ ({
+    errorType: typeof error,
+    errorMessage: message,
+    stackTrace: [],
+  });
 }
 
 /** An error the runtime raises itself, with a Runtime.* type. */

@@ -15,6 +15,10 @@ function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
   if (err instanceof SyntaxError) {
     return new RuntimeError("Runtime.UserCodeSyntaxError", text, err);
   }
+  // Deno reports a syntax error in an imported module as a TypeError.
+  if (typeof e?.message === "string" && e.message.startsWith("SyntaxError: ")) {
+    return new RuntimeError("Runtime.UserCodeSyntaxError", e.message, err);
+  }
   if (e?.code === "ERR_MODULE_NOT_FOUND" || /Module not found/.test(e?.message)) {
     return new RuntimeError("Runtime.ImportModuleError", `Cannot load ${bundle}: ${text}`, err);
   }

@@ -29,7 +29,9 @@ export async function invoke(
   try {
     event = JSON.parse(eventText);
   } catch (err) {
-    return failure(new RuntimeError("Runtime.UnmarshalError", `Unable to parse the event as JSON: ${err}`, err));
+    return failure(
+      new RuntimeError("Runtime.UnmarshalError", `Unable to parse the event as JSON: ${err}`, err),
+    );
   }
   let result;
   try {
@@ -41,7 +43,13 @@ export async function invoke(
     // undefined (and functions, symbols) serialise to null, as on Node.js.
     return /** @type {Result} */ ({ ok: true, body: JSON.stringify(result) ?? "null" });
   } catch (err) {
-    return failure(new RuntimeError("Runtime.MarshalError", `Unable to stringify the handler's result: ${err}`, err));
+    return failure(
+      new RuntimeError(
+        "Runtime.MarshalError",
+        `Unable to stringify the handler's result: ${err}`,
+        err,
+      ),
+    );
   }
 }
 

@@ -1,0 +1,62 @@
+// The build's contract: exact zip names, contents and modes, the pinned Deno,
+// and the function bundle working through the real bootstrap.
+import assert from "node:assert/strict";
+import { ARCHES, DENO_VERSION, DIST, RUNTIMES } from "../scripts/_paths.ts";
+import { readZip, unzipTo } from "../scripts/zip.ts";
+import { withBootstrap } from "./_harness.ts";
+
+function contents(zip: string): Record<string, number> {
+  return Object.fromEntries(
+    readZip(Deno.readFileSync(`${DIST}/${zip}`)).map((e) => [e.name, e.mode]),
+  );
+}
+
+Deno.test("dist holds every zip with the promised files and modes", () => {
+  for (const arch of Object.keys(ARCHES)) {
+    assert.deepEqual(contents(`deno-layer-${arch}.zip`), { "bin/deno": 0o755 });
+    for (const runtime of RUNTIMES) {
+      assert.deepEqual(contents(`${runtime}-${arch}.zip`), {
+        "bootstrap": 0o755,
+        "function.bundle.js": 0o644,
+        "runtime.js": 0o644,
+      });
+    }
+  }
+  assert.deepEqual(contents("function.zip"), { "function.bundle.js": 0o644 });
+});
+
+Deno.test("the Deno layer holds the pinned version, and bootstraps are static for their arch", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const hostArch = Deno.build.arch === "aarch64" ? "arm64" : "x86_64";
+    await unzipTo(`${DIST}/deno-layer-${hostArch}.zip`, dir);
+    const out = await new Deno.Command(`${dir}/bin/deno`, { args: ["--version"] }).output();
+    assert.match(new TextDecoder().decode(out.stdout), new RegExp(`^deno ${DENO_VERSION} `));
+    for (const [arch, machine] of [["x86_64", 0x3e], ["arm64", 0xb7]] as const) {
+      const [bootstrap] = readZip(Deno.readFileSync(`${DIST}/runtime1-${arch}.zip`))
+        .filter((e) => e.name === "bootstrap");
+      const elf = new DataView(bootstrap.data.buffer, bootstrap.data.byteOffset);
+      assert.equal(elf.getUint32(0), 0x7f454c46, "ELF magic");
+      assert.equal(elf.getUint16(18, true), machine, `${arch} machine type`);
+      const text = new TextDecoder("latin1").decode(bootstrap.data);
+      assert.ok(!text.includes("/lib64/ld-linux"), `${arch} bootstrap must be static`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("function.zip runs through the bootstrap as function.handler", async () => {
+  const taskRoot = await Deno.makeTempDir();
+  try {
+    await unzipTo(`${DIST}/function.zip`, taskRoot);
+    await withBootstrap({ handler: "function.handler", taskRoot }, async (b) => {
+      const out = await b.api.invoke({ name: "Deno" }, { requestId: "fn-1" });
+      assert.deepEqual(JSON.parse(out.body), { message: "Hello, Deno!", requestId: "fn-1" });
+      await b.stop();
+      assert.match(b.stdout(), /\tfn-1\tINFO\tGreeting Deno\n/);
+    });
+  } finally {
+    await Deno.remove(taskRoot, { recursive: true });
+  }
+});
