@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeAPI hands out events, answers posts with the given statuses, and
+// answers /next with 410 once the events run out, which ends serve.
+type fakeAPI struct {
+	mu         sync.Mutex
+	events     []string
+	postStatus map[string]int // by request id; 202 when absent
+	posts      []string       // "id kind body"
+}
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r.URL.Path == "/2018-06-01/runtime/invocation/next" {
+		if len(f.events) == 0 {
+			w.WriteHeader(http.StatusGone)
+			return
+		}
+		id := fmt.Sprintf("id-%d", len(f.posts))
+		w.Header().Set(headerRequestID, id)
+		io.WriteString(w, f.events[0])
+		f.events = f.events[1:]
+		return
+	}
+	parts := strings.Split(r.URL.Path, "/")
+	id, kind := parts[len(parts)-2], parts[len(parts)-1]
+	body, _ := io.ReadAll(r.Body)
+	f.posts = append(f.posts, id+" "+kind+" "+string(body))
+	if code, ok := f.postStatus[id]; ok {
+		w.WriteHeader(code)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// fakeInvoker answers events by their payload: "fail" fails, "break" fails
+// and breaks the process, anything else is echoed.
+type fakeInvoker struct{ resets, stops int }
+
+func (f *fakeInvoker) invoke(_ context.Context, inv *invocation) outcome {
+	switch string(inv.payload) {
+	case `"fail"`:
+		return outcome{err: newInitError("Error", "failed")}
+	case `"break"`:
+		return outcome{err: exitError(inv.requestID, "exit status 3"), broken: true}
+	}
+	return outcome{response: inv.payload}
+}
+func (f *fakeInvoker) reset(context.Context) error { f.resets++; return nil }
+func (f *fakeInvoker) stop()                       { f.stops++ }
+
+func TestServe(t *testing.T) {
+	tests := []struct {
+		name       string
+		events     []string
+		postStatus map[string]int
+		wantPosts  []string
+		wantResets int
+		wantErr    int // the status that ended serve
+	}{
+		{"results and errors, then 410 ends the loop",
+			[]string{`{"a":1}`, `"fail"`, `2`}, nil,
+			[]string{`id-0 response {"a":1}`, `id-1 error {"errorType":"Error","errorMessage":"failed","stackTrace":[]}`, `id-2 response 2`},
+			0, 410},
+		{"a broken process is reset after its error is posted",
+			[]string{`"break"`, `1`}, nil,
+			[]string{`id-0 error {"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-0 Error: Runtime exited with error: exit status 3","stackTrace":[]}`, `id-1 response 1`},
+			1, 410},
+		{"413, 400 and 403 are logged and the loop goes on",
+			[]string{`1`, `2`, `3`, `4`}, map[string]int{"id-0": 413, "id-1": 400, "id-2": 403},
+			[]string{`id-0 response 1`, `id-1 response 2`, `id-2 response 3`, `id-3 response 4`},
+			0, 410},
+		{"500 on a post ends the loop",
+			[]string{`1`, `2`}, map[string]int{"id-0": 500},
+			[]string{`id-0 response 1`},
+			0, 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := &fakeAPI{events: tt.events, postStatus: tt.postStatus}
+			srv := httptest.NewServer(api)
+			defer srv.Close()
+			inv := &fakeInvoker{}
+			var logs bytes.Buffer
+			err := serve(context.Background(), newRuntimeAPI(srv.Listener.Addr().String()), inv, newLogger(&logs, false))
+			var se *statusError
+			if !errors.As(err, &se) || se.code != tt.wantErr {
+				t.Fatalf("serve() = %v, want status %d", err, tt.wantErr)
+			}
+			if strings.Join(api.posts, "\n") != strings.Join(tt.wantPosts, "\n") {
+				t.Errorf("posts:\n%s\nwant:\n%s", strings.Join(api.posts, "\n"), strings.Join(tt.wantPosts, "\n"))
+			}
+			if inv.resets != tt.wantResets {
+				t.Errorf("resets = %d, want %d", inv.resets, tt.wantResets)
+			}
+			if tt.postStatus["id-0"] == 413 && !strings.Contains(logs.String(), "Function.ResponseSizeTooLarge") {
+				t.Errorf("413 not logged: %s", logs.String())
+			}
+		})
+	}
+}
+
+func TestServeStopsQuietlyWhenCancelled(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
+	defer srv.Close()
+	defer close(block)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, newRuntimeAPI(srv.Listener.Addr().String()), &fakeInvoker{}, newLogger(io.Discard, false))
+	}()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve() = %v after cancel, want nil", err)
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+func TestNextReadsEventAndHeaders(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/2018-06-01/runtime/invocation/next" {
+			t.Errorf("got %s %s", r.Method, r.URL.Path)
+		}
+		h := w.Header()
+		h.Set(headerRequestID, "id-1")
+		h.Set(headerDeadlineMs, "1700000000123")
+		h.Set(headerFunctionARN, "arn:aws:lambda:us-east-1:1:function:f")
+		h.Set(headerTraceID, "Root=1-abc")
+		h.Set(headerClientContext, `{"custom":{}}`)
+		h.Set(headerCognitoIdentity, `{"cognitoIdentityId":"x"}`)
+		h.Set(headerTenantID, "t-1")
+		io.WriteString(w, `{"a":1}`)
+	}))
+	defer srv.Close()
+	inv, err := newRuntimeAPI(srv.Listener.Addr().String()).next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := invocation{"id-1", time.UnixMilli(1700000000123), "arn:aws:lambda:us-east-1:1:function:f",
+		"Root=1-abc", `{"custom":{}}`, `{"cognitoIdentityId":"x"}`, "t-1", []byte(`{"a":1}`)}
+	if inv.requestID != want.requestID || !inv.deadline.Equal(want.deadline) || inv.functionARN != want.functionARN ||
+		inv.traceID != want.traceID || inv.clientContext != want.clientContext ||
+		inv.cognitoIdentity != want.cognitoIdentity || inv.tenantID != want.tenantID || string(inv.payload) != string(want.payload) {
+		t.Errorf("got %+v, want %+v", *inv, want)
+	}
+}
+
+func TestNextFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }},
+		{"no request id", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") }},
+		{"bad deadline", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set(headerRequestID, "id")
+			w.Header().Set(headerDeadlineMs, "soon")
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			if _, err := newRuntimeAPI(srv.Listener.Addr().String()).next(context.Background()); err == nil {
+				t.Fatal("got nil error")
+			}
+		})
+	}
+}
+
+func TestPostsCarryTypeAndContentType(t *testing.T) {
+	type seen struct{ path, contentType, errorType, body string }
+	var got []seen
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = append(got, seen{r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get(headerErrorType), string(b)})
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	api := newRuntimeAPI(srv.Listener.Addr().String())
+	ctx := context.Background()
+	fe := newInitError("Runtime.HandlerNotFound", "x is not a function")
+	if err := api.postResponse(ctx, "id-1", []byte(`"ok"`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.postError(ctx, "id-2", fe); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.postInitError(ctx, fe); err != nil {
+		t.Fatal(err)
+	}
+	errBody := `{"errorType":"Runtime.HandlerNotFound","errorMessage":"x is not a function","stackTrace":[]}`
+	want := []seen{
+		{"/2018-06-01/runtime/invocation/id-1/response", "application/json", "", `"ok"`},
+		{"/2018-06-01/runtime/invocation/id-2/error", contentTypeError, "Runtime.HandlerNotFound", errBody},
+		{"/2018-06-01/runtime/init/error", contentTypeError, "Runtime.HandlerNotFound", errBody},
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("post %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestPostStatusError(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+	}))
+	defer srv.Close()
+	err := newRuntimeAPI(srv.Listener.Addr().String()).postResponse(context.Background(), "id", []byte("{}"))
+	var se *statusError
+	if !errors.As(err, &se) || se.code != 413 {
+		t.Fatalf("got %v, want a 413 statusError", err)
+	}
+}
