@@ -1,32 +1,50 @@
 // `deno task ok`: everything a change must pass before it lands, in order of
-// cost: format, lint, type checks, go vet, Go tests, then the build and every
-// Deno test.
-const steps: [string, string[], string?][] = [
-  ["deno", ["fmt", "--check"]],
-  ["deno", ["lint"]],
-  ["deno", ["task", "check"]],
-  ["gofmt", ["-l", "."], "bootstrap"],
-  ["go", ["vet", "./..."], "bootstrap"],
-  ["go", ["test", "-count=1", "./..."], "bootstrap"],
-  ["deno", ["task", "test"]],
+// cost: format, lint, type checks, gofmt, go vet, Go tests, then the build and
+// every Deno test. Ends with one "N passed, N failed" line over all tests.
+const steps: { cmd: string; args: string[]; dir?: string }[] = [
+  { cmd: "deno", args: ["fmt", "--check"] },
+  { cmd: "deno", args: ["lint"] },
+  { cmd: "deno", args: ["task", "check"] },
+  { cmd: "gofmt", args: ["-l", "."], dir: "bootstrap" },
+  { cmd: "go", args: ["vet", "./..."], dir: "bootstrap" },
+  { cmd: "go", args: ["test", "-count=1", "-v", "./..."], dir: "bootstrap" },
+  { cmd: "deno", args: ["task", "test"] },
 ];
 
 const root = new URL("..", import.meta.url).pathname;
-for (const [cmd, args, dir] of steps) {
+const decoder = new TextDecoder();
+let passed = 0;
+let failed = 0;
+
+/** Copies a stream to stdout while keeping its text. */
+async function tee(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  for await (const chunk of stream) {
+    await Deno.stdout.write(chunk);
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text;
+}
+
+for (const { cmd, args, dir } of steps) {
   const label = `${dir ? `(${dir}) ` : ""}${cmd} ${args.join(" ")}`;
   console.log(`\n== ${label}`);
-  const child = new Deno.Command(cmd, {
-    args,
-    cwd: `${root}${dir ?? ""}`,
-    stdout: cmd === "gofmt" ? "piped" : "inherit",
-  });
-  const out = await child.output();
-  const unformatted = cmd === "gofmt" ? new TextDecoder().decode(out.stdout).trim() : "";
-  if (!out.success || unformatted) {
-    console.error(
-      `\nok: failed at ${label}${unformatted ? `: not gofmt-formatted: ${unformatted}` : ""}`,
-    );
+  const child = new Deno.Command(cmd, { args, cwd: `${root}${dir ?? ""}`, stdout: "piped" })
+    .spawn();
+  const [text, status] = await Promise.all([tee(child.stdout), child.status]);
+  // Go's verbose lines and Deno's summary line, counted into one total.
+  passed += text.match(/^--- PASS: /gm)?.length ?? 0;
+  failed += text.match(/^--- FAIL: /gm)?.length ?? 0;
+  const summary = text.match(/(\d+) passed \| (\d+) failed/);
+  if (summary) {
+    passed += Number(summary[1]);
+    failed += Number(summary[2]);
+  }
+  const unformatted = cmd === "gofmt" ? text.trim() : "";
+  if (!status.success || unformatted) {
+    console.error(`\nok: failed at ${label}${unformatted ? ": not gofmt-formatted" : ""}`);
+    console.log(`${passed} passed, ${failed} failed`);
     Deno.exit(1);
   }
 }
-console.log("\nok: everything passed");
+console.log(`\nok: everything passed\n${passed} passed, ${failed} failed`);
