@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -36,6 +37,9 @@ type denoServer struct {
 	url    string
 	token  string
 	client *http.Client
+	// expected is set while an invocation runs or the bootstrap stops Deno:
+	// an exit then is reported by whoever expects it, not as a surprise.
+	expected atomic.Bool
 }
 
 // controlMessage is the one line runtime.js reads from stdin at startup.
@@ -154,6 +158,14 @@ type outcome struct {
 // invoke hands one event to Deno and waits for its result, its death, or the
 // deadline, whichever comes first.
 func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
+	s.expected.Store(true)
+	defer func() {
+		select {
+		case <-s.done: // died during this invocation, which reports it
+		default:
+			s.expected.Store(false)
+		}
+	}()
 	if !inv.deadline.IsZero() {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
@@ -235,6 +247,7 @@ func setInvocationHeaders(h http.Header, inv *invocation) {
 // stop ends the Deno process group: SIGTERM first so the function's own
 // shutdown listeners can run, SIGKILL after grace.
 func (s *denoServer) stop(grace time.Duration) {
+	s.expected.Store(true)
 	pgid := s.cmd.Process.Pid
 	select {
 	case <-s.done:

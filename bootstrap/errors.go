@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -17,6 +18,15 @@ func (e *functionError) Error() string { return e.Type + ": " + e.Message }
 
 func newInitError(errorType, message string) *functionError {
 	return &functionError{Type: errorType, Message: message, StackTrace: []string{}}
+}
+
+// asFunctionError keeps a *functionError and wraps any other error.
+func asFunctionError(err error) *functionError {
+	var fe *functionError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return newInitError("Runtime.Unknown", err.Error())
 }
 
 // exitError reports a Deno process that ended while it owed a result, in the

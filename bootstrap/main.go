@@ -41,7 +41,7 @@ func run(ctx context.Context) error {
 		log.errorf("", "Prepared Deno cache not used: %v", err)
 	}
 
-	rt, err := startRuntime1(ctx, cfg, denoEnv(os.Environ(), cfg))
+	rt, err := startRuntime1(ctx, cfg, denoEnv(os.Environ(), cfg), log)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -56,10 +56,7 @@ func run(ctx context.Context) error {
 // initFailed reports an init failure to Lambda, which returns it to the first
 // invoke, and ends the runtime.
 func initFailed(ctx context.Context, api *runtimeAPI, log *logger, err error) error {
-	var fe *functionError
-	if !errors.As(err, &fe) {
-		fe = newInitError("Runtime.Unknown", err.Error())
-	}
+	fe := asFunctionError(err)
 	log.failure("", "Init Error", fe)
 	if postErr := api.postInitError(ctx, fe); postErr != nil {
 		return fmt.Errorf("init failed (%s) and could not be reported: %w", fe.Type, postErr)

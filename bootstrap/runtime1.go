@@ -14,16 +14,27 @@ const shutdownGrace = 300 * time.Millisecond
 type runtime1 struct {
 	cfg    config
 	env    []string
+	log    *logger
 	server *denoServer
 }
 
 // startRuntime1 starts Deno and imports the function: the init phase.
-func startRuntime1(ctx context.Context, cfg config, env []string) (*runtime1, error) {
-	r := &runtime1{cfg: cfg, env: env}
+func startRuntime1(ctx context.Context, cfg config, env []string, log *logger) (*runtime1, error) {
+	r := &runtime1{cfg: cfg, env: env, log: log}
 	return r, r.reset(ctx)
 }
 
 func (r *runtime1) invoke(ctx context.Context, inv *invocation) outcome {
+	select {
+	case <-r.server.done:
+		// Deno died between invocations (say, an unhandled rejection after the
+		// last result): this event goes to a fresh process, not to the corpse.
+		if err := r.reset(ctx); err != nil {
+			fe := asFunctionError(err)
+			return outcome{err: exitError(inv.requestID, fe.Type+": "+fe.Message), broken: true}
+		}
+	default:
+	}
 	return r.server.invoke(ctx, inv)
 }
 
@@ -37,6 +48,12 @@ func (r *runtime1) reset(ctx context.Context) error {
 		return err
 	}
 	r.server = s
+	go func() {
+		<-s.done
+		if !s.expected.Load() {
+			r.log.errorf("", "Deno exited between invocations (%s): the next invocation starts a fresh one", s.state)
+		}
+	}()
 	return nil
 }
 

@@ -54,6 +54,8 @@ export interface Bootstrap {
   exited(): Promise<Deno.CommandStatus>;
   stdout(): string;
   stderr(): string;
+  /** Resolves once the bootstrap's stderr matches re. */
+  stderrMatches(re: RegExp): Promise<void>;
 }
 
 /** The environment Lambda gives a custom runtime. */
@@ -80,8 +82,15 @@ function lambdaEnv(api: string, layer: string, taskRoot: string, tmpDir: string,
   };
 }
 
-async function collect(stream: ReadableStream<Uint8Array>, sink: string[]): Promise<void> {
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) sink.push(chunk);
+async function collect(
+  stream: ReadableStream<Uint8Array>,
+  sink: string[],
+  onChunk: () => void = () => {},
+): Promise<void> {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    sink.push(chunk);
+    onChunk();
+  }
 }
 
 /**
@@ -115,7 +124,12 @@ export async function withBootstrap(
   }).spawn();
   const out: string[] = [];
   const err: string[] = [];
-  const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, err)]);
+  let watchers: { re: RegExp; resolve: () => void }[] = [];
+  const check = () => {
+    const text = err.join("");
+    watchers = watchers.filter((w) => !(w.re.test(text) && (w.resolve(), true)));
+  };
+  const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, err, check)]);
   const exited = async () => {
     const status = await child.status;
     await reading;
@@ -135,6 +149,11 @@ export async function withBootstrap(
     },
     stdout: () => out.join(""),
     stderr: () => err.join(""),
+    stderrMatches: (re) =>
+      new Promise((resolve) => {
+        watchers.push({ re, resolve });
+        check();
+      }),
   };
   try {
     await fn(b);

@@ -176,9 +176,21 @@ for (const runtime of RUNTIMES) {
         assert.notEqual(after.pid, before.pid);
         assert.equal(after.invocations, 1);
         assert.equal((await b.stop()).code, 0);
+        assert.doesNotMatch(b.stderr(), /between invocations/);
       });
     },
   );
+
+  t("Deno dying between invocations is replaced before the next event", async () => {
+    await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
+      const before = JSON.parse((await b.api.invoke({ crashAfterResult: true })).body);
+      await b.stderrMatches(/Deno exited between invocations \(exit status 1\)/);
+      const after = await b.api.invoke({});
+      assert.equal(after.kind, "response", after.body);
+      assert.notEqual(JSON.parse(after.body).pid, before.pid);
+      assert.equal(JSON.parse(after.body).invocations, 1);
+    });
+  });
 
   t("a handler still running at the deadline times out and Deno is replaced", async () => {
     await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
