@@ -1,21 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
-	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -24,67 +18,13 @@ import (
 // environment, so no other local process can drive the bridge.
 const bridgeTokenHeader = "X-Bridge-Token"
 
-// exitWait bounds how long a failed bridge request waits for the Deno process
-// to finish dying before it is killed.
-const exitWait = time.Second
-
 // denoServer is runtime1's Deno process: it imports the function once and then
 // serves every invocation over a loopback HTTP bridge.
 type denoServer struct {
-	cmd    *exec.Cmd
-	done   chan struct{} // closed once the process has exited
-	state  string        // how it exited ("exit status 3"), valid after done
+	*denoProcess
 	url    string
 	token  string
 	client *http.Client
-	// expected is set while an invocation runs or the bootstrap stops Deno:
-	// an exit then is reported by whoever expects it, not as a surprise.
-	expected atomic.Bool
-}
-
-// controlMessage is the one line runtime.js reads from stdin at startup.
-type controlMessage struct {
-	Token   string `json:"token"`
-	Bundle  string `json:"bundle"`
-	Export  string `json:"export"`
-	Handler string `json:"handler"`
-}
-
-// readyMessage is the one line runtime.js writes on fd 3 when init is over:
-// either the bridge port or the reason the function could not be loaded.
-type readyMessage struct {
-	Port  int            `json:"port"`
-	Error *functionError `json:"error"`
-}
-
-// denoEnv is the environment for Deno: everything Lambda gave the bootstrap,
-// minus the per-invocation trace id, plus Deno's own settings.
-func denoEnv(environ []string, cfg config) []string {
-	env := make([]string, 0, len(environ)+3)
-	for _, kv := range environ {
-		if !hasKey(kv, "_X_AMZN_TRACE_ID") && !hasKey(kv, "DENO_DIR") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "DENO_DIR="+cfg.denoDir, "DENO_NO_UPDATE_CHECK=1", "DENO_NO_PROMPT=1")
-}
-
-func hasKey(kv, key string) bool {
-	return len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key
-}
-
-// denoCommand builds the command line that runs runtime.js.
-func denoCommand(cfg config, env []string) *exec.Cmd {
-	cmd := exec.Command(cfg.denoPath, "run", "--no-config", "--no-lock", "--no-prompt",
-		"--cached-only", "--allow-all", cfg.runtimeJS)
-	cmd.Env = env
-	cmd.Dir = cfg.taskRoot
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
-	// Own process group, so everything Deno starts is stopped with it; and
-	// killed by the kernel if the bootstrap dies without cleaning up.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	return cmd
 }
 
 // startDenoServer starts Deno, hands it the function to import and waits until
@@ -95,57 +35,26 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 	if _, err := rand.Read(tokenBytes); err != nil {
 		return nil, fmt.Errorf("bridge token: %w", err)
 	}
-	s := &denoServer{token: hex.EncodeToString(tokenBytes), done: make(chan struct{})}
-	control, _ := json.Marshal(controlMessage{s.token, cfg.bundlePath, cfg.exportPath, cfg.handler})
-
-	readyR, readyW, err := os.Pipe()
+	token := hex.EncodeToString(tokenBytes)
+	p, err := startDeno(cfg, env, controlMessage{token, cfg.bundlePath, cfg.exportPath, cfg.handler})
 	if err != nil {
-		return nil, fmt.Errorf("ready pipe: %w", err)
+		return nil, err
 	}
-	defer readyR.Close()
-	s.cmd = denoCommand(cfg, env)
-	s.cmd.Stdin = bytes.NewReader(append(control, '\n'))
-	s.cmd.ExtraFiles = []*os.File{readyW} // fd 3 in Deno
-	err = s.cmd.Start()
-	readyW.Close()
+	p.stdin.Close() // nothing more to say: the function's reads of stdin see EOF
+	ready, err := p.awaitReady(ctx)
 	if err != nil {
-		return nil, newInitError("Runtime.InvalidEntrypoint", fmt.Sprintf("Cannot start %s: %v", cfg.denoPath, err))
+		return nil, err
 	}
-	go func() {
-		_ = s.cmd.Wait()
-		s.state = s.cmd.ProcessState.String()
-		close(s.done)
-	}()
-
-	lines := make(chan []byte, 1)
-	go func() {
-		line, _ := bufio.NewReader(readyR).ReadBytes('\n')
-		lines <- line
-	}()
-	var line []byte
-	select {
-	case line = <-lines:
-	case <-ctx.Done():
-		s.stop(0)
-		return nil, ctx.Err()
-	}
-	var ready readyMessage
-	if len(line) == 0 || json.Unmarshal(line, &ready) != nil {
-		// runtime.js never reported: Deno died (or was killed) during init.
-		s.stop(exitWait)
-		return nil, exitError("", s.state)
-	}
-	if ready.Error != nil {
-		s.stop(exitWait)
-		return nil, ready.Error
-	}
-	s.url = "http://127.0.0.1:" + strconv.Itoa(ready.Port) + "/invoke"
-	s.client = &http.Client{Transport: &http.Transport{
-		Proxy:               nil, // loopback only, whatever HTTP_PROXY says
-		MaxIdleConnsPerHost: 1,
-		DisableCompression:  true,
-	}}
-	return s, nil
+	return &denoServer{
+		denoProcess: p,
+		url:         "http://127.0.0.1:" + strconv.Itoa(ready.Port) + "/invoke",
+		token:       token,
+		client: &http.Client{Transport: &http.Transport{
+			Proxy:               nil, // loopback only, whatever HTTP_PROXY says
+			MaxIdleConnsPerHost: 1,
+			DisableCompression:  true,
+		}},
+	}, nil
 }
 
 // outcome is what one invocation produced.
@@ -207,6 +116,7 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 			return outcome{err: newInitError("Runtime.BridgeError",
 				fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.StatusCode, a.body))}
 		case errors.Is(a.err, context.DeadlineExceeded):
+			s.stop(0) // hung: kill it, and all it started, before reporting
 			return outcome{err: timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds()), broken: true}
 		case ctx.Err() != nil:
 			return outcome{err: newInitError("Runtime.Shutdown", "RequestId: "+inv.requestID+" Error: runtime shutting down"), broken: true}
@@ -242,28 +152,4 @@ func setInvocationHeaders(h http.Header, inv *invocation) {
 		h.Set(headerDeadlineMs, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 	}
 	h.Set("Content-Type", "application/json")
-}
-
-// stop ends the Deno process group: SIGTERM first so the function's own
-// shutdown listeners can run, SIGKILL after grace.
-func (s *denoServer) stop(grace time.Duration) {
-	s.expected.Store(true)
-	pgid := s.cmd.Process.Pid
-	select {
-	case <-s.done:
-		_ = syscall.Kill(-pgid, syscall.SIGKILL) // children left behind
-		return
-	default:
-	}
-	if grace > 0 {
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-s.done:
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			return
-		case <-time.After(grace):
-		}
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGKILL)
-	<-s.done
 }

@@ -6,6 +6,11 @@
 // serves invocations from the Lambda Runtime API until Lambda shuts the
 // environment down.
 //
+// One source builds both runtimes; -ldflags "-X main.runtimeName=runtime2"
+// picks the second. runtime1 keeps one Deno process and hands it each event
+// over a loopback HTTP bridge; runtime2 gives each event a fresh Deno process,
+// started ahead of time.
+//
 // # Environment
 //
 // Set by Lambda and read here:

@@ -9,6 +9,10 @@ import (
 	"syscall"
 )
 
+// runtimeName picks the runtime this binary implements; the build sets it
+// with -ldflags "-X main.runtimeName=runtime2".
+var runtimeName = "runtime1"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	err := run(ctx)
@@ -41,7 +45,7 @@ func run(ctx context.Context) error {
 		log.errorf("", "Prepared Deno cache not used: %v", err)
 	}
 
-	rt, err := startRuntime1(ctx, cfg, denoEnv(os.Environ(), cfg), log)
+	rt, err := startRuntime(ctx, cfg, denoEnv(os.Environ(), cfg), log)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -51,6 +55,14 @@ func run(ctx context.Context) error {
 	defer rt.stop()
 
 	return serve(ctx, api, rt, log)
+}
+
+// startRuntime runs the init phase of the runtime this binary implements.
+func startRuntime(ctx context.Context, cfg config, env []string, log *logger) (invoker, error) {
+	if runtimeName == "runtime2" {
+		return startRuntime2(ctx, cfg, env)
+	}
+	return startRuntime1(ctx, cfg, env, log)
 }
 
 // initFailed reports an init failure to Lambda, which returns it to the first

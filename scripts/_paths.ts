@@ -16,5 +16,5 @@ export const ARCHES = {
 } as const;
 export type Arch = keyof typeof ARCHES;
 /** The runtimes this repository builds layers for. */
-export const RUNTIMES = ["runtime1"] as const;
+export const RUNTIMES = ["runtime1", "runtime2"] as const;
 export type Runtime = typeof RUNTIMES[number];

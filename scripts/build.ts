@@ -1,7 +1,7 @@
 // `deno task build`: every artifact in dist/, for both architectures.
 //
 //   dist/deno-layer-{x86_64,arm64}.zip  bin/deno of the pinned version
-//   dist/runtime1-{x86_64,arm64}.zip    bootstrap, runtime.js, dummy function.bundle.js
+//   dist/runtime{1,2}-{x86_64,arm64}.zip bootstrap, runtime.js, dummy function.bundle.js
 //   dist/function.zip                   function.bundle.js from function/
 //
 // `deno task build:function [--entry function/mod.ts]` bundles the function alone.
@@ -28,10 +28,11 @@ async function run(cmd: string, args: string[], options: Deno.CommandOptions = {
   }
 }
 
-/** Builds the static, stripped bootstrap for one architecture. */
-async function buildBootstrap(arch: Arch): Promise<string> {
-  const out = `${DIST}/build/${arch}/bootstrap`;
-  await run("go", ["build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, "."], {
+/** Builds the static, stripped bootstrap of one runtime for one architecture. */
+async function buildBootstrap(runtime: Runtime, arch: Arch): Promise<string> {
+  const out = `${DIST}/build/${arch}/${runtime}/bootstrap`;
+  const ldflags = `-s -w -buildid= -X main.runtimeName=${runtime}`;
+  await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", out, "."], {
     cwd: `${ROOT}/bootstrap`,
     env: { CGO_ENABLED: "0", GOOS: "linux", GOARCH: ARCHES[arch].goarch },
   });
@@ -149,13 +150,12 @@ async function main(): Promise<void> {
     await Promise.all(RUNTIMES.map(async (r) => [r, await assembleRuntimeJs(r)])),
   );
   for (const arch of Object.keys(ARCHES) as Arch[]) {
-    const [bootstrap, deno] = await Promise.all([buildBootstrap(arch), fetchDeno(arch)]);
-    await writeDenoLayer(arch, deno);
+    await writeDenoLayer(arch, await fetchDeno(arch));
     for (const runtime of RUNTIMES) {
       await writeZip(`${runtime}-${arch}.zip`, [
-        await entry("bootstrap", bootstrap, 0o755),
+        await entry("bootstrap", await buildBootstrap(runtime, arch), 0o755),
         await entry("runtime.js", runtimeJs[runtime], 0o644),
-        await entry("function.bundle.js", `${ROOT}/runtimes/${runtime}/function.bundle.js`, 0o644),
+        await entry("function.bundle.js", `${ROOT}/runtimes/_shared/function.bundle.js`, 0o644),
       ]);
     }
   }

@@ -1,47 +1,84 @@
 // @ts-check
-// The bootstrap's private channel to runtime.js: one JSON line in on stdin at
-// start, one JSON line out on fd 3 when init is over. Neither is visible in the
-// process list or the environment.
+// The bootstrap's private channel to runtime.js: JSON lines (and event bytes)
+// in on stdin, JSON lines (and result bytes) out on fd 3. Neither is visible in
+// the process list or the environment, and console output never reaches fd 3.
 
 /**
- * @typedef {{ token: string, bundle: string, export: string, handler: string }} Control
+ * The first line on stdin: what to import, and runtime1's bridge token.
+ * @typedef {{ token?: string, bundle: string, export: string, handler: string }} Control
  */
 
-/** Reads the control line from stdin; stdin is at EOF for user code afterwards. @returns {Control} */
-export function readControl() {
-  const chunks = [];
-  const buf = new Uint8Array(4096);
-  for (;;) {
-    const n = Deno.stdin.readSync(buf);
-    if (n === null) break;
-    chunks.push(buf.slice(0, n));
-    if (buf.subarray(0, n).includes(10)) break;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Buffered reads of stdin: lines, and exact byte counts. */
+export class Input {
+  /** @type {Uint8Array} */
+  #buf = new Uint8Array(0);
+
+  /** Reads more of stdin into the buffer; false at EOF. */
+  async #fill() {
+    const chunk = new Uint8Array(65536);
+    const n = await Deno.stdin.read(chunk);
+    if (n === null) return false;
+    const joined = new Uint8Array(this.#buf.length + n);
+    joined.set(this.#buf);
+    joined.set(chunk.subarray(0, n), this.#buf.length);
+    this.#buf = joined;
+    return true;
   }
-  const text = new TextDecoder().decode(concat(chunks));
-  if (!text.trim()) {
-    throw new Error("runtime.js must be started by the bootstrap: no control message on stdin");
+
+  /** The next line, without its newline; throws at EOF. */
+  async line() {
+    for (;;) {
+      const at = this.#buf.indexOf(10);
+      if (at >= 0) {
+        const line = decoder.decode(this.#buf.subarray(0, at));
+        this.#buf = this.#buf.subarray(at + 1);
+        return line;
+      }
+      if (!await this.#fill()) {
+        throw new Error("runtime.js must be started by the bootstrap: stdin ended");
+      }
+    }
   }
-  return JSON.parse(text);
+
+  /** Exactly n bytes; throws at EOF. */
+  async exactly(/** @type {number} */ n) {
+    const out = new Uint8Array(n);
+    let filled = Math.min(n, this.#buf.length);
+    out.set(this.#buf.subarray(0, filled));
+    this.#buf = this.#buf.subarray(filled);
+    while (filled < n) {
+      const read = await Deno.stdin.read(out.subarray(filled));
+      if (read === null) throw new Error(`stdin ended after ${filled} of ${n} bytes`);
+      filled += read;
+    }
+    return out;
+  }
 }
 
-function concat(/** @type {Uint8Array[]} */ chunks) {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+/** Reads the control line. @returns {Promise<Control>} */
+export async function readControl(/** @type {Input} */ input) {
+  return JSON.parse(await input.line());
 }
 
-/** Tells the bootstrap init is over, on fd 3, then closes it. */
-export function reportReady(/** @type {unknown} */ message) {
-  const file = Deno.openSync("/dev/fd/3", { write: true });
-  try {
-    const bytes = new TextEncoder().encode(JSON.stringify(message) + "\n");
+/** Writes to fd 3, synchronously and whole. */
+export class Output {
+  #file = Deno.openSync("/dev/fd/3", { write: true });
+
+  /** One JSON line, then optional raw bytes. */
+  send(/** @type {unknown} */ message, /** @type {Uint8Array} */ bytes = new Uint8Array(0)) {
+    this.#write(encoder.encode(JSON.stringify(message) + "\n"));
+    this.#write(bytes);
+  }
+
+  #write(/** @type {Uint8Array} */ bytes) {
     let written = 0;
-    while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
-  } finally {
-    file.close();
+    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+  }
+
+  close() {
+    this.#file.close();
   }
 }

@@ -8,35 +8,21 @@
 // POST /invoke from the bootstrap, carrying the token and the Runtime API's
 // headers; the answer is the result, or an error body with
 // Lambda-Runtime-Function-Error-Type set.
-import { staticContext } from "../_shared/context.js";
-import { RuntimeError } from "../_shared/errors.js";
-import { loadHandler } from "../_shared/handler.js";
+import { Input, Output } from "../_shared/control.js";
+import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
-import { patchConsole } from "../_shared/log_patch.js";
-import { readControl, reportReady } from "../_shared/control.js";
 
-const control = readControl();
-const getenv = (/** @type {string} */ key) => Deno.env.get(key);
-patchConsole({ format: getenv("AWS_LAMBDA_LOG_FORMAT"), level: getenv("AWS_LAMBDA_LOG_LEVEL") });
-const env = staticContext(getenv);
-
-let handler;
-try {
-  handler = await loadHandler(control.bundle, control.export, control.handler);
-} catch (err) {
-  const body = err instanceof RuntimeError
-    ? err.body()
-    : new RuntimeError("Runtime.ImportModuleError", String(err), err).body();
-  reportReady({ error: body });
-  Deno.exit(1);
-}
-
+const output = new Output();
+const { control, handler, env } = await init(new Input(), output);
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 
 Deno.serve({
   hostname: "127.0.0.1",
   port: 0,
-  onListen: ({ port }) => reportReady({ port }),
+  onListen: ({ port }) => {
+    output.send({ port });
+    output.close();
+  },
 }, async (req) => {
   if (req.headers.get("x-bridge-token") !== control.token) {
     return new Response("Forbidden", { status: 403 });

@@ -3,7 +3,6 @@
 export function handler(event, context) {
   return {
     message: "No function deployed: add a function.bundle.js to the function's zip",
-    runtime: "runtime1",
     requestId: context.awsRequestId,
     event,
   };

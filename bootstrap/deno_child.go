@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+)
+
+// denoChild is one of runtime2's Deno processes: it imports the function,
+// serves exactly one invocation, and is discarded.
+type denoChild struct {
+	*denoProcess               // valid after started
+	started      chan struct{} // closed once the process is started, or failed to
+	ready        chan struct{} // closed when init is over
+	readyErr     error         // why init failed, valid after ready
+}
+
+// eventFrame announces the event on the child's stdin; the event's bytes
+// follow it.
+type eventFrame struct {
+	Headers map[string]string `json:"headers"`
+	Length  int               `json:"length"`
+}
+
+// resultFrame announces the result on fd 3; the body's bytes follow it.
+type resultFrame struct {
+	Length    int    `json:"length"`
+	ErrorType string `json:"errorType"`
+}
+
+// spawnChild starts a child in the background, which then imports the
+// function; waitReady tells when that is done. Starting a 100 MB executable
+// takes a while, so the caller does not wait for it.
+func spawnChild(cfg config, env []string) *denoChild {
+	c := &denoChild{started: make(chan struct{}), ready: make(chan struct{})}
+	go func() {
+		p, err := startDeno(cfg, env, controlMessage{Bundle: cfg.bundlePath, Export: cfg.exportPath, Handler: cfg.handler})
+		c.denoProcess = p
+		close(c.started)
+		if err == nil {
+			_, err = p.awaitReady(context.Background())
+		}
+		c.readyErr = err
+		close(c.ready)
+	}()
+	return c
+}
+
+// dead tells whether the child failed to start or has exited.
+func (c *denoChild) dead() bool {
+	select {
+	case <-c.started:
+		return c.denoProcess == nil || c.exited()
+	default:
+		return false
+	}
+}
+
+// waitReady waits until the child has imported the function.
+func (c *denoChild) waitReady(ctx context.Context) error {
+	select {
+	case <-c.ready:
+		return c.readyErr
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// discard kills the child and everything it started.
+func (c *denoChild) discard() {
+	<-c.started
+	if c.denoProcess != nil {
+		c.stop(0)
+	}
+}
+
+// run hands the child its event and waits for its result, its death, or the
+// deadline, whichever comes first.
+func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
+	if !inv.deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
+		defer cancel()
+	}
+	started := time.Now()
+	type answer struct {
+		frame resultFrame
+		body  []byte
+		err   error
+	}
+	answers := make(chan answer, 1)
+	go func() {
+		var a answer
+		a.frame, a.body, a.err = c.exchange(inv)
+		answers <- a
+	}()
+
+	var a answer
+	select {
+	case a = <-answers:
+	case <-c.done:
+		// It exited: a result it wrote first still counts.
+		select {
+		case a = <-answers:
+		case <-time.After(exitWait):
+			a.err = errors.New("exited without a result")
+		}
+	case <-ctx.Done():
+		c.stop(0)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return outcome{err: timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds())}
+		}
+		return outcome{err: newInitError("Runtime.Shutdown", "RequestId: "+inv.requestID+" Error: runtime shutting down")}
+	}
+	switch {
+	case a.err == nil && a.frame.ErrorType != "":
+		return outcome{err: decodeFunctionError(a.frame.ErrorType, a.body)}
+	case a.err == nil:
+		return outcome{response: a.body}
+	}
+	// The exchange failed: the child is most likely exiting. Give it a moment
+	// to say how, then make sure it is gone.
+	select {
+	case <-c.done:
+	case <-time.After(exitWait):
+		c.stop(0)
+	}
+	return outcome{err: exitError(inv.requestID, c.state)}
+}
+
+// exchange writes the event frame to stdin and reads the result frame from fd 3.
+func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
+	h := http.Header{}
+	setInvocationHeaders(h, inv)
+	headers := make(map[string]string, len(h))
+	for k := range h {
+		headers[k] = h.Get(k)
+	}
+	frame, _ := json.Marshal(eventFrame{headers, len(inv.payload)})
+	if _, err := c.stdin.Write(append(frame, '\n')); err != nil {
+		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
+	}
+	if _, err := c.stdin.Write(inv.payload); err != nil {
+		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
+	}
+	line, err := c.control.ReadBytes('\n')
+	if err != nil {
+		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
+	}
+	var rf resultFrame
+	if err := json.Unmarshal(line, &rf); err != nil || rf.Length < 0 {
+		return resultFrame{}, nil, fmt.Errorf("read result: bad frame %q", line)
+	}
+	body := make([]byte, rf.Length)
+	if _, err := io.ReadFull(c.control, body); err != nil {
+		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
+	}
+	return rf, body, nil
+}
