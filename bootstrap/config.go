@@ -19,17 +19,18 @@ const (
 
 // config is everything the bootstrap needs to know, resolved once at init.
 type config struct {
-	runtimeAPI string // host:port of the Runtime API
-	handler    string // _HANDLER as given
-	exportPath string // the export to call, may be nested ("a.b")
-	bundlePath string // the function bundle to import
-	runtimeJS  string // the JavaScript bridge beside the bootstrap
-	denoPath   string // the deno executable
-	tmpDir     string // the writable directory
-	denoDir    string // DENO_DIR, always under tmpDir
-	layerDir   string // the directory holding the bootstrap (/opt on Lambda)
-	taskRoot   string // LAMBDA_TASK_ROOT
-	jsonLogs   bool   // AWS_LAMBDA_LOG_FORMAT=JSON
+	runtimeAPI  string   // host:port of the Runtime API
+	handler     string   // _HANDLER as given
+	exportPath  string   // the export to call, may be nested ("a.b")
+	bundlePath  string   // the function bundle to import
+	runtimeJS   string   // the JavaScript bridge beside the bootstrap
+	denoPath    string   // the deno executable
+	tmpDir      string   // the writable directory
+	denoDir     string   // DENO_DIR, always under tmpDir
+	layerDir    string   // the directory holding the bootstrap (/opt on Lambda)
+	taskRoot    string   // LAMBDA_TASK_ROOT
+	jsonLogs    bool     // AWS_LAMBDA_LOG_FORMAT=JSON
+	permissions []string // the function's Deno permission flags
 }
 
 // errNoRuntimeAPI means there is nobody to report an init error to.
@@ -74,7 +75,8 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 	if err != nil {
 		return c, err
 	}
-	return c, nil
+	c.permissions, err = parsePermissions(getenv(permissionsVar), c)
+	return c, err
 }
 
 // splitHandler splits "<module>.<export>" the way the Node.js runtime does: the

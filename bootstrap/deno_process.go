@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -19,14 +22,17 @@ const exitWait = time.Second
 
 // denoProcess is one Deno process running runtime.js, in its own process
 // group, with a private channel to the bootstrap: JSON lines in on stdin, JSON
-// lines (and result bytes) out on fd 3. Neither is visible in the process list
-// or the environment, and the function's console output cannot reach fd 3.
+// lines (and result bytes) out on a FIFO that runtime.js unlinks once it has
+// opened it. Neither is visible in the process list or the environment, and
+// the function's console output cannot reach the FIFO. (An inherited fd would
+// do, but Deno grants /dev/fd/N only with --allow-all.)
 type denoProcess struct {
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	control *bufio.Reader // fd 3, from runtime.js
-	done    chan struct{} // closed once the process has exited
-	state   string        // how it exited ("exit status 3"), valid after done
+	cmd         *exec.Cmd
+	stdin       io.WriteCloser
+	control     *bufio.Reader // the FIFO, from runtime.js
+	controlFile *os.File
+	done        chan struct{} // closed once the process has exited
+	state       string        // how it exited ("exit status 3"), valid after done
 	// expected is set while the bootstrap waits on the process or stops it:
 	// an exit then is reported by whoever waits, not as a surprise.
 	expected atomic.Bool
@@ -34,13 +40,14 @@ type denoProcess struct {
 
 // controlMessage is the first line runtime.js reads from stdin.
 type controlMessage struct {
+	Channel string `json:"channel"` // the FIFO to write to
 	Token   string `json:"token,omitempty"`
 	Bundle  string `json:"bundle"`
 	Export  string `json:"export"`
 	Handler string `json:"handler"`
 }
 
-// readyMessage is the line runtime.js writes on fd 3 when init is over: the
+// readyMessage is the line runtime.js writes on the FIFO when init is over: the
 // bridge port (runtime1), or the reason the function could not be loaded.
 type readyMessage struct {
 	Port  int            `json:"port"`
@@ -63,11 +70,40 @@ func hasKey(kv, key string) bool {
 	return len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key
 }
 
+// openChannel makes a FIFO in a private directory under TMPDIR and opens it.
+// Opening it read-write never blocks, and the reader never sees EOF: the
+// process's exit is watched instead.
+func openChannel(tmpDir string) (string, *os.File, error) {
+	dir := filepath.Join(tmpDir, ".deno-lambda")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", nil, fmt.Errorf("control channel: %w", err)
+	}
+	name := make([]byte, 12)
+	_, _ = rand.Read(name)
+	path := filepath.Join(dir, "control-"+hex.EncodeToString(name))
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		return "", nil, fmt.Errorf("control channel: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		os.Remove(path)
+		return "", nil, fmt.Errorf("control channel: %w", err)
+	}
+	return path, f, nil
+}
+
 // startDeno starts runtime.js and sends it the control line. The function is
 // imported from then on; awaitReady tells when that is over.
 func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, error) {
-	cmd := exec.Command(cfg.denoPath, "run", "--no-config", "--no-lock", "--no-prompt",
-		"--cached-only", "--allow-all", cfg.runtimeJS)
+	channel, controlFile, err := openChannel(cfg.tmpDir)
+	if err != nil {
+		return nil, err
+	}
+	control.Channel = channel
+	args := []string{"run", "--no-config", "--no-lock", "--no-prompt", "--cached-only"}
+	args = append(args, cfg.permissions...)
+	args = append(args, runtimePermissions(cfg.permissions, cfg, channel, control.Token != "")...)
+	cmd := exec.Command(cfg.denoPath, append(args, cfg.runtimeJS)...)
 	cmd.Env = env
 	cmd.Dir = cfg.taskRoot
 	cmd.Stdout = os.Stdout
@@ -77,25 +113,20 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 
 	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, fmt.Errorf("stdin pipe: %w", err)
+	if err == nil {
+		err = cmd.Start()
 	}
-	controlR, controlW, err := os.Pipe()
 	if err != nil {
-		return nil, fmt.Errorf("control pipe: %w", err)
-	}
-	cmd.ExtraFiles = []*os.File{controlW} // fd 3 in Deno
-	err = cmd.Start()
-	controlW.Close()
-	if err != nil {
-		controlR.Close()
+		controlFile.Close()
+		os.Remove(channel)
 		return nil, newInitError("Runtime.InvalidEntrypoint", fmt.Sprintf("Cannot start %s: %v", cfg.denoPath, err))
 	}
-	p := &denoProcess{cmd: cmd, stdin: stdin, control: bufio.NewReader(controlR), done: make(chan struct{})}
+	p := &denoProcess{cmd: cmd, stdin: stdin, control: bufio.NewReader(controlFile), controlFile: controlFile,
+		done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait() // also closes stdin
 		p.state = cmd.ProcessState.String()
-		controlR.Close()
+		os.Remove(channel) // in case Deno died before unlinking it
 		close(p.done)
 	}()
 	line, _ := json.Marshal(control)
@@ -120,6 +151,12 @@ func (p *denoProcess) awaitReady(ctx context.Context) (readyMessage, error) {
 	var line []byte
 	select {
 	case line = <-lines:
+	case <-p.done:
+		// It exited: a reason it wrote first still counts.
+		select {
+		case line = <-lines:
+		case <-time.After(exitWait):
+		}
 	case <-ctx.Done():
 		p.stop(0)
 		return readyMessage{}, ctx.Err()
@@ -148,20 +185,16 @@ func (p *denoProcess) exited() bool {
 }
 
 // stop ends the Deno process group: SIGTERM first so the function's own
-// shutdown listeners can run, SIGKILL after grace.
+// shutdown listeners can run, SIGKILL after grace, and SIGKILL in any case for
+// whatever the process left behind.
 func (p *denoProcess) stop(grace time.Duration) {
 	p.expected.Store(true)
+	defer p.controlFile.Close()
 	pgid := p.cmd.Process.Pid
-	if p.exited() {
-		_ = syscall.Kill(-pgid, syscall.SIGKILL) // children left behind
-		return
-	}
-	if grace > 0 {
+	if grace > 0 && !p.exited() {
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)
 		select {
 		case <-p.done:
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			return
 		case <-time.After(grace):
 		}
 	}

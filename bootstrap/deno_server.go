@@ -36,7 +36,7 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 		return nil, fmt.Errorf("bridge token: %w", err)
 	}
 	token := hex.EncodeToString(tokenBytes)
-	p, err := startDeno(cfg, env, controlMessage{token, cfg.bundlePath, cfg.exportPath, cfg.handler})
+	p, err := startDeno(cfg, env, controlMessage{Token: token, Bundle: cfg.bundlePath, Export: cfg.exportPath, Handler: cfg.handler})
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +45,7 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 	if err != nil {
 		return nil, err
 	}
+	p.controlFile.Close() // runtime1 says nothing more on it either
 	return &denoServer{
 		denoProcess: p,
 		url:         "http://127.0.0.1:" + strconv.Itoa(ready.Port) + "/invoke",

@@ -135,6 +135,8 @@ export async function withBootstrap(
     await reading;
     return status;
   };
+  // A runtime that dies fails the invocations it owed, instead of hanging the test.
+  child.status.then((status) => api.abandon(`the bootstrap exited with code ${status.code}`));
   const b: Bootstrap = {
     api,
     child,

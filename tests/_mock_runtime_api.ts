@@ -34,6 +34,7 @@ interface Pending {
   payload: string;
   headers: Headers;
   resolve: (o: Outcome) => void;
+  reject: (e: Error) => void;
   done: boolean;
 }
 
@@ -89,8 +90,8 @@ export class MockRuntimeApi {
       headers.set("Lambda-Runtime-Cognito-Identity", options.cognitoIdentity);
     }
     if (options.tenantId) headers.set("Lambda-Runtime-Aws-Tenant-Id", options.tenantId);
-    return new Promise((resolve) => {
-      const pending: Pending = { id, payload, headers, resolve, done: false };
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { id, payload, headers, resolve, reject, done: false };
       this.#invocations.set(id, pending);
       this.#dispatch(pending);
     });
@@ -111,6 +112,16 @@ export class MockRuntimeApi {
         resolve();
       })
     );
+  }
+
+  /** Fails every invocation still waiting for a result, for example because the runtime died. */
+  abandon(reason: string): void {
+    for (const pending of this.#invocations.values()) {
+      if (!pending.done) {
+        pending.done = true;
+        pending.reject(new Error(`Invocation ${pending.id} got no result: ${reason}`));
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -42,7 +42,11 @@ Deno.test("runtime2: stdout noise cannot corrupt the result, and still reaches t
 });
 
 Deno.test("runtime2: the event reaches the process without command-line arguments", async () => {
-  await withBootstrap({ runtime: "runtime2", handler: "handlers.startedWith" }, async ({ api }) => {
+  await withBootstrap({
+    runtime: "runtime2",
+    handler: "handlers.startedWith",
+    env: { DENO_LAMBDA_PERMISSIONS: "--allow-all" }, // Deno grants /proc/self only to --allow-all
+  }, async ({ api }) => {
     const marker = `secret-${crypto.randomUUID()}`;
     const r = JSON.parse((await api.invoke({ marker })).body);
     assert.deepEqual(r.args, []);

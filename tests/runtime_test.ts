@@ -213,7 +213,8 @@ for (const runtime of RUNTIMES) {
   });
 
   t("processes a handler starts are killed with it at the deadline", async () => {
-    await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
+    const env = { DENO_LAMBDA_PERMISSIONS: "--allow-run=sleep" };
+    await withBootstrap({ runtime, handler: "handlers.lifecycle", env }, async (b) => {
       const out = await b.api.invoke({ spawn: true, hang: true }, { timeoutMs: 1500 });
       assert.equal(out.errorType, "Runtime.Timeout");
       await b.api.nextCalled(2);

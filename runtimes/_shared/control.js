@@ -1,11 +1,13 @@
 // @ts-check
 // The bootstrap's private channel to runtime.js: JSON lines (and event bytes)
-// in on stdin, JSON lines (and result bytes) out on fd 3. Neither is visible in
-// the process list or the environment, and console output never reaches fd 3.
+// in on stdin, JSON lines (and result bytes) out on a FIFO that this process
+// unlinks as soon as it has opened it. Neither is visible in the process list
+// or the environment, and console output never reaches the FIFO.
 
 /**
- * The first line on stdin: what to import, and runtime1's bridge token.
- * @typedef {{ token?: string, bundle: string, export: string, handler: string }} Control
+ * The first line on stdin: the FIFO, what to import, and runtime1's bridge token.
+ * @typedef {{ channel: string, token?: string, bundle: string, export: string,
+ *   handler: string }} Control
  */
 
 const encoder = new TextEncoder();
@@ -63,9 +65,15 @@ export async function readControl(/** @type {Input} */ input) {
   return JSON.parse(await input.line());
 }
 
-/** Writes to fd 3, synchronously and whole. */
+/** Writes to the bootstrap's FIFO, synchronously and whole. */
 export class Output {
-  #file = Deno.openSync("/dev/fd/3", { write: true });
+  #file;
+
+  /** Opens the FIFO, then unlinks it so no other process can open it. */
+  constructor(/** @type {string} */ path) {
+    this.#file = Deno.openSync(path, { write: true });
+    Deno.removeSync(path);
+  }
 
   /** One JSON line, then optional raw bytes. */
   send(/** @type {unknown} */ message, /** @type {Uint8Array} */ bytes = new Uint8Array(0)) {

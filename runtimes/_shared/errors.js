@@ -11,13 +11,21 @@ function isErrorLike(/** @type {any} */ e) {
       typeof e.message === "string" && typeof e.stack === "string");
 }
 
+/** Deno's advice for a missing permission, translated for Lambda. */
+function onLambda(/** @type {string} */ message) {
+  const advice = /, run again with the (--allow-\w+) flag$/;
+  return advice.test(message)
+    ? message.replace(advice, ": add $1 to DENO_LAMBDA_PERMISSIONS")
+    : `${message}: grant it in DENO_LAMBDA_PERMISSIONS`;
+}
+
 /** The body for a handler that threw or rejected, shaped as Node.js shapes it. */
 export function errorBody(/** @type {unknown} */ error) {
   if (isErrorLike(error)) {
     const e = /** @type {Error} */ (error);
     return /** @type {ErrorBody} */ ({
       errorType: e.name,
-      errorMessage: e.message,
+      errorMessage: e.name === "NotCapable" ? onLambda(e.message) : e.message,
       stackTrace: typeof e.stack === "string" ? e.stack.split("\n") : [],
     });
   }

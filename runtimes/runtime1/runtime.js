@@ -1,19 +1,18 @@
 // @ts-check
 // runtime1's bridge: one Deno process for the whole execution environment.
 //
-// The bootstrap starts this file with one JSON line on stdin (the bridge token,
-// the bundle, the export) and fd 3 open for writing. Init imports the function;
-// then one line goes to fd 3: {"port": N} once the loopback server listens, or
+// The bootstrap starts this file with one JSON line on stdin (its FIFO, the
+// bridge token, the bundle, the export). Init imports the function; then one
+// line goes to the FIFO: {"port": N} once the loopback server listens, or
 // {"error": {...}} when the function cannot be loaded. Every invocation is one
 // POST /invoke from the bootstrap, carrying the token and the Runtime API's
 // headers; the answer is the result, or an error body with
 // Lambda-Runtime-Function-Error-Type set.
-import { Input, Output } from "../_shared/control.js";
+import { Input } from "../_shared/control.js";
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
 
-const output = new Output();
-const { control, handler, env } = await init(new Input(), output);
+const { control, output, handler, env } = await init(new Input());
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 
 Deno.serve({

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// permissionsVar narrows or widens what the function may do, with Deno's own
+// permission flags. It replaces the default set whole.
+const permissionsVar = "DENO_LAMBDA_PERMISSIONS"
+
+// permissionFlag matches the Deno flags DENO_LAMBDA_PERMISSIONS accepts.
+var permissionFlag = regexp.MustCompile(`^(-A|--allow-all|--(allow|deny)-(read|write|net|env|sys|run|ffi|import)(=\S+)?)$`)
+
+// runtimeEnv is what runtime.js itself reads (and _X_AMZN_TRACE_ID, which it
+// sets per invocation), granted whatever DENO_LAMBDA_PERMISSIONS says.
+var runtimeEnv = []string{
+	"AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_FUNCTION_NAME",
+	"AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+	"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "_X_AMZN_TRACE_ID",
+}
+
+// defaultPermissions is what Lambda code expects: the network, the
+// environment, system information (which SDKs read for their user agent),
+// reading the function, the layers and TMPDIR, and writing TMPDIR.
+func defaultPermissions(cfg config) []string {
+	return []string{
+		"--allow-net", "--allow-env", "--allow-sys",
+		"--allow-read=" + strings.Join([]string{cfg.taskRoot, cfg.layerDir, cfg.tmpDir}, ","),
+		"--allow-write=" + cfg.tmpDir,
+	}
+}
+
+// parsePermissions reads DENO_LAMBDA_PERMISSIONS: whitespace-separated Deno
+// permission flags, or the defaults when it is empty.
+func parsePermissions(spec string, cfg config) ([]string, error) {
+	flags := strings.Fields(spec)
+	if len(flags) == 0 {
+		return defaultPermissions(cfg), nil
+	}
+	for _, f := range flags {
+		if !permissionFlag.MatchString(f) {
+			return nil, newInitError("Runtime.InvalidPermissions", fmt.Sprintf(
+				"%s: %q is not a Deno permission flag: use flags such as --allow-net=api.example.com --allow-read=/var/task --deny-env=AWS_SECRET_ACCESS_KEY, or --allow-all",
+				permissionsVar, f))
+		}
+	}
+	return flags, nil
+}
+
+// runtimePermissions are the runtime's own needs, added to the function's
+// flags: reading the bundle (and its source map), writing its control
+// channel, reading its settings, and for runtime1
+// listening on a loopback port (which grants no connections). Deno unites two
+// lists for one permission, but a list after a bare flag replaces it, so a
+// need already covered by a bare flag (or --allow-all) is left out.
+func runtimePermissions(function []string, cfg config, channel string, listens bool) []string {
+	needs := [][2]string{
+		{"read", cfg.bundlePath + "," + cfg.bundlePath + ".map"},
+		{"write", channel},
+		{"env", strings.Join(runtimeEnv, ",")},
+	}
+	if listens {
+		needs = append(needs, [2]string{"net", "127.0.0.1:0"})
+	}
+	var flags []string
+	for _, need := range needs {
+		if !slices.ContainsFunc(function, func(f string) bool {
+			return f == "-A" || f == "--allow-all" || f == "--allow-"+need[0]
+		}) {
+			flags = append(flags, "--allow-"+need[0]+"="+need[1])
+		}
+	}
+	return flags
+}
