@@ -21,6 +21,12 @@
 //	TMPDIR                   the only writable place, default /tmp
 //	AWS_LAMBDA_LOG_FORMAT    "Text" (default) or "JSON", for the runtime's own lines too
 //
+// The runtime's own setting:
+//
+//	DENO_LAMBDA_PERMISSIONS  Deno permission flags for the function, replacing
+//	                         the defaults (network, environment, system info,
+//	                         reading the task root, /opt and TMPDIR, writing TMPDIR)
+//
 // Everything in the environment, credentials included, is passed on to Deno.
 // DENO_DIR is always set to $TMPDIR/deno-dir, because the layers are read-only
 // and Deno's V8 code cache silently does nothing in a read-only DENO_DIR.
@@ -29,7 +35,8 @@
 //
 // Three classes, each handled differently:
 //
-//   - Init failure (bad _HANDLER, no deno, the function fails to import):
+//   - Init failure (bad _HANDLER or DENO_LAMBDA_PERMISSIONS, no deno, the
+//     function fails to import):
 //     posted to /runtime/init/error with a Runtime.* type; then exit 1.
 //   - Invocation failure (the handler throws, Deno exits or hangs past the
 //     deadline): posted to /runtime/invocation/{id}/error; the loop goes on,

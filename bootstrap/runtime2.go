@@ -49,6 +49,9 @@ func (r *runtime2) reset(context.Context) error {
 		r.used.discard()
 		r.used = nil
 	}
+	// The spare has had the whole invocation to start; once it has, every
+	// process of this environment is accounted for before the next event.
+	<-r.spare.started
 	return nil
 }
 

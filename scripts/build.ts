@@ -2,9 +2,11 @@
 //
 //   dist/deno-layer-{x86_64,arm64}.zip  bin/deno of the pinned version
 //   dist/runtime{1,2}-{x86_64,arm64}.zip bootstrap, runtime.js, dummy function.bundle.js
-//   dist/function.zip                   function.bundle.js from function/
+//   dist/function.zip                   function.bundle.js (+ .map) from function/
 //
-// `deno task build:function [--entry function/mod.ts]` bundles the function alone.
+// `deno task build:function [--entry function/mod.ts] [--out-dir dist]` bundles
+// a function alone, into <out-dir>/function.zip.
+import { relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   type Arch,
@@ -16,6 +18,7 @@ import {
   type Runtime,
   RUNTIMES,
 } from "./_paths.ts";
+import { bundleFunction } from "./_bundle.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
 
 /** Runs a command, failing with its output when it fails. */
@@ -55,21 +58,6 @@ async function assembleRuntimeJs(runtime: Runtime): Promise<string> {
   return out;
 }
 
-/** Bundles the function and its npm dependencies into one file. */
-async function bundleFunction(entry: string): Promise<string> {
-  const out = `${DIST}/build/function/function.bundle.js`;
-  await run(Deno.execPath(), [
-    "bundle",
-    "--quiet",
-    "--platform=deno",
-    "--format=esm",
-    "-o",
-    out,
-    entry,
-  ], { cwd: ROOT });
-  return out;
-}
-
 /** The pinned Deno binary for one architecture, from its npm package. */
 async function fetchDeno(arch: Arch): Promise<string> {
   const dir = `${CACHE}/deno-${DENO_VERSION}-${arch}`;
@@ -105,10 +93,10 @@ async function entry(name: string, path: string, mode: number): Promise<ZipEntry
   return { name, data: await Deno.readFile(path), mode };
 }
 
-/** Writes a zip and prints its size. */
-async function writeZip(name: string, entries: ZipEntry[]): Promise<void> {
+/** Writes a zip into dir and prints its size. */
+async function writeZip(name: string, entries: ZipEntry[], dir = DIST): Promise<void> {
   const bytes = createZip(entries);
-  await Deno.writeFile(`${DIST}/${name}`, bytes);
+  await Deno.writeFile(`${dir}/${name}`, bytes);
   printSize(name, bytes.length);
 }
 
@@ -137,13 +125,19 @@ async function main(): Promise<void> {
     options: {
       "function-only": { type: "boolean", default: false },
       entry: { type: "string", default: "function/mod.ts" },
+      "out-dir": { type: "string", default: DIST },
     },
   });
+  const outDir = resolve(values["out-dir"]!);
+  await Deno.mkdir(`${outDir}/build/function`, { recursive: true });
   await Deno.mkdir(`${DIST}/build`, { recursive: true });
 
-  const bundle = await bundleFunction(values.entry!);
-  console.log(`Built in ${DIST.replace(ROOT + "/", "")}/:`);
-  await writeZip("function.zip", [await entry("function.bundle.js", bundle, 0o644)]);
+  const { bundle, map } = await bundleFunction(resolve(values.entry!), `${outDir}/build/function`);
+  console.log(`Built in ${relative(ROOT, outDir) || "."}/:`);
+  await writeZip("function.zip", [
+    await entry("function.bundle.js", bundle, 0o644),
+    await entry("function.bundle.js.map", map, 0o644),
+  ], outDir);
   if (values["function-only"]) return;
 
   const runtimeJs = Object.fromEntries(

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { ARCHES, DENO_VERSION, DIST, RUNTIMES } from "../scripts/_paths.ts";
 import { readZip, unzipTo } from "../scripts/zip.ts";
+import { httpApiEvent } from "../function/_event.ts";
 import { withBootstrap } from "./_harness.ts";
 
 function contents(zip: string): Record<string, number> {
@@ -22,7 +23,10 @@ Deno.test("dist holds every zip with the promised files and modes", () => {
       });
     }
   }
-  assert.deepEqual(contents("function.zip"), { "function.bundle.js": 0o644 });
+  assert.deepEqual(contents("function.zip"), {
+    "function.bundle.js": 0o644,
+    "function.bundle.js.map": 0o644,
+  });
 });
 
 Deno.test("the Deno layer holds the pinned version, and bootstraps are static for their arch", async () => {
@@ -50,12 +54,19 @@ Deno.test("function.zip runs through the bootstrap as function.handler", async (
   const taskRoot = await Deno.makeTempDir();
   try {
     await unzipTo(`${DIST}/function.zip`, taskRoot);
-    await withBootstrap({ handler: "function.handler", taskRoot }, async (b) => {
-      const out = await b.api.invoke({ name: "Deno" }, { requestId: "fn-1" });
-      assert.deepEqual(JSON.parse(out.body), { message: "Hello, Deno!", requestId: "fn-1" });
-      await b.stop();
-      assert.match(b.stdout(), /\tfn-1\tINFO\tGreeting Deno\n/);
-    });
+    for (const runtime of RUNTIMES) {
+      await withBootstrap({ runtime, handler: "function.handler", taskRoot }, async (b) => {
+        const event = httpApiEvent("POST", "/greetings", '{"name":"Deno","language":"es"}');
+        const out = await b.api.invoke(event, { requestId: "fn-1" });
+        const res = JSON.parse(out.body);
+        assert.equal(res.statusCode, 200);
+        assert.deepEqual(JSON.parse(res.body), { message: "Hola, Deno!", requestId: "fn-1" });
+        const bad = JSON.parse((await b.api.invoke(httpApiEvent("POST", "/greetings", "{}"))).body);
+        assert.equal(bad.statusCode, 400);
+        await b.stop();
+        assert.match(b.stdout(), /\tfn-1\tINFO\tGreeted Deno in es\n/);
+      });
+    }
   } finally {
     await Deno.remove(taskRoot, { recursive: true });
   }

@@ -1,0 +1,132 @@
+// Writing functions: a TypeScript function bundled by the build, its npm
+// dependencies inside, its stack traces mapped to the .ts lines, and Deno's
+// permissions applied, all through the real bootstrap.
+import assert from "node:assert/strict";
+import { DIST, ROOT, RUNTIMES } from "../scripts/_paths.ts";
+import { unzipTo } from "../scripts/zip.ts";
+import { withBootstrap } from "./_harness.ts";
+
+/** Bundles entry with `deno task build:function` into a task root under dist/test. */
+async function buildFunction(entry: string): Promise<string> {
+  const outDir = `${DIST}/test/function-capabilities`;
+  await Deno.remove(outDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(outDir, { recursive: true });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "build:function", "--entry", entry, "--out-dir", outDir],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const taskRoot = `${outDir}/task`;
+  await unzipTo(`${outDir}/function.zip`, taskRoot);
+  return taskRoot;
+}
+
+const probe = buildFunction("tests/fixtures/ts/capabilities.ts");
+
+for (const runtime of RUNTIMES) {
+  const opts = async (env: Record<string, string> = {}) => ({
+    runtime,
+    handler: "function.handler",
+    taskRoot: await probe,
+    env,
+  });
+
+  Deno.test(`${runtime}: error stack traces name the original .ts file and line`, async () => {
+    await withBootstrap(await opts(), async (b) => {
+      const out = await b.api.invoke({ action: "fail" });
+      const body = JSON.parse(out.body);
+      assert.equal(body.errorType, "RangeError");
+      assert.equal(body.stackTrace[0], "RangeError: cannot handle fail");
+      assert.match(
+        body.stackTrace[1],
+        /at checkInput \(file:\/\/\/.*\/tests\/fixtures\/ts\/capabilities\.ts:9:9\)/,
+      );
+
+      await b.api.invoke({ action: "log" }, { requestId: "log-1" });
+      await b.stop();
+      assert.match(
+        b.stdout(),
+        /\tlog-1\tERROR\tError: logged from typescript\r {4}at handler \(file:\/\/\/.*capabilities\.ts:18:21\)/,
+      );
+    });
+  });
+
+  Deno.test(`${runtime}: by default a function reads its task root and TMPDIR, not the rest`, async () => {
+    await withBootstrap(await opts(), async (b) => {
+      const own = await b.api.invoke({ action: "read", path: `${await probe}/function.bundle.js` });
+      assert.equal(own.kind, "response");
+      await Deno.writeTextFile(`${b.tmpDir}/scratch.txt`, "scratch");
+      assert.equal(
+        (await b.api.invoke({ action: "read", path: `${b.tmpDir}/scratch.txt` })).body,
+        '"scratch"',
+      );
+
+      const denied = await b.api.invoke({ action: "read", path: `${ROOT}/deno.json` });
+      assert.equal(denied.errorType, "NotCapable");
+      assert.match(
+        JSON.parse(denied.body).errorMessage,
+        /^Requires read access to ".*deno\.json": add --allow-read to DENO_LAMBDA_PERMISSIONS$/,
+      );
+    });
+  });
+
+  Deno.test(`${runtime}: DENO_LAMBDA_PERMISSIONS widens and narrows what the function may do`, async () => {
+    const listener = Deno.listen({ hostname: "127.0.0.2", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    const accepting = (async () => {
+      for await (const conn of listener) conn.close();
+    })();
+    try {
+      await withBootstrap(await opts(), async (b) => {
+        assert.equal((await b.api.invoke({ action: "connect", port })).body, '"connected"');
+      });
+      const narrowed = {
+        DENO_LAMBDA_PERMISSIONS: "--allow-net=api.example.com --allow-read=" + ROOT,
+      };
+      await withBootstrap(await opts(narrowed), async (b) => {
+        const refused = await b.api.invoke({ action: "connect", port });
+        assert.equal(refused.errorType, "NotCapable");
+        assert.match(
+          JSON.parse(refused.body).errorMessage,
+          /Requires net access to "127\.0\.0\.2:\d+"/,
+        );
+        const widened = await b.api.invoke({ action: "read", path: `${ROOT}/deno.json` });
+        assert.equal(widened.kind, "response");
+      });
+    } finally {
+      listener.close();
+      await accepting.catch(() => {});
+    }
+  });
+
+  Deno.test(`${runtime}: a malformed DENO_LAMBDA_PERMISSIONS fails init and says why`, async () => {
+    await withBootstrap(
+      await opts({ DENO_LAMBDA_PERMISSIONS: "--allow-net --inspect" }),
+      async (b) => {
+        assert.equal((await b.exited()).code, 1);
+        assert.equal(b.api.initErrors[0]?.errorType, "Runtime.InvalidPermissions");
+        assert.match(
+          JSON.parse(b.api.initErrors[0].body).errorMessage,
+          /"--inspect" is not a Deno permission flag/,
+        );
+      },
+    );
+  });
+}
+
+Deno.test("the example function's npm dependency is inside its bundle", async () => {
+  const taskRoot = await Deno.makeTempDir();
+  try {
+    await unzipTo(`${DIST}/function.zip`, taskRoot);
+    const bundle = await Deno.readTextFile(`${taskRoot}/function.bundle.js`);
+    assert.doesNotMatch(bundle, /from\s+["']npm:/, "no npm: imports left to fetch at run time");
+    assert.match(bundle, /\/\/# sourceMappingURL=function\.bundle\.js\.map/);
+    const map = JSON.parse(await Deno.readTextFile(`${taskRoot}/function.bundle.js.map`));
+    assert.ok(map.sources.includes("function/mod.ts"), map.sources);
+    assert.ok(map.sources.some((s: string) => s.startsWith("npm:valibot/")), map.sources);
+  } finally {
+    await Deno.remove(taskRoot, { recursive: true });
+  }
+});
