@@ -41,7 +41,7 @@ for (const { cmd, args, dir } of steps) {
   // Go's verbose lines and Deno's summary line, counted into one total.
   passed += text.match(/^--- PASS: /gm)?.length ?? 0;
   failed += text.match(/^--- FAIL: /gm)?.length ?? 0;
-  const summary = text.match(/(\d+) passed \| (\d+) failed/);
+  const summary = text.match(/(\d+) passed (?:\(\d+ steps?\) )?\| (\d+) failed/);
   if (summary) {
     passed += Number(summary[1]);
     failed += Number(summary[2]);
