@@ -15,14 +15,7 @@ import { aws, type AwsClients, DeployError } from "./_aws.ts";
 import { LAMBDA_RUNTIME, latestVersion, type Layer } from "./_layers.ts";
 import type { Arch, Runtime } from "./_paths.ts";
 import { step } from "./_progress.ts";
-import {
-  checkUploadable,
-  codeFor,
-  describeUpload,
-  megabytes,
-  readZip,
-  type Zip,
-} from "./_upload.ts";
+import { codeFor, describeUpload, megabytes, readZip, type Zip } from "./_upload.ts";
 
 /** How long to wait for Lambda to finish creating or updating the function. */
 const MAX_WAIT_SECONDS = 300;
@@ -122,7 +115,6 @@ export async function deployFunction(
           "IAM role that trusts lambda.amazonaws.com",
       );
     }
-    checkUploadable(zip, bucket);
     const code = await codeFor(clients, spec.name, zip, bucket);
     const created = await step(
       `Creating function ${spec.name}`,
