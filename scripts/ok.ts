@@ -1,10 +1,16 @@
 // `deno task ok`: everything a change must pass before it lands, in order of
-// cost: format, lint, type checks, gofmt, go vet, Go tests, then the build and
-// every Deno test. Ends with one "N passed, N failed" line over all tests.
+// cost: format, lint, type checks, the workflows' lint, gofmt, go vet, Go tests,
+// then the build and every Deno test. Ends with one "N passed, N failed" line
+// over all tests.
+
+/** actionlint lints .github/workflows; `go run` builds it from its Go module. */
+const ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12";
+
 const steps: { cmd: string; args: string[]; dir?: string }[] = [
   { cmd: "deno", args: ["fmt", "--check"] },
   { cmd: "deno", args: ["lint"] },
   { cmd: "deno", args: ["task", "check"] },
+  { cmd: "go", args: ["run", ACTIONLINT] },
   { cmd: "gofmt", args: ["-l", "."], dir: "bootstrap" },
   { cmd: "go", args: ["vet", "./..."], dir: "bootstrap" },
   { cmd: "go", args: ["test", "-count=1", "-v", "./..."], dir: "bootstrap" },
@@ -35,7 +41,7 @@ for (const { cmd, args, dir } of steps) {
   // Go's verbose lines and Deno's summary line, counted into one total.
   passed += text.match(/^--- PASS: /gm)?.length ?? 0;
   failed += text.match(/^--- FAIL: /gm)?.length ?? 0;
-  const summary = text.match(/(\d+) passed \| (\d+) failed/);
+  const summary = text.match(/(\d+) passed (?:\(\d+ steps?\) )?\| (\d+) failed/);
   if (summary) {
     passed += Number(summary[1]);
     failed += Number(summary[2]);

@@ -1,0 +1,201 @@
+// The function: created, or its code and configuration updated, on top of the
+// latest published versions of the Deno layer and one runtime layer. Lambda
+// accepts no further change to a function until the previous one is done, so
+// every step waits for the function to be active again.
+import {
+  CreateFunctionCommand,
+  type FunctionConfiguration,
+  GetFunctionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+} from "@aws-sdk/client-lambda";
+import { aws, type AwsClients, DeployError } from "./_aws.ts";
+import { LAMBDA_RUNTIME, latestVersion, type Layer } from "./_layers.ts";
+import type { Arch, Runtime } from "./_paths.ts";
+import { step } from "./_progress.ts";
+import { codeFor, describeUpload, megabytes, readZip, type Zip } from "./_upload.ts";
+
+/** How long to wait for Lambda to finish creating or updating the function. */
+const MAX_WAIT_SECONDS = 300;
+
+/** The function to deploy. */
+export interface FunctionSpec {
+  name: string;
+  zipPath: string;
+  arch: Arch;
+  runtime: Runtime;
+  handler: string;
+  memory: number;
+  timeout: number;
+  /** The execution role's ARN; required to create, kept as it is on update when absent. */
+  role?: string;
+  /** The Deno layer, then the runtime layer, for the function's architecture. */
+  layers: [Layer, Layer];
+}
+
+/** Lambda's CodeSha256: the base64 SHA-256 of the zip. */
+function codeSha256(zip: Zip): string {
+  const bytes = zip.sha256.match(/../g)!.map((h) => parseInt(h, 16));
+  return btoa(String.fromCharCode(...bytes));
+}
+
+/** The ARNs of the latest versions of the function's layers, failing when one is not published. */
+async function layerArns(clients: AwsClients, layers: Layer[]): Promise<string[]> {
+  const arns = [];
+  for (const layer of layers) {
+    const latest = await latestVersion(clients, layer.name);
+    if (!latest?.LayerVersionArn) {
+      throw new DeployError(
+        `No version of layer ${layer.name} is published: run deno task deploy:${layer.kind} first`,
+      );
+    }
+    arns.push(latest.LayerVersionArn);
+  }
+  return arns;
+}
+
+/** The function's configuration, or undefined when it does not exist. */
+async function getFunction(
+  clients: AwsClients,
+  name: string,
+): Promise<FunctionConfiguration | undefined> {
+  return await aws(`read function ${name}`, async () => {
+    try {
+      return (await clients.lambda.send(new GetFunctionCommand({ FunctionName: name })))
+        .Configuration;
+    } catch (err) {
+      if ((err as { name?: string }).name === "ResourceNotFoundException") return undefined;
+      throw err;
+    }
+  });
+}
+
+async function waitUntil(
+  clients: AwsClients,
+  name: string,
+  what: "active" | "updated",
+): Promise<void> {
+  const wait = what === "active" ? waitUntilFunctionActiveV2 : waitUntilFunctionUpdatedV2;
+  await step(
+    `Waiting for ${name} to be ${what}`,
+    () =>
+      aws(
+        `wait for function ${name} to be ${what}`,
+        () =>
+          wait({ client: clients.lambda, maxWaitTime: MAX_WAIT_SECONDS }, { FunctionName: name }),
+      ),
+  );
+}
+
+/** Creates or updates the function, waits until it is active, and returns its ARN. */
+export async function deployFunction(
+  clients: AwsClients,
+  spec: FunctionSpec,
+  bucket: string | undefined,
+): Promise<string> {
+  const zip = await readZip(spec.zipPath);
+  const layers = await layerArns(clients, spec.layers);
+  const settings = {
+    FunctionName: spec.name,
+    Runtime: LAMBDA_RUNTIME,
+    Handler: spec.handler,
+    MemorySize: spec.memory,
+    Timeout: spec.timeout,
+    Layers: layers,
+    Description: `Deno on Lambda, ${spec.runtime}`,
+  } as const;
+  const existing = await getFunction(clients, spec.name);
+  let arn: string;
+  if (!existing) {
+    if (!spec.role) {
+      throw new DeployError(
+        `Missing --role: creating function ${spec.name} needs an execution role, the ARN of an ` +
+          "IAM role that trusts lambda.amazonaws.com",
+      );
+    }
+    const code = await codeFor(clients, spec.name, zip, bucket);
+    const created = await step(
+      `Creating function ${spec.name}`,
+      () =>
+        aws(`create function ${spec.name}`, () =>
+          clients.lambda.send(
+            new CreateFunctionCommand({
+              ...settings,
+              Role: spec.role,
+              Architectures: [spec.arch],
+              Code: code,
+            }),
+          )),
+    );
+    arn = created.FunctionArn!;
+    await waitUntil(clients, spec.name, "active");
+    console.log(`${spec.name}: created`);
+  } else {
+    arn = existing.FunctionArn!;
+    if (existing.CodeSha256 !== codeSha256(zip) || existing.Architectures?.[0] !== spec.arch) {
+      const code = await codeFor(clients, spec.name, zip, bucket);
+      await step(
+        `Updating the code of ${spec.name} from ${zip.shown}`,
+        () =>
+          aws(`update the code of function ${spec.name}`, () =>
+            clients.lambda.send(
+              new UpdateFunctionCodeCommand({
+                FunctionName: spec.name,
+                Architectures: [spec.arch],
+                ...("ZipFile" in code ? { ZipFile: code.ZipFile } : code),
+              }),
+            )),
+      );
+      await waitUntil(clients, spec.name, "updated");
+    } else {
+      console.log(`${spec.name}: code unchanged (CodeSha256 ${existing.CodeSha256})`);
+    }
+    await step(
+      `Updating the configuration of ${spec.name}`,
+      () =>
+        aws(
+          `update the configuration of function ${spec.name}`,
+          () =>
+            clients.lambda.send(
+              new UpdateFunctionConfigurationCommand({ ...settings, Role: spec.role }),
+            ),
+        ),
+    );
+    await waitUntil(clients, spec.name, "updated");
+    console.log(`${spec.name}: updated`);
+  }
+  console.log(`  ${arn}\n  layers: ${layers.join(", ")}`);
+  console.log(invokeHint(spec.name, clients.region));
+  return arn;
+}
+
+/** How to invoke the function once it is deployed. */
+function invokeHint(name: string, region: string): string {
+  return [
+    `Invoke it from the Lambda console's Test tab:`,
+    `  https://${region}.console.aws.amazon.com/lambda/home?region=${region}#/functions/${name}?tab=testing`,
+    `or, with the AWS CLI or any SDK (this one: InvokeCommand of @aws-sdk/client-lambda):`,
+    `  aws lambda invoke --region ${region} --function-name ${name} \\`,
+    `    --cli-binary-format raw-in-base64-out --payload '{"name":"Deno"}' /dev/stdout`,
+  ].join("\n");
+}
+
+/** What deployFunction would do, without calling AWS. */
+export async function planFunction(
+  spec: FunctionSpec,
+  bucket: string | undefined,
+): Promise<string> {
+  const zip = await readZip(spec.zipPath);
+  return [
+    `Would create or update function ${spec.name}: ${LAMBDA_RUNTIME}, handler ${spec.handler}, ` +
+    `${spec.arch}, ${spec.memory} MB, ${spec.timeout} s, role ${
+      spec.role ?? "(unchanged; required to create)"
+    }`,
+    `  code ${zip.shown} (${megabytes(zip.bytes.length)}), ${
+      describeUpload(spec.name, zip, bucket)
+    }`,
+    `  layers: the latest versions of ${spec.layers.map((l) => l.name).join(" and ")}`,
+  ].join("\n");
+}

@@ -1,0 +1,398 @@
+// The deploy tasks, run as real processes against moto (a real AWS API
+// emulator), with small zips made here instead of the built ones. Each test
+// checks what AWS holds afterwards, not what the script says it did.
+import { CreateRoleCommand } from "@aws-sdk/client-iam";
+import { CreateAccessKeyCommand, CreateUserCommand } from "@aws-sdk/client-iam";
+import {
+  GetFunctionCommand,
+  GetLayerVersionCommand,
+  type LayerVersionsListItem,
+  ListLayersCommand,
+  ListLayerVersionsCommand,
+} from "@aws-sdk/client-lambda";
+import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { createZip } from "../scripts/zip.ts";
+import { ACCOUNT, deploy, type DeployRun, type Moto, withMoto } from "./_moto.ts";
+
+const ZIPS = [
+  "deno-layer-x86_64",
+  "deno-layer-arm64",
+  "runtime1-x86_64",
+  "runtime1-arm64",
+  "runtime2-x86_64",
+  "runtime2-arm64",
+  "function",
+];
+/** Just over Lambda's 50 MiB direct-upload limit. */
+const OVER_LIMIT = 50 * 1024 * 1024 + 1;
+
+/** A dist/ of small real zips, one file each, whose contents say which zip and which edition. */
+async function fakeDist(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "deploy-test-dist-" });
+  for (const name of ZIPS) await writeZip(dir, name, "v1");
+  return dir;
+}
+
+async function writeZip(dir: string, name: string, edition: string): Promise<void> {
+  const data = new TextEncoder().encode(`${name} ${edition}\n`);
+  await Deno.writeFile(`${dir}/${name}.zip`, createZip([{ name: "file.txt", data, mode: 0o644 }]));
+}
+
+/** Random, incompressible bytes just over the direct-upload limit, as a zip would be. */
+async function writeBigZip(dir: string, name: string): Promise<void> {
+  await Deno.writeFile(`${dir}/${name}.zip`, randomBytes(OVER_LIMIT));
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash("sha256").update(await Deno.readFile(path)).digest("hex");
+}
+
+async function versions(moto: Moto, layer: string): Promise<LayerVersionsListItem[]> {
+  const out = await moto.lambda.send(new ListLayerVersionsCommand({ LayerName: layer }));
+  return (out.LayerVersions ?? []).sort((a, b) => a.Version! - b.Version!);
+}
+
+async function createRole(moto: Moto): Promise<string> {
+  const trust = {
+    Version: "2012-10-17",
+    Statement: [{
+      Effect: "Allow",
+      Principal: { Service: "lambda.amazonaws.com" },
+      Action: "sts:AssumeRole",
+    }],
+  };
+  const out = await moto.iam.send(
+    new CreateRoleCommand({
+      RoleName: "deno-lambda",
+      AssumeRolePolicyDocument: JSON.stringify(trust),
+    }),
+  );
+  return out.Role!.Arn!;
+}
+
+function layerArn(name: string, version: number): string {
+  return `arn:aws:lambda:us-east-1:${ACCOUNT}:layer:${name}:${version}`;
+}
+
+/** Asserts a run succeeded, showing its output when it did not. */
+function assertOk(run: DeployRun): void {
+  assert.equal(run.code, 0, `deploy failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+/** Asserts a run failed with one clear line matching re, and no stack trace. */
+function assertFails(run: DeployRun, re: RegExp): void {
+  assert.equal(run.code, 1, `deploy did not fail:\n${run.stdout}\n${run.stderr}`);
+  assert.match(run.stderr, re);
+  assert.match(run.stderr, /^Deploy failed: /m);
+  assert.doesNotMatch(run.stderr, /^\s+at /m, "a stack trace was printed");
+}
+
+Deno.test("deploy publishes every layer for provided.al2023 and its architecture, then creates the function on them", async () => {
+  const dist = await fakeDist();
+  await withMoto(async (moto) => {
+    const role = await createRole(moto);
+    const run = await deploy(moto, [
+      "all",
+      "--dist",
+      dist,
+      "--role",
+      role,
+      "--runtime",
+      "runtime2",
+      "--memory",
+      "512",
+      "--timeout",
+      "30",
+    ]);
+    assertOk(run);
+
+    for (
+      const [layer, zip, arch] of [
+        ["deno-x86_64", "deno-layer-x86_64", "x86_64"],
+        ["deno-arm64", "deno-layer-arm64", "arm64"],
+        ["deno-runtime1-x86_64", "runtime1-x86_64", "x86_64"],
+        ["deno-runtime1-arm64", "runtime1-arm64", "arm64"],
+        ["deno-runtime2-x86_64", "runtime2-x86_64", "x86_64"],
+        ["deno-runtime2-arm64", "runtime2-arm64", "arm64"],
+      ]
+    ) {
+      const [only, ...more] = await versions(moto, layer);
+      assert.equal(more.length, 0, `${layer} has more than one version`);
+      assert.deepEqual(only.CompatibleRuntimes, ["provided.al2023"]);
+      assert.deepEqual(only.CompatibleArchitectures, [arch]);
+      assert.match(only.Description!, new RegExp(`sha256:${await sha256(`${dist}/${zip}.zip`)}`));
+      assert.ok(run.stdout.includes(layerArn(layer, 1)), `${layer}'s ARN is not printed`);
+    }
+
+    const fn = await moto.lambda.send(new GetFunctionCommand({ FunctionName: "deno-hello" }));
+    const c = fn.Configuration!;
+    assert.equal(c.Runtime, "provided.al2023");
+    assert.equal(c.Handler, "function.handler");
+    assert.deepEqual(c.Architectures, ["x86_64"]);
+    assert.equal(c.MemorySize, 512);
+    assert.equal(c.Timeout, 30);
+    assert.equal(c.Role, role);
+    assert.deepEqual(c.Layers?.map((l) => l.Arn), [
+      layerArn("deno-x86_64", 1),
+      layerArn("deno-runtime2-x86_64", 1),
+    ]);
+    const hex = await sha256(`${dist}/function.zip`);
+    assert.equal(
+      c.CodeSha256,
+      btoa(String.fromCharCode(...hex.match(/../g)!.map((h) => parseInt(h, 16)))),
+    );
+    assert.match(run.stdout, /deno-hello: created/);
+    assert.match(run.stdout, /aws lambda invoke --region us-east-1 --function-name deno-hello/);
+  });
+});
+
+Deno.test("a second deploy of the same zips publishes nothing and says so", async () => {
+  const dist = await fakeDist();
+  await withMoto(async (moto) => {
+    assertOk(await deploy(moto, ["deno-layer", "--dist", dist]));
+    const again = await deploy(moto, ["deno-layer", "--dist", dist]);
+    assertOk(again);
+    assert.match(again.stdout, /deno-x86_64: unchanged, version 1 already holds sha256:/);
+    assert.match(again.stdout, /deno-arm64: unchanged, version 1 already holds sha256:/);
+    assert.match(again.stdout, /0 of 2 layers published/);
+    assert.equal((await versions(moto, "deno-x86_64")).length, 1);
+    assert.equal((await versions(moto, "deno-arm64")).length, 1);
+  });
+});
+
+Deno.test("a changed zip publishes a new version, and an update moves the function onto it", async () => {
+  const dist = await fakeDist();
+  await withMoto(async (moto) => {
+    const role = await createRole(moto);
+    const arm = ["--dist", dist, "--arch", "arm64"];
+    assertOk(await deploy(moto, ["deno-layer", ...arm]));
+    assertOk(await deploy(moto, ["runtime1", ...arm]));
+    assertOk(await deploy(moto, ["function", ...arm, "--role", role]));
+
+    await writeZip(dist, "deno-layer-arm64", "v2");
+    await writeZip(dist, "function", "v2");
+    const layer = await deploy(moto, ["deno-layer", "--dist", dist]);
+    assertOk(layer);
+    assert.match(layer.stdout, /deno-x86_64: published version 1/);
+    assert.match(layer.stdout, /deno-arm64: published version 2/);
+    const [v1, v2] = await versions(moto, "deno-arm64");
+    assert.notEqual(v1.Description, v2.Description);
+    assert.match(
+      v2.Description!,
+      new RegExp(`sha256:${await sha256(`${dist}/deno-layer-arm64.zip`)}`),
+    );
+
+    const update = await deploy(moto, [
+      "function",
+      ...arm,
+      "--memory",
+      "1024",
+      "--timeout",
+      "60",
+      "--handler",
+      "function.other",
+    ]);
+    assertOk(update);
+    assert.match(update.stdout, /deno-hello: updated/);
+    const c = (await moto.lambda.send(new GetFunctionCommand({ FunctionName: "deno-hello" })))
+      .Configuration!;
+    assert.equal(c.MemorySize, 1024);
+    assert.equal(c.Timeout, 60);
+    assert.equal(c.Handler, "function.other");
+    assert.equal(c.Role, role, "the role was not kept");
+    assert.deepEqual(c.Architectures, ["arm64"]);
+    assert.deepEqual(c.Layers?.map((l) => l.Arn), [
+      layerArn("deno-arm64", 2),
+      layerArn("deno-runtime1-arm64", 1),
+    ]);
+    const hex = await sha256(`${dist}/function.zip`);
+    assert.equal(
+      c.CodeSha256,
+      btoa(String.fromCharCode(...hex.match(/../g)!.map((h) => parseInt(h, 16)))),
+    );
+  });
+});
+
+Deno.test("a zip over 50 MiB goes through the S3 bucket", async () => {
+  const dist = await fakeDist();
+  await writeBigZip(dist, "deno-layer-x86_64");
+  await withMoto(async (moto) => {
+    await moto.s3.send(new CreateBucketCommand({ Bucket: "deploy-test-bucket" }));
+    const run = await deploy(moto, [
+      "deno-layer",
+      "--dist",
+      dist,
+      "--arch",
+      "x86_64",
+      "--bucket",
+      "deploy-test-bucket",
+    ]);
+    assertOk(run);
+    const hex = await sha256(`${dist}/deno-layer-x86_64.zip`);
+    const key = `deno-lambda/deno-x86_64/${hex}.zip`;
+    assert.match(run.stderr, new RegExp(`Uploading .* to s3://deploy-test-bucket/${key}`));
+    const objects = await moto.s3.send(new ListObjectsV2Command({ Bucket: "deploy-test-bucket" }));
+    assert.deepEqual(objects.Contents?.map((o) => [o.Key, o.Size]), [[key, OVER_LIMIT]]);
+    const layer = await moto.lambda.send(
+      new GetLayerVersionCommand({ LayerName: "deno-x86_64", VersionNumber: 1 }),
+    );
+    assert.equal(layer.Content?.CodeSize, OVER_LIMIT);
+    assert.match(layer.Description!, new RegExp(`sha256:${hex}`));
+  });
+});
+
+Deno.test("a zip over 50 MiB without --bucket is refused with the limit explained", async () => {
+  const dist = await fakeDist();
+  await writeBigZip(dist, "deno-layer-x86_64");
+  await withMoto(async (moto) => {
+    const run = await deploy(moto, ["deno-layer", "--dist", dist, "--arch", "x86_64"]);
+    assertFails(
+      run,
+      /too big to upload directly: it is 50\.0 MiB, and Lambda takes at most 50 MiB/,
+    );
+    assert.match(run.stderr, /pass --bucket/);
+    const layers = await moto.lambda.send(new ListLayersCommand({}));
+    assert.deepEqual(layers.Layers, []);
+  });
+});
+
+Deno.test("deploy failures give a clear message, not a stack trace", async (t) => {
+  const dist = await fakeDist();
+  const empty = await Deno.makeTempDir({ prefix: "deploy-test-empty-" });
+  await withMoto(async (moto) => {
+    await t.step("a zip not built yet", async () => {
+      assertFails(
+        await deploy(moto, ["runtime1", "--dist", empty]),
+        /Missing .*runtime1-x86_64\.zip: run deno task build first/,
+      );
+    });
+    await t.step("no credentials", async () => {
+      const run = await deploy(moto, ["runtime1", "--dist", dist], {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+      });
+      assertFails(run, /No AWS credentials: set AWS_PROFILE/);
+    });
+    await t.step("no region", async () => {
+      const run = await deploy(moto, ["runtime1", "--dist", dist], { AWS_REGION: undefined });
+      assertFails(run, /No AWS region: pass --region/);
+    });
+    await t.step("the function's layers not published yet", async () => {
+      assertFails(
+        await deploy(moto, ["function", "--dist", dist, "--role", await createRole(moto)]),
+        /No version of layer deno-x86_64 is published: run deno task deploy:deno-layer first/,
+      );
+    });
+    await t.step("creating a function without --role", async () => {
+      assertOk(await deploy(moto, ["deno-layer", "--dist", dist, "--arch", "x86_64"]));
+      assertOk(await deploy(moto, ["runtime1", "--dist", dist, "--arch", "x86_64"]));
+      assertFails(
+        await deploy(moto, ["function", "--dist", dist]),
+        /Missing --role: creating function deno-hello needs an execution role/,
+      );
+    });
+    await t.step("a role that does not exist", async () => {
+      assertFails(
+        await deploy(moto, [
+          "function",
+          "--dist",
+          dist,
+          "--role",
+          `arn:aws:iam::${ACCOUNT}:role/none`,
+        ]),
+        /Role cannot be assumed by Lambda: cannot create function deno-hello/,
+      );
+    });
+    await t.step("a bucket that does not exist", async () => {
+      await writeBigZip(dist, "runtime2-arm64");
+      assertFails(
+        await deploy(moto, [
+          "runtime2",
+          "--dist",
+          dist,
+          "--arch",
+          "arm64",
+          "--bucket",
+          "no-such-bucket",
+        ]),
+        /Bucket not found: cannot upload .*runtime2-arm64\.zip to s3:\/\/no-such-bucket/,
+      );
+    });
+    await t.step("bad flags", async () => {
+      assertFails(
+        await deploy(moto, ["function", "--arch", "all"]),
+        /Invalid --arch for a function/,
+      );
+      assertFails(await deploy(moto, ["runtime3"]), /Unknown task: runtime3/);
+      assertFails(await deploy(moto, ["function", "--memory", "64"]), /Invalid --memory: 64/);
+    });
+    assert.equal(
+      await moto.lambda.send(new GetFunctionCommand({ FunctionName: "deno-hello" })).then(
+        () => "exists",
+        (err) => err.name,
+      ),
+      "ResourceNotFoundException",
+      "a failed deploy created the function",
+    );
+  });
+});
+
+Deno.test("access denied is reported as such", async () => {
+  const dist = await fakeDist();
+  // With auth on after two requests, moto checks every later one against IAM:
+  // the two create a user with no policy, whose key the deploy then uses.
+  await withMoto(async (moto) => {
+    await moto.iam.send(new CreateUserCommand({ UserName: "no-permissions" }));
+    const key = (await moto.iam.send(new CreateAccessKeyCommand({ UserName: "no-permissions" })))
+      .AccessKey!;
+    const run = await deploy(moto, ["deno-layer", "--dist", dist], {
+      AWS_ACCESS_KEY_ID: key.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: key.SecretAccessKey,
+    });
+    assertFails(run, /Access denied: cannot list the versions of layer deno-x86_64/);
+  }, { INITIAL_NO_AUTH_ACTION_COUNT: "2" });
+});
+
+Deno.test("--dry-run prints the plan and calls no AWS", async () => {
+  const dist = await fakeDist();
+  await withMoto(async (moto) => {
+    // No credentials at all: any AWS call would fail.
+    const run = await deploy(moto, ["all", "--dist", dist, "--dry-run"], {
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    });
+    assertOk(run);
+    for (
+      const layer of ["deno-x86_64", "deno-arm64", "deno-runtime1-arm64", "deno-runtime2-x86_64"]
+    ) {
+      assert.match(run.stdout, new RegExp(`Would publish layer ${layer} from `));
+    }
+    assert.match(run.stdout, /Would create or update function deno-hello: provided\.al2023/);
+    assert.deepEqual((await moto.lambda.send(new ListLayersCommand({}))).Layers, []);
+  });
+});
+
+Deno.test("--help lists the flags", async () => {
+  const run = await deploy(undefined, ["--help"]);
+  assertOk(run);
+  for (
+    const flag of [
+      "region",
+      "profile",
+      "arch",
+      "bucket",
+      "dry-run",
+      "dist",
+      "function-name",
+      "role",
+      "runtime",
+      "memory",
+      "timeout",
+    ]
+  ) {
+    assert.match(run.stdout, new RegExp(`--${flag} `));
+  }
+  assert.match(run.stdout, /AWS_ENDPOINT_URL/);
+});
