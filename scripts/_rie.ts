@@ -30,7 +30,10 @@ export async function ensureRie(): Promise<string> {
   }
   const out = await new Deno.Command("go", {
     args: ["install", "-trimpath", `${RIE_PACKAGE}@${RIE_VERSION}`],
-    env: { GOBIN: bin, CGO_ENABLED: "0" },
+    // The emulator's go.mod needs Go >= 1.26.6. GOTOOLCHAIN=auto lets an older
+    // go fetch that toolchain through the module proxy, even where the
+    // environment says "local" (actions/setup-go exports that).
+    env: { GOBIN: bin, CGO_ENABLED: "0", GOTOOLCHAIN: "auto" },
     stdout: "piped",
     stderr: "piped",
   }).output();
