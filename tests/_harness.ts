@@ -184,7 +184,20 @@ export async function withBootstrap(
     } catch { /* already gone */ }
     await exited();
     await api.close();
+    await gone(tmpDir);
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Waits, within a bound, until no Deno of tmpDir is alive: one killed with the
+ * bootstrap dies a moment later (seconds under qemu), and until then it may
+ * still write into DENO_DIR, which would make removing tmpDir fail.
+ */
+async function gone(tmpDir: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await denoProcessesOf(tmpDir)).length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
