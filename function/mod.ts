@@ -20,7 +20,9 @@ export function handler(
 }
 
 function route(event: APIGatewayProxyEventV2, context: Context): APIGatewayProxyStructuredResultV2 {
-  const { method, path } = event.requestContext.http;
+  const http = event?.requestContext?.http;
+  if (!http) return json(400, { error: "Expected an API Gateway HTTP API event (payload 2.0)" });
+  const { method, path } = http;
   if (path === "/health" && method === "GET") return json(200, { ok: true });
   if (path !== "/greetings") return json(404, { error: `No route for ${path}` });
   if (method !== "POST") return json(405, { error: `Use POST on ${path}, not ${method}` });

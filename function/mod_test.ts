@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { httpApiEvent } from "./_event.ts";
 import { greet, parseGreetingRequest } from "./greeting.ts";
 import { handler } from "./mod.ts";
@@ -33,6 +33,12 @@ Deno.test("bad requests get a 400 that says what is wrong", async () => {
   assert.equal(invalid.body.issues.length, 2);
   assert.match(invalid.body.issues[0], /^name: /);
   assert.match(invalid.body.issues[1], /^language: /);
+});
+
+Deno.test("events that are not from an HTTP API get a 400", async () => {
+  const res = await handler({ name: "Ada" } as unknown as APIGatewayProxyEventV2, context);
+  assert.equal(res.statusCode, 400);
+  assert.match(res.body!, /Expected an API Gateway HTTP API event/);
 });
 
 Deno.test("other routes and methods are refused", async () => {

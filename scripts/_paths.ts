@@ -18,3 +18,13 @@ export type Arch = keyof typeof ARCHES;
 /** The runtimes this repository builds layers for. */
 export const RUNTIMES = ["runtime1", "runtime2"] as const;
 export type Runtime = typeof RUNTIMES[number];
+/** The architecture this machine runs natively, in Lambda's naming. */
+export const HOST_ARCH: Arch = Deno.build.arch === "aarch64" ? "arm64" : "x86_64";
+/** AWS's Runtime Interface Emulator: its Go module and command. */
+export const RIE_PACKAGE =
+  "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie";
+/**
+ * The one place the emulator's version is pinned. Its tags are not semver, so
+ * this is a Go pseudo-version (a commit of 2026-10-30).
+ */
+export const RIE_VERSION = "v0.0.0-20261030222936-bef5c4ba774d";

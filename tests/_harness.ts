@@ -1,33 +1,45 @@
 // Runs the built bootstrap exactly as Lambda would: both layers unpacked into
 // one directory (as /opt), the function in another (as /var/task), and the
 // Runtime API served by the mock on a free loopback port.
-import { DIST, ROOT, type Runtime } from "../scripts/_paths.ts";
+import { type Arch, DIST, HOST_ARCH, ROOT, type Runtime } from "../scripts/_paths.ts";
+import { processesWithEnv } from "../scripts/_processes.ts";
 import { unzipTo } from "../scripts/zip.ts";
 import { MockRuntimeApi } from "./_mock_runtime_api.ts";
 
 /** The directory of the test fixtures, used as the default task root. */
 export const FIXTURES = `${ROOT}/tests/fixtures`;
 
-const HOST_ARCH = Deno.build.arch === "aarch64" ? "arm64" : "x86_64";
 const layers = new Map<string, Promise<string>>();
 
+/** Which layers to unpack. */
+export interface LayerOptions {
+  /** Include the Deno layer; default true. */
+  withDeno?: boolean;
+  /** Default the host's. */
+  arch?: Arch;
+}
+
 /** The runtime's layers unpacked from dist/ (once per test run), as /opt. */
-export function layerDir(runtime: Runtime, withDeno = true): Promise<string> {
-  const key = `${runtime}-${HOST_ARCH}${withDeno ? "" : "-nodeno"}`;
+export function layerDir(runtime: Runtime, options: LayerOptions = {}): Promise<string> {
+  const { withDeno = true, arch = HOST_ARCH } = options;
+  const key = `${runtime}-${arch}${withDeno ? "" : "-nodeno"}`;
   if (!layers.has(key)) {
     layers.set(
       key,
       (async () => {
         const dir = `${DIST}/test/${key}`;
         await Deno.remove(dir, { recursive: true }).catch(() => {});
-        if (withDeno) await unzipTo(`${DIST}/deno-layer-${HOST_ARCH}.zip`, dir);
-        await unzipTo(`${DIST}/${runtime}-${HOST_ARCH}.zip`, dir);
+        if (withDeno) await unzipTo(`${DIST}/deno-layer-${arch}.zip`, dir);
+        await unzipTo(`${DIST}/${runtime}-${arch}.zip`, dir);
         return dir;
       })(),
     );
   }
   return layers.get(key)!;
 }
+
+/** Where a foreign architecture's shared libraries are, for qemu-user (Debian's cross packages). */
+export const QEMU_LD_PREFIX = "/usr/aarch64-linux-gnu";
 
 /** How to start the bootstrap. */
 export interface BootstrapOptions {
@@ -40,6 +52,8 @@ export interface BootstrapOptions {
   env?: Record<string, string>;
   /** Leave the Deno layer out. */
   withoutDeno?: boolean;
+  /** The layers' architecture; another than the host's runs under qemu-user. */
+  arch?: Arch;
 }
 
 /** A running bootstrap and its mock Runtime API. */
@@ -102,7 +116,8 @@ export async function withBootstrap(
   fn: (b: Bootstrap) => Promise<void>,
 ): Promise<void> {
   const runtime = options.runtime ?? "runtime1";
-  const layer = await layerDir(runtime, !options.withoutDeno);
+  const arch = options.arch ?? HOST_ARCH;
+  const layer = await layerDir(runtime, { withDeno: !options.withoutDeno, arch });
   const tmpDir = await Deno.makeTempDir({ prefix: "bootstrap-test-" });
   const api = new MockRuntimeApi();
   const env = {
@@ -113,6 +128,7 @@ export async function withBootstrap(
       tmpDir,
       options.handler ?? "handlers.echo",
     ),
+    ...(arch === HOST_ARCH ? {} : { QEMU_LD_PREFIX }),
     ...options.env,
   };
   const child = new Deno.Command(`${layer}/bootstrap`, {
@@ -170,33 +186,24 @@ export async function withBootstrap(
     } catch { /* already gone */ }
     await exited();
     await api.close();
+    await gone(tmpDir);
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }
 }
 
-/** Pids of live processes whose environment has DENO_DIR under tmpDir. */
-export async function denoProcessesOf(tmpDir: string): Promise<number[]> {
-  const marker = new TextEncoder().encode(`DENO_DIR=${tmpDir}/`);
-  const pids: number[] = [];
-  for await (const entry of Deno.readDir("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    let environ: Uint8Array;
-    try {
-      environ = await Deno.readFile(`/proc/${entry.name}/environ`);
-    } catch {
-      continue; // gone, or not ours to read
-    }
-    if (indexOf(environ, marker) >= 0) pids.push(Number(entry.name));
+/**
+ * Waits, within a bound, until no Deno of tmpDir is alive: one killed with the
+ * bootstrap dies a moment later (seconds under qemu), and until then it may
+ * still write into DENO_DIR, which would make removing tmpDir fail.
+ */
+async function gone(tmpDir: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await denoProcessesOf(tmpDir)).length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  return pids;
 }
 
-function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = 0; i <= haystack.length - needle.length; i++) {
-    for (let j = 0; j < needle.length; j++) {
-      if (haystack[i + j] !== needle[j]) continue outer;
-    }
-    return i;
-  }
-  return -1;
+/** Pids of live processes whose environment has DENO_DIR under tmpDir. */
+export function denoProcessesOf(tmpDir: string): Promise<number[]> {
+  return processesWithEnv(`DENO_DIR=${tmpDir}/`);
 }

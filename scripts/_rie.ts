@@ -1,0 +1,315 @@
+// AWS's Runtime Interface Emulator (aws-lambda-rie), shared by `deno task
+// start`, `deno task invoke` and the compatibility tests: building the pinned
+// version, the environment Lambda gives a function, starting the emulator on
+// loopback, and one invocation through its Invoke endpoint.
+//
+// Run directly (`deno run -A scripts/_rie.ts`) it only builds the emulator and
+// prints its path, so CI can fetch it before the tests run.
+import { Buffer } from "node:buffer";
+import { CACHE, RIE_PACKAGE, RIE_VERSION } from "./_paths.ts";
+import { processesWithEnv } from "./_processes.ts";
+
+/** The path of the emulator's Invoke endpoint; the function is always named "function". */
+export const INVOKE_PATH = "/2015-03-31/functions/function/invocations";
+/** The port `deno task start` listens on, and `deno task invoke` posts to, by default. */
+export const DEFAULT_PORT = 9000;
+
+const READY_WITHIN_MS = 10_000;
+const STOP_WITHIN_MS = 5_000;
+const GONE_WITHIN_MS = 2_000;
+
+/** Builds the pinned emulator into .cache once (go install), and returns its path. */
+export async function ensureRie(): Promise<string> {
+  const bin = `${CACHE}/rie-${RIE_VERSION}`;
+  const path = `${bin}/aws-lambda-rie`;
+  try {
+    await Deno.stat(path);
+    return path;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const out = await new Deno.Command("go", {
+    args: ["install", "-trimpath", `${RIE_PACKAGE}@${RIE_VERSION}`],
+    // The emulator's go.mod needs Go >= 1.26.6. GOTOOLCHAIN=auto lets an older
+    // go fetch that toolchain through the module proxy, even where the
+    // environment says "local" (actions/setup-go exports that).
+    env: { GOBIN: bin, CGO_ENABLED: "0", GOTOOLCHAIN: "auto" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    throw new Error(
+      `Cannot build the Runtime Interface Emulator ${RIE_VERSION}: go install exited with code ${out.code}\n${text.trim()}`,
+    );
+  }
+  return path;
+}
+
+/** A TCP port on loopback that was free a moment ago. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+/** What the function looks like to Lambda. */
+export interface FunctionConfig {
+  /** The directory laid out as /opt: the Deno layer and a runtime layer. */
+  optDir: string;
+  /** The function's directory, as /var/task. */
+  taskRoot: string;
+  /** The writable directory, as /tmp. */
+  tmpDir: string;
+  /** Seconds; Lambda's default is 3. */
+  timeout: number;
+  /** MB; Lambda's default is 128. */
+  memory: number;
+  /** _HANDLER; default "function.handler". */
+  handler?: string;
+  /** The function's own variables, which override the ones Lambda sets. */
+  env?: Record<string, string>;
+}
+
+/** The environment Lambda gives a custom runtime, for the emulator to pass on. */
+export function functionEnv(config: FunctionConfig): Record<string, string> {
+  const name = "deno-lambda-local";
+  return {
+    _HANDLER: config.handler ?? "function.handler",
+    LAMBDA_TASK_ROOT: config.taskRoot,
+    LAMBDA_RUNTIME_DIR: config.optDir,
+    TMPDIR: config.tmpDir,
+    PATH: `/usr/local/bin:/usr/bin:/bin:${config.optDir}/bin`,
+    TZ: "UTC",
+    LANG: "en_US.UTF-8",
+    AWS_REGION: "us-east-1",
+    AWS_DEFAULT_REGION: "us-east-1",
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memory),
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(config.timeout),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${name}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: "local/[$LATEST]0",
+    AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
+    ...config.env,
+  };
+}
+
+/** How to start the emulator. */
+export interface RieOptions {
+  /** The bootstrap the emulator runs on the first invocation. */
+  bootstrap: string;
+  /** The emulator's whole environment, which it passes on to the bootstrap. */
+  env: Record<string, string>;
+  /** The bootstrap's working directory, as Lambda's is /var/task. */
+  cwd: string;
+  /** Loopback port of the Invoke endpoint; default a free one. */
+  port?: number;
+  /** "inherit" to show the emulator's and the function's output as it comes. */
+  output?: "inherit" | "piped";
+  /** The emulator's own log level; default "info". */
+  logLevel?: "debug" | "info" | "warn" | "error";
+}
+
+/** A running emulator. */
+export interface Rie {
+  /** The Invoke endpoint. */
+  url: string;
+  port: number;
+  child: Deno.ChildProcess;
+  /** Everything the emulator and the function wrote so far, when output is piped. */
+  output(): string;
+  /**
+   * Stops the emulator, which kills the runtime, then kills anything left
+   * behind (found by TMPDIR) and returns those pids: none, normally.
+   */
+  stop(): Promise<number[]>;
+}
+
+/**
+ * Starts the emulator on loopback and resolves once its Invoke endpoint
+ * accepts connections. It starts the bootstrap itself, on the first invocation.
+ */
+export async function startRie(options: RieOptions): Promise<Rie> {
+  const rie = await ensureRie();
+  const port = options.port ?? freePort();
+  const piped = options.output !== "inherit";
+  const child = new Deno.Command(rie, {
+    args: [
+      "--runtime-interface-emulator-address",
+      `127.0.0.1:${port}`,
+      "--runtime-api-address",
+      `127.0.0.1:${freePort()}`,
+      "--log-level",
+      options.logLevel ?? "info",
+      options.bootstrap,
+    ],
+    cwd: options.cwd,
+    env: options.env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: piped ? "piped" : "inherit",
+    stderr: piped ? "piped" : "inherit",
+  }).spawn();
+  const chunks: string[] = [];
+  const reading = piped
+    ? Promise.all([collect(child.stdout, chunks), collect(child.stderr, chunks)])
+    : Promise.resolve();
+  const marker = `TMPDIR=${options.env.TMPDIR}`;
+  let stopped: Promise<number[]> | undefined;
+  const handle: Rie = {
+    url: `http://127.0.0.1:${port}${INVOKE_PATH}`,
+    port,
+    child,
+    output: () => chunks.join(""),
+    stop: () => stopped ??= stop(child, reading, options.env.TMPDIR ? marker : undefined),
+  };
+  try {
+    await listening(port, child);
+  } catch (err) {
+    await handle.stop();
+    const detail = piped ? `\n${handle.output().trim()}` : "";
+    throw new Error(`${err instanceof Error ? err.message : err}${detail}`);
+  }
+  return handle;
+}
+
+/**
+ * Waits for the emulator's port to accept a connection. The emulator prints
+ * nothing once it listens, so this polls, within a bounded time, and fails
+ * early if the emulator exits.
+ */
+async function listening(port: number, child: Deno.ChildProcess): Promise<void> {
+  let exited: Deno.CommandStatus | undefined;
+  child.status.then((s) => exited = s);
+  const deadline = Date.now() + READY_WITHIN_MS;
+  while (true) {
+    if (exited) {
+      throw new Error(`The Runtime Interface Emulator exited with code ${exited.code}`);
+    }
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.ConnectionRefused)) throw err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `The Runtime Interface Emulator did not listen on 127.0.0.1:${port} within ${
+          READY_WITHIN_MS / 1000
+        } s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * SIGTERM, on which the emulator SIGKILLs the runtime and exits; SIGKILL if it
+ * is still there after a while. Deno dies with the bootstrap (parent-death
+ * signal), a moment later: anything with our TMPDIR still alive after a
+ * bounded wait was left behind, and is killed. Returns those pids.
+ */
+async function stop(
+  child: Deno.ChildProcess,
+  reading: Promise<unknown>,
+  marker: string | undefined,
+): Promise<number[]> {
+  try {
+    child.kill("SIGTERM");
+  } catch { /* already gone */ }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const killLater = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      resolve();
+    }, STOP_WITHIN_MS);
+  });
+  await Promise.race([child.status, killLater]);
+  clearTimeout(timer);
+  await child.status;
+  await reading;
+  if (!marker) return [];
+  const deadline = Date.now() + GONE_WITHIN_MS;
+  let left = await processesWithEnv(marker);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = await processesWithEnv(marker);
+  }
+  for (const pid of left) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch { /* gone meanwhile */ }
+  }
+  return left;
+}
+
+async function collect(stream: ReadableStream<Uint8Array>, sink: string[]): Promise<void> {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) sink.push(chunk);
+}
+
+/** Extra headers of one invocation, as the Invoke API takes them. */
+export interface InvokeHeaders {
+  /** The client context as JSON; sent base64-encoded, as the AWS SDKs do. */
+  clientContext?: string;
+  /** X-Amzn-Trace-Id. */
+  traceId?: string;
+}
+
+/** What one invocation returned. */
+export interface InvokeResult {
+  status: number;
+  body: string;
+  /** Round trip, in milliseconds, as the caller saw it. */
+  durationMs: number;
+  /** Why this is an error ("function error: TypeError", ...), or null on success. */
+  error: string | null;
+}
+
+/** Posts one event to an Invoke endpoint and reads the whole answer. */
+export async function invokeFunction(
+  url: string,
+  payload: string,
+  headers: InvokeHeaders = {},
+): Promise<InvokeResult> {
+  const h = new Headers({ "Content-Type": "application/json" });
+  if (headers.clientContext !== undefined) {
+    h.set("X-Amz-Client-Context", Buffer.from(headers.clientContext).toString("base64"));
+  }
+  if (headers.traceId !== undefined) h.set("X-Amzn-Trace-Id", headers.traceId);
+  const started = performance.now();
+  const res = await fetch(url, { method: "POST", body: payload, headers: h });
+  const body = await res.text();
+  const durationMs = performance.now() - started;
+  return { status: res.status, body, durationMs, error: errorOf(res, body) };
+}
+
+/**
+ * Whether an answer is an error. Lambda says so in X-Amz-Function-Error; the
+ * emulator does not, so its status (502 for a failed init or a crash), its
+ * timeout text and the error's JSON shape are read instead.
+ */
+export function errorOf(res: { status: number; headers: Headers }, body: string): string | null {
+  const header = res.headers.get("X-Amz-Function-Error");
+  if (res.status >= 300) return `HTTP ${res.status}${header ? ` (${header})` : ""}`;
+  if (/^Task timed out after [\d.]+ seconds$/.test(body.trim())) return "timeout";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return header ? `function error (${header})` : null;
+  }
+  const isError = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
+    typeof (parsed as Record<string, unknown>).errorMessage === "string" &&
+    Object.keys(parsed).every((k) => ["errorType", "errorMessage", "stackTrace"].includes(k));
+  if (!isError && !header) return null;
+  const type = isError ? (parsed as { errorType?: unknown }).errorType : undefined;
+  return `function error${typeof type === "string" ? `: ${type}` : ""}`;
+}
+
+if (import.meta.main) {
+  console.log(await ensureRie());
+}

@@ -1,0 +1,99 @@
+// `deno task invoke`: posts one event to the function `deno task start` serves,
+// and prints the answer (pretty JSON when it is JSON), whether it is an error,
+// and how long the round trip took. Exits 1 when the invocation failed.
+import { parseArgs } from "node:util";
+import { runMain, withFlagErrors } from "./_cli.ts";
+import { DEFAULT_PORT, INVOKE_PATH, invokeFunction } from "./_rie.ts";
+
+/** What `deno task invoke` was asked to send, and where. */
+export interface InvokeOptions {
+  /** The event, as JSON text. */
+  payload: string;
+  /** Where it came from, for messages: a file name, "--data" or "the default {}". */
+  source: string;
+  port: number;
+}
+
+const USAGE =
+  `Usage: deno task invoke [--event file.json | --data '{...}'] [--port ${DEFAULT_PORT}]`;
+
+/** Parses the command line and reads the event; throws an Error that says what is wrong. */
+export async function parseInvokeArgs(args: string[]): Promise<InvokeOptions> {
+  const { values } = withFlagErrors(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        event: { type: "string" },
+        data: { type: "string" },
+        port: { type: "string", default: String(DEFAULT_PORT) },
+      },
+    })
+  );
+  const port = Number(values.port);
+  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) {
+    throw new Error(`Bad --port "${values.port}": expected a whole number from 1 to 65535`);
+  }
+  if (values.event !== undefined && values.data !== undefined) {
+    throw new Error("Give the event once: --event file.json or --data '{...}', not both");
+  }
+  let payload = "{}";
+  let source = "the default {}";
+  if (values.event !== undefined) {
+    source = values.event;
+    try {
+      payload = await Deno.readTextFile(values.event);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new Error(`No event file at ${values.event}: see events/ for samples`);
+      }
+      throw new Error(`Cannot read ${values.event}: ${(err as Error).message}`);
+    }
+  } else if (values.data !== undefined) {
+    source = "--data";
+    payload = values.data;
+  }
+  try {
+    JSON.parse(payload);
+  } catch (err) {
+    throw new Error(`The event in ${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  return { payload, source, port };
+}
+
+/** The answer's body, indented when it is JSON. */
+export function pretty(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+async function main(): Promise<number> {
+  let options: InvokeOptions;
+  try {
+    options = await parseInvokeArgs(Deno.args);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const url = `http://127.0.0.1:${options.port}${INVOKE_PATH}`;
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port: options.port })).close();
+  } catch (err) {
+    if (!(err instanceof Deno.errors.ConnectionRefused)) throw err;
+    console.error(
+      `Nothing is listening on 127.0.0.1:${options.port}: run \`deno task start\` first, in another terminal`,
+    );
+    return 1;
+  }
+  const result = await invokeFunction(url, options.payload);
+  console.log(pretty(result.body));
+  const outcome = result.error === null ? "success" : `error (${result.error})`;
+  console.error(`\n${outcome}, HTTP ${result.status}, ${result.durationMs.toFixed(1)} ms`);
+  return result.error === null ? 0 : 1;
+}
+
+if (import.meta.main) await runMain(main);

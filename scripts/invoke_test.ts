@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { parseInvokeArgs, pretty } from "./invoke.ts";
+import { errorOf, freePort } from "./_rie.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+Deno.test("invoke: reads the event from --event or --data, {} by default", async () => {
+  const fromFile = await parseInvokeArgs(["--event", `${ROOT}events/sqs.json`, "--port", "9100"]);
+  assert.equal(JSON.parse(fromFile.payload).Records.length, 2);
+  assert.equal(fromFile.port, 9100);
+  assert.equal((await parseInvokeArgs(["--data", '{"name":"Deno"}'])).payload, '{"name":"Deno"}');
+  assert.deepEqual(await parseInvokeArgs([]), {
+    payload: "{}",
+    source: "the default {}",
+    port: 9000,
+  });
+});
+
+Deno.test("invoke: every sample event is valid JSON", async () => {
+  for await (const e of Deno.readDir(`${ROOT}events`)) {
+    await parseInvokeArgs(["--event", `${ROOT}events/${e.name}`]);
+  }
+});
+
+Deno.test("invoke: bad input gets a clear message", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--event", "nowhere.json"], /^No event file at nowhere\.json: see events\/ for samples$/],
+    [["--data", "{name:1}"], /^The event in --data is not valid JSON: /],
+    [["--data", "{}", "--event", "x.json"], /^Give the event once: /],
+    [["--port", "http"], /^Bad --port "http": expected a whole number from 1 to 65535$/],
+    [["--evnt", "x.json"], /^Unknown flag --evnt$/],
+    [["--data"], /^Option '--data <value>' argument missing$/],
+  ];
+  for (const [args, message] of cases) {
+    await assert.rejects(parseInvokeArgs(args), (err: Error) => {
+      assert.match(err.message, message, args.join(" "));
+      return true;
+    });
+  }
+});
+
+Deno.test("invoke: pretty-prints JSON answers and leaves other text alone", () => {
+  assert.equal(pretty('{"a":[1]}'), '{\n  "a": [\n    1\n  ]\n}');
+  assert.equal(pretty("Task timed out after 3.00 seconds"), "Task timed out after 3.00 seconds");
+});
+
+Deno.test("invoke: an error is told by Lambda's header, or the emulator's status and body", () => {
+  const res = (status: number, headers: Record<string, string> = {}) => ({
+    status,
+    headers: new Headers(headers),
+  });
+  assert.equal(errorOf(res(200), '{"message":"hi"}'), null);
+  assert.equal(errorOf(res(200), '"just a string"'), null);
+  assert.equal(
+    errorOf(res(200, { "X-Amz-Function-Error": "Unhandled" }), '{"errorMessage":"x"}'),
+    "function error",
+  );
+  assert.equal(
+    errorOf(res(200), '{"errorType":"TypeError","errorMessage":"bad","stackTrace":[]}'),
+    "function error: TypeError",
+  );
+  assert.equal(errorOf(res(200), "Task timed out after 3.00 seconds"), "timeout");
+  assert.equal(errorOf(res(502), '{"errorType":"Runtime.ImportModuleError"}'), "HTTP 502");
+});
+
+Deno.test("invoke: with nothing listening, says to run deno task start", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}scripts/invoke.ts`, "--port", String(freePort())],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 1);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /^Nothing is listening on 127\.0\.0\.1:\d+: run `deno task start` first, in another terminal\n$/,
+  );
+});

@@ -1,0 +1,163 @@
+import assert from "node:assert/strict";
+import { processesWithEnv } from "./_processes.ts";
+import { freePort } from "./_rie.ts";
+import { parseStartArgs } from "./start.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+Deno.test("start: Lambda's defaults, and every flag", () => {
+  assert.deepEqual(parseStartArgs([]), {
+    runtime: "runtime1",
+    port: 9000,
+    timeout: 3,
+    memory: 128,
+    env: {},
+    watch: false,
+  });
+  assert.deepEqual(
+    parseStartArgs([
+      "--runtime=runtime2",
+      "--port=9100",
+      "--timeout=30",
+      "--memory=1024",
+      "--env",
+      "A=1",
+      "--env",
+      "B=x=y",
+      "--env",
+      "EMPTY=",
+      "--watch",
+    ]),
+    {
+      runtime: "runtime2",
+      port: 9100,
+      timeout: 30,
+      memory: 1024,
+      env: { A: "1", B: "x=y", EMPTY: "" },
+      watch: true,
+    },
+  );
+});
+
+Deno.test("start: a bad flag gets a clear message", () => {
+  const cases: [string[], RegExp][] = [
+    [["--runtime", "runtime3"], /^Unknown runtime "runtime3": use runtime1 or runtime2$/],
+    [["--env", "NOVALUE"], /^Bad --env "NOVALUE": expected KEY=VALUE$/],
+    [["--env", "1A=x"], /^Bad --env "1A=x": expected KEY=VALUE$/],
+    [["--port", "99999"], /^Bad --port "99999": expected a whole number from 1 to 65535$/],
+    [["--timeout", "1.5"], /^Bad --timeout "1.5": expected a whole number from 1 to 900$/],
+    [["--memory", "64"], /^Bad --memory "64": expected a whole number from 128 to 10240$/],
+    [["--wach"], /^Unknown flag --wach$/],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(() => parseStartArgs(args), (err: Error) => {
+      assert.match(err.message, message, args.join(" "));
+      return true;
+    });
+  }
+});
+
+/** Reads a stream into a growing string, resolving `seen` once it matches. */
+function reader(stream: ReadableStream<Uint8Array>) {
+  let text = "";
+  let watchers: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
+  const check = () => {
+    watchers = watchers.filter((w) => {
+      const m = text.match(w.re);
+      if (m) w.resolve(m);
+      return !m;
+    });
+  };
+  const done = (async () => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      check();
+    }
+  })();
+  return {
+    text: () => text,
+    done,
+    seen: (re: RegExp) =>
+      new Promise<RegExpMatchArray>((resolve) => {
+        watchers.push({ re, resolve });
+        check();
+      }),
+  };
+}
+
+async function invoke(port: number, ...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}scripts/invoke.ts`, "--port", String(port), ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+for (const runtime of ["runtime1", "runtime2"]) {
+  Deno.test(`start: ${runtime} serves the function until Ctrl-C, then nothing is left running`, async () => {
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(port)]
+        .concat(["--runtime", runtime, "--timeout", "5", "--env", "GREETING=unused"]),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out = reader(child.stdout);
+    const err = reader(child.stderr);
+    try {
+      const [, tmpDir] = await out.seen(/^ {2}\/tmp {7}(\S+)$/m);
+      await out.seen(/^Ctrl-C stops everything\.$/m);
+      assert.match(out.text(), new RegExp(`invoke at  http://127\\.0\\.0\\.1:${port}/`));
+
+      const fromEvent = await invoke(port, "--event", `${ROOT}events/apigw_v2.json`);
+      assert.equal(fromEvent.code, 0, fromEvent.stderr);
+      assert.match(fromEvent.stdout, /^{\n {2}"statusCode": 200,/);
+      assert.match(fromEvent.stdout, /\\"message\\":\\"Hello, Deno!\\"/);
+      assert.match(fromEvent.stderr, /^\nsuccess, HTTP 200, \d+\.\d ms\n$/);
+      await out.seen(/\tINFO\tGreeted Deno in en\n/); // the function's logs, as Lambda writes them
+
+      const fromData = await invoke(port, "--data", '{"name":"Deno"}');
+      assert.match(fromData.stdout, /"statusCode": 400/);
+      assert.match(fromData.stdout, /Expected an API Gateway HTTP API event/);
+
+      child.kill("SIGINT");
+      const status = await child.status;
+      await Promise.all([out.done, err.done]);
+      assert.equal(status.code, 0, err.text());
+      assert.match(out.text(), /\nStopped: the emulator, the bootstrap and Deno are gone\n$/);
+      assert.deepEqual(await processesWithEnv(`TMPDIR=${tmpDir}`), []);
+      await assert.rejects(Deno.stat(tmpDir), Deno.errors.NotFound);
+      assert.equal((await invoke(port)).code, 1, "nothing listens any more");
+    } catch (e) {
+      console.error(`--- start stdout ---\n${out.text()}\n--- start stderr ---\n${err.text()}`);
+      throw e;
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status;
+      await Promise.all([out.done, err.done]);
+    }
+  });
+}
+
+Deno.test("start: a port in use is refused before anything starts", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(listener.addr.port)],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 1);
+    assert.equal(
+      new TextDecoder().decode(out.stderr),
+      `Port ${listener.addr.port} is in use: stop what listens there, or pick another --port\n`,
+    );
+  } finally {
+    listener.close();
+  }
+});

@@ -1,0 +1,84 @@
+// The arm64 layers, run: the arm64 bootstrap and the arm64 Deno, from the
+// arm64 zips, under qemu-user against the mock Runtime API. A layer we publish
+// but never ran is not shipped, so in CI (CI=true) a missing qemu fails these
+// tests; elsewhere they are skipped, saying why. Under qemu Deno takes seconds
+// to start, so every wait is bounded generously.
+import assert from "node:assert/strict";
+import { HOST_ARCH, RUNTIMES } from "../scripts/_paths.ts";
+import { QEMU_LD_PREFIX, withBootstrap } from "./_harness.ts";
+
+const WITHIN_MS = 90_000;
+
+/** Why arm64 binaries cannot run here, or null when they can. */
+async function qemuProblem(): Promise<string | null> {
+  if (HOST_ARCH === "arm64") return null;
+  const entry = "/proc/sys/fs/binfmt_misc/qemu-aarch64";
+  const registered = await Deno.readTextFile(entry).catch(() => "");
+  if (!registered.startsWith("enabled")) {
+    return `no enabled ${entry} (as root: bash .ci/qemu_arm64)`;
+  }
+  for (
+    const [lib, pkg] of [["ld-linux-aarch64.so.1", "libc6-arm64-cross"], [
+      "libgcc_s.so.1",
+      "libgcc-s1-arm64-cross",
+    ]]
+  ) {
+    try {
+      await Deno.stat(`${QEMU_LD_PREFIX}/lib/${lib}`);
+    } catch {
+      return `no ${QEMU_LD_PREFIX}/lib/${lib} (Debian package ${pkg})`;
+    }
+  }
+  return null;
+}
+
+/** Resolves like promise, or fails after WITHIN_MS. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what}: no result within ${WITHIN_MS / 1000} s under qemu`)),
+      WITHIN_MS,
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const problem = await qemuProblem();
+const inCi = Deno.env.get("CI") === "true";
+if (problem !== null && !inCi) console.log(`arm64 tests skipped: ${problem}`);
+
+for (const runtime of RUNTIMES) {
+  Deno.test({
+    name: `arm64 ${runtime}: the arm64 bootstrap and Deno serve invocations under qemu`,
+    ignore: problem !== null && !inCi,
+    fn: async () => {
+      if (problem !== null) throw new Error(`Cannot run the arm64 layers in CI: ${problem}`);
+      await withBootstrap({ runtime, arch: "arm64", handler: "handlers.echo" }, async (b) => {
+        const results = [];
+        for (let i = 0; i < 4; i++) {
+          const out = await within(
+            b.api.invoke({ i }, { timeoutMs: WITHIN_MS, traceId: `Root=1-arm64-${i}` }),
+            `invocation ${i}`,
+          );
+          assert.equal(out.kind, "response", out.body);
+          results.push(JSON.parse(out.body));
+        }
+        assert.deepEqual(results.map((r) => r.event.i), [0, 1, 2, 3]);
+        assert.deepEqual(results.map((r) => r.arch), ["aarch64", "aarch64", "aarch64", "aarch64"]);
+        assert.deepEqual(
+          results.map((r) => r.traceId),
+          [0, 1, 2, 3].map((i) => `Root=1-arm64-${i}`),
+        );
+        assert.deepEqual(
+          results.map((r) => r.invocations),
+          runtime === "runtime1" ? [1, 2, 3, 4] : [1, 1, 1, 1],
+        );
+      });
+    },
+  });
+}
