@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 )
 
 // denoChild is one of runtime2's Deno processes: it imports the function,
@@ -86,7 +84,6 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
 		defer cancel()
 	}
-	started := time.Now()
 	type answer struct {
 		frame resultFrame
 		body  []byte
@@ -99,37 +96,14 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 		answers <- a
 	}()
 
-	var a answer
-	select {
-	case a = <-answers:
-	case <-c.done:
-		// It exited: a result it wrote first still counts.
-		select {
-		case a = <-answers:
-		case <-time.After(exitWait):
-			a.err = errors.New("exited without a result")
-		}
-	case <-ctx.Done():
-		c.stop(0)
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return outcome{err: timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds())}
-		}
-		return outcome{err: newInitError("Runtime.Shutdown", "RequestId: "+inv.requestID+" Error: runtime shutting down")}
-	}
+	a, fe := awaitAnswer(ctx, c.denoProcess, inv, answers, func(a answer) error { return a.err })
 	switch {
-	case a.err == nil && a.frame.ErrorType != "":
+	case fe != nil:
+		return outcome{err: fe}
+	case a.frame.ErrorType != "":
 		return outcome{err: decodeFunctionError(a.frame.ErrorType, a.body)}
-	case a.err == nil:
-		return outcome{response: a.body}
 	}
-	// The exchange failed: the child is most likely exiting. Give it a moment
-	// to say how, then make sure it is gone.
-	select {
-	case <-c.done:
-	case <-time.After(exitWait):
-		c.stop(0)
-	}
-	return outcome{err: exitError(inv.requestID, c.state)}
+	return outcome{response: a.body}
 }
 
 // exchange writes the event frame to stdin and reads the result frame from fd 3.

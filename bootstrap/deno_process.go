@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -172,6 +173,42 @@ func (p *denoProcess) awaitReady(ctx context.Context) (readyMessage, error) {
 		return ready, ready.Error
 	}
 	return ready, nil
+}
+
+// awaitAnswer waits for the process's answer to one invocation, and turns
+// anything else into that invocation's error: the process exiting (an answer
+// sent just before still counts), the deadline (the process and all it started
+// are killed), shutdown, or a failed exchange (the process is presumed dying,
+// and killed if it does not finish within exitWait).
+func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *invocation, answers <-chan T,
+	errOf func(T) error) (T, *functionError) {
+	started := time.Now()
+	var a T
+	select {
+	case a = <-answers:
+	case <-p.done:
+		select {
+		case a = <-answers:
+		case <-time.After(exitWait):
+			return a, exitError(inv.requestID, p.state)
+		}
+	case <-ctx.Done():
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		p.stop(0)
+		return a, timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds())
+	case ctx.Err() != nil:
+		return a, newInitError("Runtime.Shutdown", "RequestId: "+inv.requestID+" Error: runtime shutting down")
+	case errOf(a) != nil:
+		select {
+		case <-p.done:
+		case <-time.After(exitWait):
+			p.stop(0)
+		}
+		return a, exitError(inv.requestID, p.state)
+	}
+	return a, nil
 }
 
 // exited tells whether the process is gone.

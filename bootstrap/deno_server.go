@@ -5,12 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // bridgeTokenHeader carries the secret that runtime.js demands on every bridge
@@ -81,7 +79,6 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
 		defer cancel()
 	}
-	started := time.Now()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(inv.payload))
 	if err != nil {
 		return outcome{err: newInitError("Runtime.BridgeError", err.Error()), broken: true}
@@ -106,33 +103,17 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		answers <- answer{resp, body, err}
 	}()
 
-	select {
-	case a := <-answers:
-		switch {
-		case a.err == nil && a.resp.Header.Get(headerErrorType) != "":
-			return outcome{err: decodeFunctionError(a.resp.Header.Get(headerErrorType), a.body)}
-		case a.err == nil && a.resp.StatusCode == http.StatusOK:
-			return outcome{response: a.body}
-		case a.err == nil:
-			return outcome{err: newInitError("Runtime.BridgeError",
-				fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.StatusCode, a.body))}
-		case errors.Is(a.err, context.DeadlineExceeded):
-			s.stop(0) // hung: kill it, and all it started, before reporting
-			return outcome{err: timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds()), broken: true}
-		case ctx.Err() != nil:
-			return outcome{err: newInitError("Runtime.Shutdown", "RequestId: "+inv.requestID+" Error: runtime shutting down"), broken: true}
-		}
-		// The connection failed: Deno is most likely exiting. Give it a moment
-		// to say how, then make sure it is gone.
-		select {
-		case <-s.done:
-		case <-time.After(exitWait):
-			s.stop(0)
-		}
-		return outcome{err: exitError(inv.requestID, s.state), broken: true}
-	case <-s.done:
-		return outcome{err: exitError(inv.requestID, s.state), broken: true}
+	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error { return a.err })
+	switch {
+	case fe != nil:
+		return outcome{err: fe, broken: true}
+	case a.resp.Header.Get(headerErrorType) != "":
+		return outcome{err: decodeFunctionError(a.resp.Header.Get(headerErrorType), a.body)}
+	case a.resp.StatusCode == http.StatusOK:
+		return outcome{response: a.body}
 	}
+	return outcome{err: newInitError("Runtime.BridgeError",
+		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.StatusCode, a.body))}
 }
 
 // setInvocationHeaders forwards the Runtime API's per-invocation headers to
