@@ -4,6 +4,7 @@
 // a runtime layer into one directory, as /opt; the function zip into another,
 // as /var/task), and serves the function behind AWS's Runtime Interface
 // Emulator on loopback. Ctrl-C stops the emulator, the bootstrap and Deno.
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runMain, withFlagErrors } from "./_cli.ts";
 import { DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
@@ -21,10 +22,16 @@ export interface StartOptions {
   /** The function's own environment variables. */
   env: Record<string, string>;
   watch: boolean;
+  /** The function's entry point, an absolute path. */
+  entry: string;
 }
 
 const USAGE = `Usage: deno task start [--runtime runtime1|runtime2] [--port ${DEFAULT_PORT}]
-                       [--timeout 3] [--memory 128] [--env KEY=VALUE]... [--watch]`;
+                       [--timeout 3] [--memory 128] [--env KEY=VALUE]... [--watch]
+                       [--entry function/mod.ts]`;
+
+/** Where start builds the function it serves, apart from dist/function.zip. */
+const FUNCTION_OUT = `${DIST}/local/function`;
 
 /** The variables of the caller's shell passed on to the function when set, as Lambda sets them. */
 const PASSED_THROUGH = [
@@ -49,6 +56,7 @@ export function parseStartArgs(args: string[]): StartOptions {
         memory: { type: "string", default: "128" },
         env: { type: "string", multiple: true, default: [] },
         watch: { type: "boolean", default: false },
+        entry: { type: "string", default: "function/mod.ts" },
       },
     })
   );
@@ -69,6 +77,7 @@ export function parseStartArgs(args: string[]): StartOptions {
     memory: integer("--memory", values.memory, 128, 10240),
     env,
     watch: values.watch,
+    entry: resolve(values.entry),
   };
 }
 
@@ -110,8 +119,9 @@ async function oldest(paths: string[]): Promise<number> {
   return earliest;
 }
 
-/** Runs `deno task build`, or its function-only half, when its inputs are newer than dist/. */
-async function buildIfStale(runtime: Runtime): Promise<void> {
+/** Runs `deno task build` when the layers are older than their sources, and
+ * bundles the function when it is older than its entry's directory. */
+async function buildIfStale(runtime: Runtime, entry: string): Promise<void> {
   const config = [`${ROOT}/deno.json`, `${ROOT}/deno.lock`];
   const layersStale = await newest([
     ...config,
@@ -123,10 +133,14 @@ async function buildIfStale(runtime: Runtime): Promise<void> {
     `${DIST}/deno-layer-${HOST_ARCH}.zip`,
     `${DIST}/${runtime}-${HOST_ARCH}.zip`,
   ]);
-  const functionStale = await newest([...config, `${ROOT}/function`]) >
-    await oldest([`${DIST}/function.zip`]);
+  const functionStale = await newest([...config, dirname(entry)]) >
+    await oldest([`${FUNCTION_OUT}/function.zip`]);
   if (layersStale) await build([]);
-  else if (functionStale) await build(["--function-only"]);
+  if (layersStale || functionStale) await buildFunction(entry);
+}
+
+function buildFunction(entry: string): Promise<void> {
+  return build(["--function-only", "--entry", entry, "--out-dir", FUNCTION_OUT]);
 }
 
 async function build(args: string[]): Promise<void> {
@@ -158,7 +172,7 @@ async function layOut(runtime: Runtime): Promise<Layout> {
 
 async function layOutFunction(layout: Layout): Promise<void> {
   await Deno.remove(layout.taskRoot, { recursive: true }).catch(() => {});
-  await unzipTo(`${DIST}/function.zip`, layout.taskRoot);
+  await unzipTo(`${FUNCTION_OUT}/function.zip`, layout.taskRoot);
 }
 
 function checkPortFree(port: number): void {
@@ -182,16 +196,18 @@ function banner(options: StartOptions, layout: Layout, rie: Rie, tmpDir: string)
     `Serving function.handler on ${options.runtime} (${HOST_ARCH}) behind AWS's Runtime Interface Emulator`,
     `  invoke at  ${rie.url}`,
     `  /opt       ${relative(layout.optDir)}  (Deno layer + ${options.runtime} layer)`,
-    `  /var/task  ${relative(layout.taskRoot)}  (dist/function.zip)`,
+    `  /var/task  ${relative(layout.taskRoot)}  (${relative(options.entry)}, bundled)`,
     `  /tmp       ${tmpDir}`,
     `  timeout ${options.timeout} s, memory ${options.memory} MB${
-      options.watch ? ", rebuilt and restarted when function/ changes" : ""
+      options.watch
+        ? `, rebuilt and restarted when ${relative(dirname(options.entry))}/ changes`
+        : ""
     }`,
     "",
     "Invoke it from another terminal:",
-    `  deno task invoke${portFlag} --data '{"name":"Deno"}'`,
     `  deno task invoke${portFlag} --event events/apigw_v2.json`,
-    `  curl -s ${rie.url} -d '{"name":"Deno"}'`,
+    `  deno task invoke${portFlag} --data '{"any":"json"}'`,
+    `  curl -s ${rie.url} -d @events/apigw_v2.json`,
     "Ctrl-C stops everything.",
     "",
   ].join("\n");
@@ -217,7 +233,7 @@ async function serve(options: StartOptions, layout: Layout, tmpDir: string): Pro
   });
 }
 
-/** Rebuilds the function and restarts the emulator whenever function/ changes, until stopped. */
+/** Rebuilds the function and restarts the emulator whenever its directory changes, until stopped. */
 async function watch(
   watcher: Deno.FsWatcher,
   options: StartOptions,
@@ -229,9 +245,9 @@ async function watch(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let restarting = Promise.resolve();
   const restart = async () => {
-    console.log("\nfunction/ changed: rebuilding");
+    console.log(`\n${relative(dirname(options.entry))}/ changed: rebuilding`);
     try {
-      await build(["--function-only"]);
+      await buildFunction(options.entry);
     } catch (err) {
       console.error(`${(err as Error).message}; still serving the previous build`);
       return;
@@ -262,7 +278,12 @@ async function main(): Promise<number> {
     return 2;
   }
   checkPortFree(options.port);
-  await buildIfStale(options.runtime);
+  try {
+    await Deno.stat(options.entry);
+  } catch {
+    throw new Error(`No function at ${relative(options.entry)}: pass --entry path/to/mod.ts`);
+  }
+  await buildIfStale(options.runtime, options.entry);
   const layout = await layOut(options.runtime);
   const tmpDir = await Deno.makeTempDir({ prefix: "deno-lambda-start-" });
   try {
@@ -280,7 +301,7 @@ async function main(): Promise<number> {
     let code = 0;
     let left: number[];
     if (options.watch) {
-      const watcher = Deno.watchFs(`${ROOT}/function`, { recursive: true });
+      const watcher = Deno.watchFs(dirname(options.entry), { recursive: true });
       const watching = watch(watcher, options, layout, tmpDir, current, () => stopping);
       await stopped;
       watcher.close();

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { resolve } from "node:path";
 import { processesWithEnv } from "./_processes.ts";
 import { freePort } from "./_rie.ts";
 import { parseStartArgs } from "./start.ts";
@@ -13,6 +14,7 @@ Deno.test("start: Lambda's defaults, and every flag", () => {
     memory: 128,
     env: {},
     watch: false,
+    entry: resolve("function/mod.ts"),
   });
   assert.deepEqual(
     parseStartArgs([
@@ -27,6 +29,7 @@ Deno.test("start: Lambda's defaults, and every flag", () => {
       "--env",
       "EMPTY=",
       "--watch",
+      "--entry=elsewhere/main.ts",
     ]),
     {
       runtime: "runtime2",
@@ -35,6 +38,7 @@ Deno.test("start: Lambda's defaults, and every flag", () => {
       memory: 1024,
       env: { A: "1", B: "x=y", EMPTY: "" },
       watch: true,
+      entry: resolve("elsewhere/main.ts"),
     },
   );
 });
@@ -160,4 +164,61 @@ Deno.test("start: a port in use is refused before anything starts", async () => 
   } finally {
     listener.close();
   }
+});
+
+Deno.test("start: --watch rebuilds and restarts when the function changes", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "start-watch-" });
+  const write = (version: string) =>
+    Deno.writeTextFile(`${dir}/mod.ts`, `export const handler = (): string => "${version}";\n`);
+  await write("first");
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(port)]
+      .concat(["--entry", `${dir}/mod.ts`, "--watch"]),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const out = reader(child.stdout);
+  const err = reader(child.stderr);
+  try {
+    await out.seen(/^Ctrl-C stops everything\.$/m);
+    assert.match(out.text(), /rebuilt and restarted when .*start-watch-\S+\/ changes/);
+    assert.equal((await invoke(port, "--data", "{}")).stdout.trim(), '"first"');
+
+    await write("second");
+    await out.seen(/^Restarted: invoke at /m);
+    assert.equal((await invoke(port, "--data", "{}")).stdout.trim(), '"second"');
+
+    child.kill("SIGINT");
+    assert.equal((await child.status).code, 0, err.text());
+    await Promise.all([out.done, err.done]);
+    assert.match(out.text(), /\nStopped: the emulator, the bootstrap and Deno are gone\n$/);
+  } catch (e) {
+    console.error(`--- start stdout ---\n${out.text()}\n--- start stderr ---\n${err.text()}`);
+    throw e;
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already gone */ }
+    await child.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("start: a missing entry point gets a clear message", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(freePort())]
+      .concat(["--entry", "nowhere/mod.ts"]),
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 1);
+  assert.match(
+    new TextDecoder().decode(out.stderr),
+    /No function at nowhere\/mod\.ts: pass --entry/,
+  );
 });
