@@ -4,6 +4,7 @@
 // a runtime layer into one directory, as /opt; the function zip into another,
 // as /var/task), and serves the function behind AWS's Runtime Interface
 // Emulator on loopback. Ctrl-C stops the emulator, the bootstrap and Deno.
+import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runMain, withFlagErrors } from "./_cli.ts";
@@ -30,8 +31,11 @@ const USAGE = `Usage: deno task start [--runtime runtime1|runtime2] [--port ${DE
                        [--timeout 3] [--memory 128] [--env KEY=VALUE]... [--watch]
                        [--entry function/mod.ts]`;
 
-/** Where start builds the function it serves, apart from dist/function.zip. */
-const FUNCTION_OUT = `${DIST}/local/function`;
+/** Where start builds the function of an entry point, apart from dist/function.zip. */
+function functionOut(entry: string): string {
+  const key = createHash("sha256").update(entry).digest("hex").slice(0, 12);
+  return `${DIST}/local/functions/${key}`;
+}
 
 /** The variables of the caller's shell passed on to the function when set, as Lambda sets them. */
 const PASSED_THROUGH = [
@@ -134,13 +138,13 @@ async function buildIfStale(runtime: Runtime, entry: string): Promise<void> {
     `${DIST}/${runtime}-${HOST_ARCH}.zip`,
   ]);
   const functionStale = await newest([...config, dirname(entry)]) >
-    await oldest([`${FUNCTION_OUT}/function.zip`]);
+    await oldest([`${functionOut(entry)}/function.zip`]);
   if (layersStale) await build([]);
   if (layersStale || functionStale) await buildFunction(entry);
 }
 
 function buildFunction(entry: string): Promise<void> {
-  return build(["--function-only", "--entry", entry, "--out-dir", FUNCTION_OUT]);
+  return build(["--function-only", "--entry", entry, "--out-dir", functionOut(entry)]);
 }
 
 async function build(args: string[]): Promise<void> {
@@ -160,19 +164,19 @@ interface Layout {
 }
 
 /** Unpacks the zips from dist/ as Lambda does: both layers into one directory, the function into another. */
-async function layOut(runtime: Runtime): Promise<Layout> {
+async function layOut(runtime: Runtime, entry: string): Promise<Layout> {
   const base = `${DIST}/local/${runtime}-${HOST_ARCH}`;
   const layout = { optDir: `${base}/opt`, taskRoot: `${base}/task` };
   await Deno.remove(base, { recursive: true }).catch(() => {});
   await unzipTo(`${DIST}/deno-layer-${HOST_ARCH}.zip`, layout.optDir);
   await unzipTo(`${DIST}/${runtime}-${HOST_ARCH}.zip`, layout.optDir);
-  await layOutFunction(layout);
+  await layOutFunction(layout, entry);
   return layout;
 }
 
-async function layOutFunction(layout: Layout): Promise<void> {
+async function layOutFunction(layout: Layout, entry: string): Promise<void> {
   await Deno.remove(layout.taskRoot, { recursive: true }).catch(() => {});
-  await unzipTo(`${FUNCTION_OUT}/function.zip`, layout.taskRoot);
+  await unzipTo(`${functionOut(entry)}/function.zip`, layout.taskRoot);
 }
 
 function checkPortFree(port: number): void {
@@ -254,7 +258,7 @@ async function watch(
     }
     if (stopping()) return;
     await current.rie.stop();
-    await layOutFunction(layout);
+    await layOutFunction(layout, options.entry);
     current.rie = await serve(options, layout, tmpDir);
     console.log(`Restarted: invoke at ${current.rie.url}\n`);
   };
@@ -284,7 +288,7 @@ async function main(): Promise<number> {
     throw new Error(`No function at ${relative(options.entry)}: pass --entry path/to/mod.ts`);
   }
   await buildIfStale(options.runtime, options.entry);
-  const layout = await layOut(options.runtime);
+  const layout = await layOut(options.runtime, options.entry);
   const tmpDir = await Deno.makeTempDir({ prefix: "deno-lambda-start-" });
   try {
     const current = { rie: await serve(options, layout, tmpDir) };

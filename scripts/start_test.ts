@@ -99,19 +99,75 @@ async function invoke(port: number, ...args: string[]) {
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
 
+/** A running `deno task start`, its output read as it comes. */
+interface Started {
+  child: Deno.ChildProcess;
+  out: ReturnType<typeof reader>;
+  err: ReturnType<typeof reader>;
+}
+
+/** Runs start.ts with args until fn is done; shows its output if fn failed; always stops it. */
+async function withStart(args: string[], fn: (s: Started) => Promise<void>): Promise<void> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const started = { child, out: reader(child.stdout), err: reader(child.stderr) };
+  try {
+    await fn(started);
+  } catch (e) {
+    console.error(
+      `--- start stdout ---\n${started.out.text()}\n--- start stderr ---\n${started.err.text()}`,
+    );
+    throw e;
+  } finally {
+    // Ctrl-C stops start's emulator and Deno too; SIGKILL would leave them holding its output.
+    try {
+      child.kill("SIGINT");
+    } catch { /* already gone */ }
+    if (!await within(10_000, child.status)) child.kill("SIGKILL");
+    await child.status;
+    await within(5_000, Promise.all([started.out.done, started.err.done]));
+  }
+}
+
+/** Whether promise settles within ms. */
+async function within(ms: number, promise: Promise<unknown>): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms));
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Ctrl-C, then the exit status once all output is read. */
+async function interrupt({ child, out, err }: Started): Promise<Deno.CommandStatus> {
+  child.kill("SIGINT");
+  const status = await child.status;
+  await Promise.all([out.done, err.done]);
+  return status;
+}
+
 for (const runtime of ["runtime1", "runtime2"]) {
   Deno.test(`start: ${runtime} serves the function until Ctrl-C, then nothing is left running`, async () => {
     const port = freePort();
-    const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(port)]
-        .concat(["--runtime", runtime, "--timeout", "5", "--env", "GREETING=unused"]),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const out = reader(child.stdout);
-    const err = reader(child.stderr);
-    try {
+    const args = [
+      "--port",
+      String(port),
+      "--runtime",
+      runtime,
+      "--timeout",
+      "5",
+      "--env",
+      "GREETING=unused",
+    ];
+    await withStart(args, async (started) => {
+      const { out, err } = started;
       const [, tmpDir] = await out.seen(/^ {2}\/tmp {7}(\S+)$/m);
       await out.seen(/^Ctrl-C stops everything\.$/m);
       assert.match(out.text(), new RegExp(`invoke at  http://127\\.0\\.0\\.1:${port}/`));
@@ -127,24 +183,12 @@ for (const runtime of ["runtime1", "runtime2"]) {
       assert.match(fromData.stdout, /"statusCode": 400/);
       assert.match(fromData.stdout, /Expected an API Gateway HTTP API event/);
 
-      child.kill("SIGINT");
-      const status = await child.status;
-      await Promise.all([out.done, err.done]);
-      assert.equal(status.code, 0, err.text());
+      assert.equal((await interrupt(started)).code, 0, err.text());
       assert.match(out.text(), /\nStopped: the emulator, the bootstrap and Deno are gone\n$/);
       assert.deepEqual(await processesWithEnv(`TMPDIR=${tmpDir}`), []);
       await assert.rejects(Deno.stat(tmpDir), Deno.errors.NotFound);
       assert.equal((await invoke(port)).code, 1, "nothing listens any more");
-    } catch (e) {
-      console.error(`--- start stdout ---\n${out.text()}\n--- start stderr ---\n${err.text()}`);
-      throw e;
-    } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* already gone */ }
-      await child.status;
-      await Promise.all([out.done, err.done]);
-    }
+    });
   });
 }
 
@@ -172,37 +216,24 @@ Deno.test("start: --watch rebuilds and restarts when the function changes", asyn
     Deno.writeTextFile(`${dir}/mod.ts`, `export const handler = (): string => "${version}";\n`);
   await write("first");
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(port)]
-      .concat(["--entry", `${dir}/mod.ts`, "--watch"]),
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const out = reader(child.stdout);
-  const err = reader(child.stderr);
   try {
-    await out.seen(/^Ctrl-C stops everything\.$/m);
-    assert.match(out.text(), /rebuilt and restarted when .*start-watch-\S+\/ changes/);
-    assert.equal((await invoke(port, "--data", "{}")).stdout.trim(), '"first"');
+    await withStart(
+      ["--port", String(port), "--entry", `${dir}/mod.ts`, "--watch"],
+      async (started) => {
+        const { out, err } = started;
+        await out.seen(/^Ctrl-C stops everything\.$/m);
+        assert.match(out.text(), /rebuilt and restarted when .*start-watch-\S+\/ changes/);
+        assert.equal((await invoke(port, "--data", "{}")).stdout.trim(), '"first"');
 
-    await write("second");
-    await out.seen(/^Restarted: invoke at /m);
-    assert.equal((await invoke(port, "--data", "{}")).stdout.trim(), '"second"');
+        await write("second");
+        await out.seen(/^Restarted: invoke at /m);
+        assert.equal((await invoke(port, "--data", "{}")).stdout.trim(), '"second"');
 
-    child.kill("SIGINT");
-    assert.equal((await child.status).code, 0, err.text());
-    await Promise.all([out.done, err.done]);
-    assert.match(out.text(), /\nStopped: the emulator, the bootstrap and Deno are gone\n$/);
-  } catch (e) {
-    console.error(`--- start stdout ---\n${out.text()}\n--- start stderr ---\n${err.text()}`);
-    throw e;
+        assert.equal((await interrupt(started)).code, 0, err.text());
+        assert.match(out.text(), /\nStopped: the emulator, the bootstrap and Deno are gone\n$/);
+      },
+    );
   } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await child.status;
     await Deno.remove(dir, { recursive: true });
   }
 });
