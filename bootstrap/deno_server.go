@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -101,7 +100,7 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 			answers <- answer{err: err}
 			return
 		}
-		body, err := io.ReadAll(resp.Body)
+		body, err := readBody(resp)
 		resp.Body.Close()
 		answers <- answer{resp, body, err}
 	}()
