@@ -1,11 +1,14 @@
 // deno task bench's DENO_DIR experiment: cold starts of a large bundle (the
-// AWS SDK's S3 client) with an empty DENO_DIR, with the one a previous start
-// left in TMPDIR (what Lambda's /tmp keeps across environment resets), and
-// with a prepared deno-dir/ in the task root that the bootstrap copies to
-// TMPDIR. Deno keys its V8 code cache by module URL and source hash, so the
-// prepared cache is made by one start at the very paths the runs use.
+// AWS SDK's S3 client), plain and minified, by what DENO_DIR holds when Deno
+// starts: nothing; the runtime layer's prepared deno-dir/; that and the
+// function's, as deno task build makes them (scripts/_code_cache.ts); the
+// whole DENO_DIR one start wrote, copied from the task root; and the DENO_DIR
+// a previous start left in TMPDIR (what Lambda's /tmp keeps across
+// environment resets). Variants take turns, start by start, so a machine that
+// drifts in speed drifts for all of them alike.
 import type { BenchApi } from "./_bench_api.ts";
 import { bundleFunction } from "./_bundle.ts";
+import { prepareDenoDir } from "./_code_cache.ts";
 import { baselineContender, type Contender, layerContender } from "./_bench_contenders.ts";
 import type { CacheResult } from "./_bench_report.ts";
 import { coldStart } from "./_bench_run.ts";
@@ -14,55 +17,27 @@ import { CACHE, ROOT } from "./_paths.ts";
 
 const HANDLER = "function.handler";
 
-/** Cold starts of runs runs, each with a fresh TMPDIR, or all in one kept TMPDIR. */
-async function starts(
-  api: BenchApi,
-  contender: Contender,
-  taskRoot: string,
-  runs: number,
-  keepTmp: boolean,
-): Promise<{ next: number[]; response: number[] }> {
-  const next: number[] = [];
-  const response: number[] = [];
-  const kept = await Deno.makeTempDir({ prefix: "bench-tmp-" });
-  try {
-    // The kept TMPDIR starts as a previous start left it.
-    if (keepTmp) await coldStart(api, contender, { taskRoot, tmpDir: kept, handler: HANDLER });
-    for (let i = 0; i < runs; i++) {
-      const tmpDir = keepTmp ? kept : await Deno.makeTempDir({ prefix: "bench-tmp-" });
-      try {
-        const t = await coldStart(api, contender, { taskRoot, tmpDir, handler: HANDLER });
-        next.push(t.next);
-        response.push(t.response);
-      } finally {
-        if (!keepTmp) await Deno.remove(tmpDir, { recursive: true });
-      }
-    }
-  } finally {
-    await Deno.remove(kept, { recursive: true });
-  }
-  return { next, response };
+interface Variant {
+  contender: Contender;
+  cache: string;
+  taskRoot: string;
+  /** A TMPDIR kept from start to start, or undefined for a fresh one each time. */
+  keptTmp?: string;
+  next: number[];
+  response: number[];
 }
 
-/** Leaves in taskRoot/deno-dir the DENO_DIR that one start of contender wrote. */
-async function prepareDenoDir(api: BenchApi, contender: Contender, taskRoot: string) {
-  const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
-  try {
-    await coldStart(api, contender, { taskRoot, tmpDir, handler: HANDLER });
-    await Deno.rename(`${tmpDir}/deno-dir`, `${taskRoot}/deno-dir`);
-  } finally {
-    await Deno.remove(tmpDir, { recursive: true });
-  }
+/** A task root of its own holding the bundle; code caches are keyed by its path. */
+async function taskRootWith(bundle: string, name: string): Promise<string> {
+  const dir = `${CACHE}/bench/${name}`;
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.copyFile(bundle, `${dir}/function.bundle.js`);
+  return dir;
 }
 
-/** Total size in bytes of the files under dir. */
-async function treeBytes(dir: string): Promise<number> {
-  let bytes = 0;
-  for await (const e of Deno.readDir(dir)) {
-    const path = `${dir}/${e.name}`;
-    bytes += e.isDirectory ? await treeBytes(path) : (await Deno.stat(path)).size;
-  }
-  return bytes;
+async function start(api: BenchApi, v: Variant, tmpDir: string) {
+  return await coldStart(api, v.contender, { taskRoot: v.taskRoot, tmpDir, handler: HANDLER });
 }
 
 /** Runs the experiment for runtime1 and the in-process baseline. */
@@ -70,45 +45,79 @@ export async function runCacheExperiment(
   api: BenchApi,
   options: { runtime1Layer: string; runs: number },
 ): Promise<CacheResult[]> {
-  const contenders = [
-    layerContender("runtime1", options.runtime1Layer),
-    baselineContender(options.runtime1Layer),
-  ];
+  const layer = options.runtime1Layer;
+  // The same layer without its prepared deno-dir/.
+  const bare = `${layer}-without-deno-dir`;
+  await Deno.remove(bare, { recursive: true }).catch(() => {});
+  await Deno.mkdir(bare);
+  for (const name of ["bin", "bootstrap", "runtime.js", "function.bundle.js"]) {
+    await Deno.symlink(`${layer}/${name}`, `${bare}/${name}`);
+  }
+  const runtime1 = layerContender("runtime1", layer);
+  const runtime1Bare = layerContender("runtime1", bare);
+  const baseline = baselineContender(layer);
+
   const results: CacheResult[] = [];
   for (const minify of [false, true]) {
     const name = minify ? "s3-minified" : "s3";
-    const taskRoot = `${CACHE}/bench/${name}`;
-    await Deno.remove(taskRoot, { recursive: true }).catch(() => {});
-    await Deno.mkdir(taskRoot, { recursive: true });
-    const { bundle } = await bundleFunction(`${ROOT}/bench/s3_function.ts`, taskRoot, { minify });
+    const built = `${CACHE}/bench/${name}-build`;
+    await Deno.mkdir(built, { recursive: true });
+    const { bundle } = await bundleFunction(`${ROOT}/bench/s3_function.ts`, built, { minify });
     const bundleBytes = (await Deno.stat(bundle)).size;
-    const row = (contender: string, cache: string, t: { next: number[]; response: number[] }) =>
+
+    const variants: Variant[] = [];
+    const add = async (contender: Contender, cache: string, keep = false) => {
+      const taskRoot = await taskRootWith(bundle, `${name}-${variants.length}`);
+      const keptTmp = keep ? await Deno.makeTempDir({ prefix: "bench-tmp-" }) : undefined;
+      const v = { contender, cache, taskRoot, keptTmp, next: [], response: [] };
+      variants.push(v);
+      return v;
+    };
+    await add(runtime1Bare, "empty");
+    await add(runtime1, "the layer's deno-dir/");
+    const asBuilt = await add(runtime1, "the layer's and the function's deno-dir/, as built");
+    const files = await prepareDenoDir(`${layer}/bin/deno`, [
+      { path: bundle, runsAt: `${asBuilt.taskRoot}/function.bundle.js` },
+    ]);
+    await Deno.mkdir(`${asBuilt.taskRoot}/deno-dir`);
+    for (const f of files) await Deno.writeFile(`${asBuilt.taskRoot}/deno-dir/${f.name}`, f.data);
+    asBuilt.cache += ` (${(files.reduce((n, f) => n + f.data.length, 0) / 1e6).toFixed(2)} MB)`;
+    const oneStart = await add(runtime1, "the function's deno-dir/ made by one start");
+    const tmp = await Deno.makeTempDir({ prefix: "bench-tmp-" });
+    await start(api, oneStart, tmp);
+    await Deno.rename(`${tmp}/deno-dir`, `${oneStart.taskRoot}/deno-dir`);
+    await Deno.remove(tmp, { recursive: true });
+    await add(runtime1, "kept in TMPDIR from the previous start", true);
+    await add(baseline, "empty");
+    await add(baseline, "kept in TMPDIR from the previous start", true);
+    for (const v of variants) if (v.keptTmp) await start(api, v, v.keptTmp);
+
+    console.error(`  ${name}: ${variants.length} variants, ${options.runs} starts each...`);
+    for (let i = 0; i < options.runs; i++) {
+      for (const v of variants) {
+        const tmpDir = v.keptTmp ?? await Deno.makeTempDir({ prefix: "bench-tmp-" });
+        try {
+          const t = await start(api, v, tmpDir);
+          v.next.push(t.next);
+          v.response.push(t.response);
+        } finally {
+          if (!v.keptTmp) await Deno.remove(tmpDir, { recursive: true });
+        }
+      }
+    }
+    for (const v of variants) {
       results.push({
         bundle: name,
         bundleBytes,
-        contender,
-        cache,
-        next: summarize(t.next),
-        response: summarize(t.response),
+        contender: v.contender.name,
+        cache: v.cache,
+        next: summarize(v.next),
+        response: summarize(v.response),
       });
-    for (const contender of contenders) {
-      console.error(`  ${name}, ${contender.name}...`);
-      row(contender.name, "empty", await starts(api, contender, taskRoot, options.runs, false));
-      row(
-        contender.name,
-        "kept from the previous start",
-        await starts(api, contender, taskRoot, options.runs, true),
-      );
+      if (v.keptTmp) await Deno.remove(v.keptTmp, { recursive: true });
+      await Deno.remove(v.taskRoot, { recursive: true });
     }
-    const runtime1 = contenders[0];
-    await prepareDenoDir(api, runtime1, taskRoot);
-    const preparedBytes = await treeBytes(`${taskRoot}/deno-dir`);
-    row(
-      "runtime1",
-      `copied from a prepared deno-dir/ (${(preparedBytes / 1e6).toFixed(1)} MB)`,
-      await starts(api, runtime1, taskRoot, options.runs, false),
-    );
-    await Deno.remove(`${taskRoot}/deno-dir`, { recursive: true });
   }
+  await Deno.remove(bare, { recursive: true });
   return results;
 }

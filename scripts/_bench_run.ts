@@ -79,25 +79,38 @@ export async function coldStart(
   }
 }
 
-/** Cold starts of a contender, each with a fresh TMPDIR (so an empty DENO_DIR). */
-export async function coldStarts(api: BenchApi, contender: Contender, root: string, runs: number) {
-  const next: number[] = [];
-  const response: number[] = [];
+/**
+ * Cold starts of each contender, each with a fresh TMPDIR (so an empty
+ * DENO_DIR, but for what the bootstrap copies into it). Contenders take turns,
+ * start by start, so a machine that drifts in speed drifts for all alike.
+ */
+export async function coldStarts(
+  api: BenchApi,
+  contenders: Contender[],
+  root: string,
+  runs: number,
+): Promise<Map<Contender, ContenderResult["cold"]>> {
+  const samples = contenders.map(() => ({ next: [] as number[], response: [] as number[] }));
   for (let i = 0; i < runs; i++) {
-    const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
-    try {
-      const t = await coldStart(api, contender, {
-        taskRoot: root,
-        tmpDir,
-        handler: "handler.handler",
-      });
-      next.push(t.next);
-      response.push(t.response);
-    } finally {
-      await Deno.remove(tmpDir, { recursive: true });
+    for (const [c, contender] of contenders.entries()) {
+      const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
+      try {
+        const t = await coldStart(api, contender, {
+          taskRoot: root,
+          tmpDir,
+          handler: "handler.handler",
+        });
+        samples[c].next.push(t.next);
+        samples[c].response.push(t.response);
+      } finally {
+        await Deno.remove(tmpDir, { recursive: true });
+      }
     }
   }
-  return { next: summarize(next), response: summarize(response) };
+  return new Map(contenders.map((contender, c) => [contender, {
+    next: summarize(samples[c].next),
+    response: summarize(samples[c].response),
+  }]));
 }
 
 /** Latencies (handed out to received, ms) of runs invocations, gapMs apart or back to back. */

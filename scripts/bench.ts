@@ -91,12 +91,17 @@ async function main(): Promise<void> {
     artifacts: await artifactSizes(),
   };
   try {
-    for (const contender of contenders.filter((c) => wanted(c.name))) {
-      console.error(`${contender.name}: ${settings.coldRuns} cold starts...`);
-      const cold = await coldStarts(api, contender, root, settings.coldRuns);
+    const chosen = contenders.filter((c) => wanted(c.name));
+    console.error(`Cold starts: ${settings.coldRuns} of each...`);
+    const cold = await coldStarts(api, chosen, root, settings.coldRuns);
+    for (const contender of chosen) {
       console.error(`${contender.name}: warm latencies, ${settings.runs} runs per case...`);
       const warm = await warmRun(api, contender, root, settings);
-      results.contenders[contender.name] = { description: contender.description, cold, ...warm };
+      results.contenders[contender.name] = {
+        description: contender.description,
+        cold: cold.get(contender)!,
+        ...warm,
+      };
     }
     if (!values["no-cache-experiment"]) {
       console.error(`Cold starts of a large bundle, DENO_DIR cache variants...`);
