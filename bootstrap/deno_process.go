@@ -41,16 +41,14 @@ type denoProcess struct {
 // controlMessage is the first line runtime.js reads from stdin.
 type controlMessage struct {
 	Channel string `json:"channel"` // the FIFO to write to
-	Token   string `json:"token,omitempty"`
 	Bundle  string `json:"bundle"`
 	Export  string `json:"export"`
 	Handler string `json:"handler"`
 }
 
-// readyMessage is the line runtime.js writes on the FIFO when init is over: the
-// bridge port (runtime1), or the reason the function could not be loaded.
+// readyMessage is the line runtime.js writes on the FIFO when init is over:
+// empty, or the reason the function could not be loaded.
 type readyMessage struct {
-	Port  int            `json:"port"`
 	Error *functionError `json:"error"`
 }
 
@@ -102,7 +100,7 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 	control.Channel = channel
 	args := []string{"run", "--no-config", "--no-lock", "--no-prompt", "--cached-only"}
 	args = append(args, cfg.permissions...)
-	args = append(args, runtimePermissions(cfg.permissions, cfg, channel, control.Token != "")...)
+	args = append(args, runtimePermissions(cfg.permissions, cfg, channel)...)
 	cmd := exec.Command(cfg.denoPath, append(args, cfg.runtimeJS)...)
 	cmd.Env = env
 	cmd.Dir = cfg.taskRoot

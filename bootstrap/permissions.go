@@ -52,18 +52,14 @@ func parsePermissions(spec string, cfg config) ([]string, error) {
 
 // runtimePermissions are the runtime's own needs, added to the function's
 // flags: reading the bundle (and its source map), writing its control
-// channel, reading its settings, and for runtime1
-// listening on a loopback port (which grants no connections). Deno unites two
+// channel, and reading its settings. Deno unites two
 // lists for one permission, but a list after a bare flag replaces it, so a
 // need already covered by a bare flag (or --allow-all) is left out.
-func runtimePermissions(function []string, cfg config, channel string, listens bool) []string {
+func runtimePermissions(function []string, cfg config, channel string) []string {
 	needs := [][2]string{
 		{"read", cfg.bundlePath + "," + cfg.bundlePath + ".map"},
 		{"write", channel},
 		{"env", strings.Join(runtimeEnv, ",")},
-	}
-	if listens {
-		needs = append(needs, [2]string{"net", "127.0.0.1:0"})
 	}
 	var flags []string
 	for _, need := range needs {

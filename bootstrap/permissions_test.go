@@ -47,21 +47,20 @@ func TestRuntimePermissions(t *testing.T) {
 	tests := []struct {
 		name     string
 		function []string
-		listens  bool
 		want     []string
 	}{
-		{"narrowed function, runtime1", []string{"--allow-net=example.com"}, true,
-			[]string{read, "--allow-write=/tmp/ch", env, "--allow-net=127.0.0.1:0"}},
-		{"runtime2 does not listen", []string{"--allow-read=/x"}, false,
+		{"narrowed function", []string{"--allow-net=example.com"},
 			[]string{read, "--allow-write=/tmp/ch", env}},
-		{"bare flags already cover the needs", []string{"--allow-net", "--allow-env", "--allow-write", "--allow-read"}, true, nil},
-		{"--allow-all covers everything", []string{"--allow-all"}, true, nil},
-		{"-A covers everything", []string{"-A", "--deny-net"}, true, nil},
+		{"lists are added to", []string{"--allow-read=/x"},
+			[]string{read, "--allow-write=/tmp/ch", env}},
+		{"bare flags already cover the needs", []string{"--allow-env", "--allow-write", "--allow-read"}, nil},
+		{"--allow-all covers everything", []string{"--allow-all"}, nil},
+		{"-A covers everything", []string{"-A", "--deny-net"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config{bundlePath: "/var/task/f.bundle.js"}
-			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", tt.listens); !slices.Equal(got, tt.want) {
+			if got := runtimePermissions(tt.function, cfg, "/tmp/ch"); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

@@ -10,12 +10,13 @@ import (
 const shutdownGrace = 300 * time.Millisecond
 
 // runtime1 keeps one Deno process for the life of the execution environment
-// and replaces it only when it dies or overruns a deadline.
+// and replaces it only when it dies or overruns a deadline. Events and results
+// travel on the same private pipes as runtime2's: no sockets, no HTTP.
 type runtime1 struct {
-	cfg    config
-	env    []string
-	log    *logger
-	server *denoServer
+	cfg   config
+	env   []string
+	log   *logger
+	child *denoChild
 }
 
 // startRuntime1 starts Deno and imports the function: the init phase.
@@ -25,40 +26,48 @@ func startRuntime1(ctx context.Context, cfg config, env []string, log *logger) (
 }
 
 func (r *runtime1) invoke(ctx context.Context, inv *invocation) outcome {
-	select {
-	case <-r.server.done:
+	if r.child.dead() {
 		// Deno died between invocations (say, an unhandled rejection after the
 		// last result): this event goes to a fresh process, not to the corpse.
 		if err := r.reset(ctx); err != nil {
 			fe := asFunctionError(err)
 			return outcome{err: exitError(inv.requestID, fe.Type+": "+fe.Message), broken: true}
 		}
-	default:
 	}
-	return r.server.invoke(ctx, inv)
+	c := r.child
+	c.expected.Store(true)
+	out := c.run(ctx, inv)
+	if c.exited() {
+		out.broken = true // this invocation reports its death
+	} else {
+		c.expected.Store(false)
+	}
+	return out
 }
 
 func (r *runtime1) reset(ctx context.Context) error {
-	if r.server != nil {
-		r.server.stop(0)
-		r.server = nil
+	if r.child != nil {
+		r.child.discard()
+		r.child = nil
 	}
-	s, err := startDenoServer(ctx, r.cfg, r.env)
-	if err != nil {
+	c := spawnChild(r.cfg, r.env)
+	if err := c.waitReady(ctx); err != nil {
+		c.discard()
 		return err
 	}
-	r.server = s
+	r.child = c
 	go func() {
-		<-s.done
-		if !s.expected.Load() {
-			r.log.errorf("", "Deno exited between invocations (%s): the next invocation starts a fresh one", s.state)
+		<-c.done
+		if !c.expected.Load() {
+			r.log.errorf("", "Deno exited between invocations (%s): the next invocation starts a fresh one", c.state)
 		}
 	}()
 	return nil
 }
 
 func (r *runtime1) stop() {
-	if r.server != nil {
-		r.server.stop(shutdownGrace)
+	if r.child != nil {
+		<-r.child.started
+		r.child.stop(shutdownGrace)
 	}
 }

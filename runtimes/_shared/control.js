@@ -5,8 +5,8 @@
 // or the environment, and console output never reaches the FIFO.
 
 /**
- * The first line on stdin: the FIFO, what to import, and runtime1's bridge token.
- * @typedef {{ channel: string, token?: string, bundle: string, export: string,
+ * The first line on stdin: the FIFO, and what to import.
+ * @typedef {{ channel: string, bundle: string, export: string,
  *   handler: string }} Control
  */
 

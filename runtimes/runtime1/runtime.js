@@ -2,35 +2,18 @@
 // runtime1's bridge: one Deno process for the whole execution environment.
 //
 // The bootstrap starts this file with one JSON line on stdin (its FIFO, the
-// bridge token, the bundle, the export). Init imports the function; then one
-// line goes to the FIFO: {"port": N} once the loopback server listens, or
-// {"error": {...}} when the function cannot be loaded. Every invocation is one
-// POST /invoke from the bootstrap, carrying the token and the Runtime API's
-// headers; the answer is the result, or an error body with
-// Lambda-Runtime-Function-Error-Type set.
+// bundle, the export). Init imports the function and writes {} (or
+// {"error": {...}}) to the FIFO. Then the process serves events one after the
+// other, each as ../_shared/serve.js reads and answers it, until the bootstrap
+// closes stdin or stops it. Pipes, not a loopback HTTP server: nothing to
+// listen on, nothing another process could reach, and a few microseconds per
+// event where HTTP took a hundred or two.
 import { Input } from "../_shared/control.js";
 import { init } from "../_shared/init.js";
-import { invoke } from "../_shared/invoke.js";
+import { serveOne } from "../_shared/serve.js";
 
-const { control, output, handler, env } = await init(new Input());
-const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
+const input = new Input();
+const { output, handler, env } = await init(input);
+output.send({});
 
-Deno.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  onListen: ({ port }) => {
-    output.send({ port });
-    output.close();
-  },
-}, async (req) => {
-  if (req.headers.get("x-bridge-token") !== control.token) {
-    return new Response("Forbidden", { status: 403 });
-  }
-  const result = await invoke(handler, await req.text(), req.headers, env);
-  if (result.ok) {
-    return new Response(result.body, { headers: { "content-type": "application/json" } });
-  }
-  return new Response(JSON.stringify(result.error), {
-    headers: { "content-type": "application/json", [ERROR_TYPE]: result.error.errorType },
-  });
-});
+for (;;) await serveOne(input, output, handler, env);
