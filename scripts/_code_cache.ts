@@ -4,8 +4,9 @@
 //
 // Deno keeps compiled code in DENO_DIR/v8_code_cache_v2, an SQLite table keyed
 // by module URL and source hash. Two kinds of rows matter at start-up:
-// - Deno's own modules that it loads lazily, on first use (ext:deno_http,
-//   ext:deno_fetch, streams...): the same URLs everywhere;
+// - Deno's own modules that it loads lazily, on first use (ext:deno_fetch's
+//   Headers, and whatever the function's top-level code uses): the same URLs
+//   everywhere;
 // - the runtime's and the function's files, keyed by the path they run at
 //   (/opt/runtime.js, /var/task/function.bundle.js), which does not exist at
 //   build time: they are imported from where they were built, then re-keyed.
@@ -30,15 +31,15 @@ export interface CachedModule {
 }
 
 // Imports every module given, then touches what Deno loads lazily and
-// runtime.js needs (Deno.serve, Request, Response, streams), which loads and
-// compiles those modules. Touching, not running: running them compiles more,
-// but how much more depends on timing, and the zips must come out the same.
+// runtime.js needs on every event (Headers), which loads and compiles it.
+// Touching, not running: running compiles more, but how much more depends on
+// timing, and the zips must come out the same.
 const LOADER = `for (const url of Deno.args) {
   try {
     await import(url);
   } catch { /* top-level code needs a permission, or the bootstrap */ }
 }
-void [Deno.serve, Request, Response, ReadableStream, structuredClone];
+void Headers;
 `;
 
 /** One file of a prepared DENO_DIR. */

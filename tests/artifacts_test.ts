@@ -47,7 +47,7 @@ Deno.test("a prepared code cache comes out the same twice, keyed for where it ru
   assert.deepEqual(first, second);
   const text = new TextDecoder("latin1").decode(first[0].data);
   assert.ok(text.includes("file:///opt/function.bundle.js"));
-  assert.ok(text.includes("ext:deno_http/00_serve.ts"));
+  assert.ok(text.includes("ext:deno_fetch/20_headers.js"));
 });
 
 Deno.test("the Deno layer holds the pinned version, and bootstraps are static for their arch", async () => {
