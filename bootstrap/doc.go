@@ -8,8 +8,8 @@
 //
 // One source builds both runtimes; -ldflags "-X main.runtimeName=runtime2"
 // picks the second. runtime1 keeps one Deno process and hands it each event
-// over a loopback HTTP bridge; runtime2 gives each event a fresh Deno process,
-// started ahead of time.
+// over private pipes (its stdin, and a FIFO back); runtime2 gives each event a
+// fresh Deno process, started ahead of time, over the same pipes.
 //
 // # Environment
 //
