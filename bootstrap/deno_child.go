@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 )
 
-// denoChild is one of runtime2's Deno processes: it imports the function,
-// serves exactly one invocation, and is discarded.
+// denoChild is a Deno process that imports the function and then serves
+// invocations one at a time: the event on its stdin, the result on its FIFO.
+// runtime2 discards each after one invocation; runtime1 keeps one for the
+// environment's life.
 type denoChild struct {
 	*denoProcess               // valid after started
 	started      chan struct{} // closed once the process is started, or failed to
@@ -76,8 +79,15 @@ func (c *denoChild) discard() {
 	}
 }
 
-// run hands the child its event and waits for its result, its death, or the
-// deadline, whichever comes first.
+// outcome is what one invocation produced.
+type outcome struct {
+	response []byte         // the result, when err is nil
+	err      *functionError // the failure to post to /error
+	broken   bool           // the Deno process is gone (or used up) and must be replaced
+}
+
+// run hands the child an event and waits for its result, its death, or the
+// deadline, whichever comes first. A child that overran the deadline is killed.
 func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 	if !inv.deadline.IsZero() {
 		var cancel context.CancelFunc
@@ -106,7 +116,27 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 	return outcome{response: a.body}
 }
 
-// exchange writes the event frame to stdin and reads the result frame from fd 3.
+// setInvocationHeaders forwards the Runtime API's per-invocation headers to
+// runtime.js, which builds the handler's context from them.
+func setInvocationHeaders(h http.Header, inv *invocation) {
+	set := func(k, v string) {
+		if v != "" {
+			h.Set(k, v)
+		}
+	}
+	set(headerRequestID, inv.requestID)
+	set(headerFunctionARN, inv.functionARN)
+	set(headerTraceID, inv.traceID)
+	set(headerClientContext, inv.clientContext)
+	set(headerCognitoIdentity, inv.cognitoIdentity)
+	set(headerTenantID, inv.tenantID)
+	if !inv.deadline.IsZero() {
+		h.Set(headerDeadlineMs, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+	}
+	h.Set("Content-Type", "application/json")
+}
+
+// exchange writes the event frame to stdin and reads the result frame from the FIFO.
 func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
 	h := http.Header{}
 	setInvocationHeaders(h, inv)

@@ -41,15 +41,15 @@ type denoProcess struct {
 
 // controlMessage is the first line runtime.js reads from stdin.
 type controlMessage struct {
-	Channel string `json:"channel"` // the FIFO to write to
-	Token   string `json:"token,omitempty"`
+	Channel string `json:"channel"`         // the FIFO to write to
+	Token   string `json:"token,omitempty"` // runtime1's bridge token
 	Bundle  string `json:"bundle"`
 	Export  string `json:"export"`
 	Handler string `json:"handler"`
 }
 
-// readyMessage is the line runtime.js writes on the FIFO when init is over: the
-// bridge port (runtime1), or the reason the function could not be loaded.
+// readyMessage is the line runtime.js writes on the FIFO when init is over:
+// the bridge port (runtime1), or the reason the function could not be loaded.
 type readyMessage struct {
 	Port  int            `json:"port"`
 	Error *functionError `json:"error"`
@@ -90,7 +90,30 @@ func openChannel(tmpDir string) (string, *os.File, error) {
 		os.Remove(path)
 		return "", nil, fmt.Errorf("control channel: %w", err)
 	}
+	growPipe(f)
 	return path, f, nil
+}
+
+// pipeSize is what growPipe asks for: a 1 MB event or result then crosses in
+// one or two reads instead of sixteen 64 KiB ones. Linux allows up to
+// /proc/sys/fs/pipe-max-size (1 MiB by default) without privileges.
+const pipeSize = 1 << 20
+
+// growPipe enlarges a pipe's kernel buffer, best effort: a pipe left at its
+// default size works, only slower for large events.
+func growPipe(pipe any) {
+	f, ok := pipe.(interface {
+		SyscallConn() (syscall.RawConn, error)
+	})
+	if !ok {
+		return
+	}
+	if raw, err := f.SyscallConn(); err == nil {
+		_ = raw.Control(func(fd uintptr) {
+			const fSetPipeSize = 1031 // F_SETPIPE_SZ
+			_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, fd, fSetPipeSize, pipeSize)
+		})
+	}
 }
 
 // startDeno starts runtime.js and sends it the control line. The function is
@@ -115,6 +138,7 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
+		growPipe(stdin)
 		err = cmd.Start()
 	}
 	if err != nil {

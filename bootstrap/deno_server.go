@@ -56,13 +56,6 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 	}, nil
 }
 
-// outcome is what one invocation produced.
-type outcome struct {
-	response []byte         // the result, when err is nil
-	err      *functionError // the failure to post to /error
-	broken   bool           // the Deno process is gone and must be replaced
-}
-
 // invoke hands one event to Deno and waits for its result, its death, or the
 // deadline, whichever comes first.
 func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
@@ -114,24 +107,4 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 	}
 	return outcome{err: newInitError("Runtime.BridgeError",
 		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.StatusCode, a.body))}
-}
-
-// setInvocationHeaders forwards the Runtime API's per-invocation headers to
-// runtime.js, which builds the handler's context from them.
-func setInvocationHeaders(h http.Header, inv *invocation) {
-	set := func(k, v string) {
-		if v != "" {
-			h.Set(k, v)
-		}
-	}
-	set(headerRequestID, inv.requestID)
-	set(headerFunctionARN, inv.functionARN)
-	set(headerTraceID, inv.traceID)
-	set(headerClientContext, inv.clientContext)
-	set(headerCognitoIdentity, inv.cognitoIdentity)
-	set(headerTenantID, inv.tenantID)
-	if !inv.deadline.IsZero() {
-		h.Set(headerDeadlineMs, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-	}
-	h.Set("Content-Type", "application/json")
 }

@@ -78,7 +78,7 @@ func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
 		return nil, fmt.Errorf("get next invocation: %w", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := readBody(resp)
 	if err != nil {
 		return nil, fmt.Errorf("read next invocation: %w", err)
 	}
@@ -144,4 +144,23 @@ func (a *runtimeAPI) post(ctx context.Context, path, contentType, errorType stri
 		return &statusError{"POST", path, resp.StatusCode, string(bytes.TrimSpace(answer))}
 	}
 	return nil
+}
+
+// maxPresized bounds the buffer readBody allocates up front on the word of a
+// Content-Length header: a little over Lambda's 6 MB payload limit.
+const maxPresized = 8 << 20
+
+// readBody reads a whole body into a buffer of the size its Content-Length
+// announces, instead of growing one by doubling: a 1 MB event then costs 1 MB
+// of heap, not 2 to 3 MB of garbage, which keeps the bootstrap's RSS low.
+func readBody(resp *http.Response) ([]byte, error) {
+	n := resp.ContentLength
+	if n < 0 || n > maxPresized {
+		return io.ReadAll(resp.Body)
+	}
+	body := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, body); err != nil {
+		return nil, err
+	}
+	return body, nil
 }

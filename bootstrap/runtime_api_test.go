@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,5 +107,36 @@ func TestPostStatusError(t *testing.T) {
 	var se *statusError
 	if !errors.As(err, &se) || se.code != 413 {
 		t.Fatalf("got %v, want a 413 statusError", err)
+	}
+}
+
+func TestNextReadsEventsWithAndWithoutLength(t *testing.T) {
+	event := strings.Repeat("x", 100_000)
+	for _, tc := range []struct {
+		name   string
+		length string // the Content-Length header, "" for chunked
+	}{
+		{"content length", strconv.Itoa(len(event))},
+		{"chunked", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set(headerRequestID, "id-1")
+				if tc.length != "" {
+					w.Header().Set("Content-Length", tc.length)
+				}
+				io.WriteString(w, event[:50_000])
+				w.(http.Flusher).Flush()
+				io.WriteString(w, event[50_000:])
+			}))
+			defer srv.Close()
+			inv, err := newRuntimeAPI(srv.Listener.Addr().String()).next(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(inv.payload) != event {
+				t.Errorf("got %d bytes, want %d", len(inv.payload), len(event))
+			}
+		})
 	}
 }

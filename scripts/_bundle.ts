@@ -35,6 +35,7 @@ export function rewriteSourceMap(map: SourceMap, mapDir: string, root: string = 
 export async function bundleFunction(
   entry: string,
   outDir: string,
+  options: { minify?: boolean } = {},
 ): Promise<{ bundle: string; map: string }> {
   const bundle = `${outDir}/function.bundle.js`;
   const map = `${bundle}.map`;
@@ -45,6 +46,7 @@ export async function bundleFunction(
       "--platform=deno",
       "--format=esm",
       "--sourcemap=linked",
+      ...(options.minify ? ["--minify"] : []),
       "-o",
       bundle,
       entry,

@@ -1,8 +1,11 @@
 // `deno task build`: every artifact in dist/, for both architectures.
 //
 //   dist/deno-layer-{x86_64,arm64}.zip  bin/deno of the pinned version
-//   dist/runtime{1,2}-{x86_64,arm64}.zip bootstrap, runtime.js, dummy function.bundle.js
-//   dist/function.zip                   function.bundle.js (+ .map) from function/
+//   dist/runtime{1,2}-{x86_64,arm64}.zip bootstrap, runtime.js, dummy function.bundle.js,
+//                                       and for this machine's architecture deno-dir/:
+//                                       their V8 code cache and Deno's, keyed for /opt
+//   dist/function.zip                   function.bundle.js (+ .map) from function/, and
+//                                       deno-dir/: its V8 code cache and Deno's, keyed for /var/task
 //
 // `deno task build:function [--entry function/mod.ts] [--out-dir dist]` bundles
 // a function alone, into <out-dir>/function.zip.
@@ -14,12 +17,23 @@ import {
   CACHE,
   DENO_VERSION,
   DIST,
+  HOST_ARCH,
   ROOT,
   type Runtime,
   RUNTIMES,
 } from "./_paths.ts";
 import { bundleFunction } from "./_bundle.ts";
+import { type DenoDirFile, prepareDenoDir } from "./_code_cache.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
+
+/** Where Lambda unpacks the function zip and the layers: prepared code caches are keyed for them. */
+const LAMBDA_TASK_ROOT = "/var/task";
+const LAMBDA_LAYER_DIR = "/opt";
+
+/** A prepared DENO_DIR as the zip entries the bootstrap copies to TMPDIR. */
+function denoDirEntries(files: DenoDirFile[]): ZipEntry[] {
+  return files.map((f) => ({ name: `deno-dir/${f.name}`, data: f.data, mode: 0o644 }));
+}
 
 /** Runs a command, failing with its output when it fails. */
 async function run(cmd: string, args: string[], options: Deno.CommandOptions = {}): Promise<void> {
@@ -133,23 +147,37 @@ async function main(): Promise<void> {
   await Deno.mkdir(`${DIST}/build`, { recursive: true });
 
   const { bundle, map } = await bundleFunction(resolve(values.entry!), `${outDir}/build/function`);
+  const denoDir = await prepareDenoDir(await fetchDeno(HOST_ARCH), [
+    { path: bundle, runsAt: `${LAMBDA_TASK_ROOT}/function.bundle.js` },
+  ]);
   console.log(`Built in ${relative(ROOT, outDir) || "."}/:`);
   await writeZip("function.zip", [
     await entry("function.bundle.js", bundle, 0o644),
     await entry("function.bundle.js.map", map, 0o644),
+    ...denoDirEntries(denoDir),
   ], outDir);
   if (values["function-only"]) return;
 
   const runtimeJs = Object.fromEntries(
     await Promise.all(RUNTIMES.map(async (r) => [r, await assembleRuntimeJs(r)])),
   );
+  const dummy = `${ROOT}/runtimes/_shared/function.bundle.js`;
   for (const arch of Object.keys(ARCHES) as Arch[]) {
-    await writeDenoLayer(arch, await fetchDeno(arch));
+    const deno = await fetchDeno(arch);
+    await writeDenoLayer(arch, deno);
     for (const runtime of RUNTIMES) {
+      // V8's code is only known good for the architecture that compiled it.
+      const denoDir = arch === HOST_ARCH
+        ? await prepareDenoDir(deno, [
+          { path: runtimeJs[runtime], runsAt: `${LAMBDA_LAYER_DIR}/runtime.js` },
+          { path: dummy, runsAt: `${LAMBDA_LAYER_DIR}/function.bundle.js` },
+        ])
+        : [];
       await writeZip(`${runtime}-${arch}.zip`, [
         await entry("bootstrap", await buildBootstrap(runtime, arch), 0o755),
         await entry("runtime.js", runtimeJs[runtime], 0o644),
-        await entry("function.bundle.js", `${ROOT}/runtimes/_shared/function.bundle.js`, 0o644),
+        await entry("function.bundle.js", dummy, 0o644),
+        ...denoDirEntries(denoDir),
       ]);
     }
   }

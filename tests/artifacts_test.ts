@@ -1,7 +1,8 @@
 // The build's contract: exact zip names, contents and modes, the pinned Deno,
 // and the function bundle working through the real bootstrap.
 import assert from "node:assert/strict";
-import { ARCHES, DENO_VERSION, DIST, RUNTIMES } from "../scripts/_paths.ts";
+import { ARCHES, DENO_VERSION, DIST, HOST_ARCH, ROOT, RUNTIMES } from "../scripts/_paths.ts";
+import { DENO_DIR_FILES, prepareDenoDir } from "../scripts/_code_cache.ts";
 import { readZip, unzipTo } from "../scripts/zip.ts";
 import { httpApiEvent } from "../function/_event.ts";
 import { withBootstrap } from "./_harness.ts";
@@ -12,6 +13,9 @@ function contents(zip: string): Record<string, number> {
   );
 }
 
+/** The prepared DENO_DIR's files, as zip entries. */
+const denoDir = Object.fromEntries(DENO_DIR_FILES.map((f) => [`deno-dir/${f}`, 0o644]));
+
 Deno.test("dist holds every zip with the promised files and modes", () => {
   for (const arch of Object.keys(ARCHES)) {
     assert.deepEqual(contents(`deno-layer-${arch}.zip`), { "bin/deno": 0o755 });
@@ -20,13 +24,30 @@ Deno.test("dist holds every zip with the promised files and modes", () => {
         "bootstrap": 0o755,
         "function.bundle.js": 0o644,
         "runtime.js": 0o644,
+        // The prepared code cache, for the architecture that compiled it only.
+        ...(arch === HOST_ARCH ? denoDir : {}),
       });
     }
   }
   assert.deepEqual(contents("function.zip"), {
     "function.bundle.js": 0o644,
     "function.bundle.js.map": 0o644,
+    ...denoDir,
   });
+});
+
+Deno.test("a prepared code cache comes out the same twice, keyed for where it runs", async () => {
+  const modules = [{
+    path: `${ROOT}/runtimes/_shared/function.bundle.js`,
+    runsAt: "/opt/function.bundle.js",
+  }];
+  const first = await prepareDenoDir(Deno.execPath(), modules);
+  const second = await prepareDenoDir(Deno.execPath(), modules);
+  assert.deepEqual(first.map((f) => f.name), DENO_DIR_FILES);
+  assert.deepEqual(first, second);
+  const text = new TextDecoder("latin1").decode(first[0].data);
+  assert.ok(text.includes("file:///opt/function.bundle.js"));
+  assert.ok(text.includes("ext:deno_fetch/20_headers.js"));
 });
 
 Deno.test("the Deno layer holds the pinned version, and bootstraps are static for their arch", async () => {

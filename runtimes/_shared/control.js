@@ -18,15 +18,22 @@ export class Input {
   /** @type {Uint8Array} */
   #buf = new Uint8Array(0);
 
+  /** Where stdin is read into: one buffer for the process, not one per read. */
+  #chunk = new Uint8Array(65536);
+
   /** Reads more of stdin into the buffer; false at EOF. */
   async #fill() {
-    const chunk = new Uint8Array(65536);
-    const n = await Deno.stdin.read(chunk);
+    const n = await Deno.stdin.read(this.#chunk);
     if (n === null) return false;
-    const joined = new Uint8Array(this.#buf.length + n);
-    joined.set(this.#buf);
-    joined.set(chunk.subarray(0, n), this.#buf.length);
-    this.#buf = joined;
+    const data = this.#chunk.slice(0, n);
+    if (this.#buf.length === 0) {
+      this.#buf = data;
+    } else {
+      const joined = new Uint8Array(this.#buf.length + n);
+      joined.set(this.#buf);
+      joined.set(data, this.#buf.length);
+      this.#buf = joined;
+    }
     return true;
   }
 

@@ -3,15 +3,13 @@
 //
 // The bootstrap starts this file ahead of its event, with one JSON line on
 // stdin (its FIFO, the bundle, the export). Init imports the function and
-// writes {} (or {"error": {...}}) to the FIFO. Then the process waits for its
-// one event on stdin: a JSON line {"headers": {...}, "length": N} and N bytes
-// of event. The result goes to the FIFO as {"length": N} (and "errorType" for
-// a failure) and N bytes of body, where no console output can reach it.
-// The bootstrap then discards the process.
+// writes {} (or {"error": {...}}) to the FIFO. Then the process serves its one
+// event (see ../_shared/serve.js), and the bootstrap discards it.
 import { Input } from "../_shared/control.js";
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
 import { setRequestId } from "../_shared/log_patch.js";
+import { serveOne } from "../_shared/serve.js";
 
 const input = new Input();
 const { output, handler, env } = await init(input);
@@ -21,11 +19,4 @@ await invoke(() => null, "{}", new Headers({ "lambda-runtime-aws-request-id": "w
 setRequestId(undefined);
 output.send({});
 
-const frame = JSON.parse(await input.line());
-const event = new TextDecoder().decode(await input.exactly(frame.length));
-const result = await invoke(handler, event, new Headers(frame.headers), env);
-const body = new TextEncoder().encode(result.ok ? result.body : JSON.stringify(result.error));
-output.send(
-  result.ok ? { length: body.length } : { length: body.length, errorType: result.error.errorType },
-  body,
-);
+await serveOne(input, output, handler, env);

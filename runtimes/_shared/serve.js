@@ -1,0 +1,29 @@
+// @ts-check
+// One invocation over the bootstrap's private channel: a JSON line
+// {"headers": {...}, "length": N} and N bytes of event in on stdin; the result
+// out on the FIFO as {"length": N} (and "errorType" for a failure) and N bytes
+// of body, where no console output can reach it.
+import { invoke } from "./invoke.js";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Reads one event, runs the handler on it and sends the result.
+ * @param {import("./control.js").Input} input
+ * @param {import("./control.js").Output} output
+ * @param {(event: unknown, context: unknown) => unknown} handler
+ * @param {import("./context.js").StaticContext} env
+ */
+export async function serveOne(input, output, handler, env) {
+  const frame = JSON.parse(await input.line());
+  const event = decoder.decode(await input.exactly(frame.length));
+  const result = await invoke(handler, event, new Headers(frame.headers), env);
+  const body = encoder.encode(result.ok ? result.body : JSON.stringify(result.error));
+  output.send(
+    result.ok
+      ? { length: body.length }
+      : { length: body.length, errorType: result.error.errorType },
+    body,
+  );
+}

@@ -1,0 +1,129 @@
+// `deno task bench`: this runtime against its alternatives, on one machine, the
+// same Runtime API and the same handler. Prints tables (Markdown, as pasted
+// into the README) and writes the figures as JSON.
+//
+//   deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
+//                   [--only runtime1,baseline] [--no-cache-experiment] [--out bench/results.json]
+//
+// Nothing here is asserted: the numbers compare contenders on one machine.
+import { parseArgs } from "node:util";
+import { BenchApi } from "./_bench_api.ts";
+import { runCacheExperiment } from "./_bench_cache.ts";
+import {
+  baselineContender,
+  type Contender,
+  layerContender,
+  nodeRicContender,
+  unpackLayers,
+} from "./_bench_contenders.ts";
+import { artifactSizes, type Results, resultsMarkdown } from "./_bench_report.ts";
+import { coldStarts, LARGE_EVENT, SMALL_EVENT, taskRoot, warmRun } from "./_bench_run.ts";
+import { DENO_VERSION, ROOT } from "./_paths.ts";
+
+async function versionOf(cmd: string, args: string[]): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    return new TextDecoder().decode(out.stdout).trim().split("\n")[0];
+  } catch {
+    return "not installed";
+  }
+}
+
+async function machine(): Promise<Results["machine"]> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo");
+  return {
+    cpu: cpuinfo.match(/^model name\s*:\s*(.*)$/m)?.[1] ?? "unknown",
+    cores: navigator.hardwareConcurrency,
+    memoryGiB: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+    kernel: Deno.osRelease(),
+    deno: DENO_VERSION,
+    node: await versionOf("node", ["--version"]),
+    go: await versionOf("go", ["version"]),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean", default: false },
+      runs: { type: "string" },
+      "cold-runs": { type: "string" },
+      "gap-ms": { type: "string", default: "100" },
+      only: { type: "string" },
+      "no-cache-experiment": { type: "boolean", default: false },
+      out: { type: "string", default: `${ROOT}/bench/results.json` },
+    },
+  });
+  const settings = {
+    runs: Number(values.runs ?? (values.quick ? 30 : 300)),
+    coldRuns: Number(values["cold-runs"] ?? (values.quick ? 5 : 30)),
+    gapMs: Number(values["gap-ms"]),
+    smallEventBytes: SMALL_EVENT.length,
+    largeEventBytes: LARGE_EVENT.length,
+  };
+  const only = values.only?.split(",");
+  const wanted = (name: string) => !only || only.includes(name);
+
+  const runtime1Layer = await unpackLayers("runtime1");
+  const runtime2Layer = await unpackLayers("runtime2");
+  const contenders: Contender[] = [
+    layerContender("runtime1", runtime1Layer),
+    layerContender("runtime2", runtime2Layer),
+    baselineContender(runtime1Layer),
+  ];
+  const unavailable: Record<string, string> = {};
+  if (wanted("node-ric")) {
+    const node = await nodeRicContender();
+    if (typeof node === "string") unavailable["node-ric"] = node;
+    else contenders.push(node);
+  }
+
+  const api = new BenchApi();
+  const root = await taskRoot();
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: await machine(),
+    settings,
+    contenders: {},
+    unavailable,
+    coldCache: [],
+    artifacts: await artifactSizes(),
+  };
+  try {
+    const chosen = contenders.filter((c) => wanted(c.name));
+    console.error(`Cold starts: ${settings.coldRuns} of each...`);
+    const cold = await coldStarts(api, chosen, root, settings.coldRuns);
+    for (const contender of chosen) {
+      console.error(`${contender.name}: warm latencies, ${settings.runs} runs per case...`);
+      const warm = await warmRun(api, contender, root, settings);
+      results.contenders[contender.name] = {
+        description: contender.description,
+        cold: cold.get(contender)!,
+        ...warm,
+      };
+    }
+    if (!values["no-cache-experiment"]) {
+      console.error(`Cold starts of a large bundle, DENO_DIR cache variants...`);
+      results.coldCache = await runCacheExperiment(api, {
+        runtime1Layer,
+        runs: settings.coldRuns,
+      });
+    }
+  } finally {
+    await api.close();
+    await Deno.remove(root, { recursive: true });
+  }
+  await Deno.writeTextFile(values.out!, JSON.stringify(results, null, 2) + "\n");
+  console.log(resultsMarkdown(results));
+  console.error(`Wrote ${values.out}`);
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`Bench failed: ${err instanceof Error ? err.stack : err}`);
+    Deno.exit(1);
+  }
+}
