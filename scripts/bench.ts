@@ -7,6 +7,7 @@
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
 import { parseArgs } from "node:util";
+import { withFlagErrors } from "./_cli.ts";
 import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
 import {
@@ -42,19 +43,29 @@ async function machine(): Promise<Results["machine"]> {
   };
 }
 
+const USAGE = `Usage: deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
+                       [--only runtime1,runtime2,baseline,node-ric] [--no-cache-experiment]
+                       [--out bench/results.json]`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean", default: false },
-      runs: { type: "string" },
-      "cold-runs": { type: "string" },
-      "gap-ms": { type: "string", default: "100" },
-      only: { type: "string" },
-      "no-cache-experiment": { type: "boolean", default: false },
-      out: { type: "string", default: `${ROOT}/bench/results.json` },
-    },
-  });
+  if (Deno.args.includes("--help")) {
+    console.log(USAGE);
+    return;
+  }
+  const { values } = withFlagErrors(() =>
+    parseArgs({
+      args: Deno.args,
+      options: {
+        quick: { type: "boolean", default: false },
+        runs: { type: "string" },
+        "cold-runs": { type: "string" },
+        "gap-ms": { type: "string", default: "100" },
+        only: { type: "string" },
+        "no-cache-experiment": { type: "boolean", default: false },
+        out: { type: "string", default: `${ROOT}/bench/results.json` },
+      },
+    })
+  );
   const settings = {
     runs: Number(values.runs ?? (values.quick ? 30 : 300)),
     coldRuns: Number(values["cold-runs"] ?? (values.quick ? 5 : 30)),
@@ -123,7 +134,7 @@ if (import.meta.main) {
   try {
     await main();
   } catch (err) {
-    console.error(`Bench failed: ${err instanceof Error ? err.stack : err}`);
+    console.error(`Bench failed: ${err instanceof Error ? err.message : err}\n${USAGE}`);
     Deno.exit(1);
   }
 }
