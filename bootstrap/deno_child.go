@@ -10,7 +10,7 @@ import (
 )
 
 // denoChild is a Deno process that imports the function and then serves
-// invocations one at a time: the event on its stdin, the result on its FIFO.
+// invocations one at a time: the event on one FIFO, the result on another.
 // runtime2 discards each after one invocation; runtime1 keeps one for the
 // environment's life.
 type denoChild struct {
@@ -20,7 +20,7 @@ type denoChild struct {
 	readyErr     error         // why init failed, valid after ready
 }
 
-// eventFrame announces the event on the child's stdin; the event's bytes
+// eventFrame announces the event on the child's events FIFO; the event's bytes
 // follow it.
 type eventFrame struct {
 	Headers map[string]string `json:"headers"`
@@ -136,7 +136,8 @@ func setInvocationHeaders(h http.Header, inv *invocation) {
 	h.Set("Content-Type", "application/json")
 }
 
-// exchange writes the event frame to stdin and reads the result frame from the FIFO.
+// exchange writes the event frame to the events FIFO and reads the result frame
+// from the control FIFO.
 func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
 	h := http.Header{}
 	setInvocationHeaders(h, inv)
@@ -145,10 +146,10 @@ func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
 		headers[k] = h.Get(k)
 	}
 	frame, _ := json.Marshal(eventFrame{headers, len(inv.payload)})
-	if _, err := c.stdin.Write(append(frame, '\n')); err != nil {
+	if _, err := c.events.Write(append(frame, '\n')); err != nil {
 		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
 	}
-	if _, err := c.stdin.Write(inv.payload); err != nil {
+	if _, err := c.events.Write(inv.payload); err != nil {
 		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
 	}
 	line, err := c.control.ReadBytes('\n')

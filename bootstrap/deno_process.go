@@ -2,13 +2,13 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,14 +22,15 @@ import (
 const exitWait = time.Second
 
 // denoProcess is one Deno process running runtime.js, in its own process
-// group, with a private channel to the bootstrap: JSON lines in on stdin, JSON
-// lines (and result bytes) out on a FIFO that runtime.js unlinks once it has
-// opened it. Neither is visible in the process list or the environment, and
-// the function's console output cannot reach the FIFO. (An inherited fd would
-// do, but Deno grants /dev/fd/N only with --allow-all.)
+// group, with a private channel to the bootstrap: one control line in on stdin
+// (then closed), JSON lines (and result bytes) out on a FIFO, and for runtime2
+// events in on a second FIFO; runtime.js unlinks each FIFO once it has opened
+// it. None is visible in the process list or the environment, and the
+// function's console output cannot reach them. (An inherited fd would do, but
+// Deno grants /dev/fd/N only with --allow-all.)
 type denoProcess struct {
 	cmd         *exec.Cmd
-	stdin       io.WriteCloser
+	events      *os.File      // runtime2's events FIFO, nil for runtime1
 	control     *bufio.Reader // the FIFO, from runtime.js
 	controlFile *os.File
 	done        chan struct{} // closed once the process has exited
@@ -41,8 +42,9 @@ type denoProcess struct {
 
 // controlMessage is the first line runtime.js reads from stdin.
 type controlMessage struct {
-	Channel string `json:"channel"`         // the FIFO to write to
-	Token   string `json:"token,omitempty"` // runtime1's bridge token
+	Channel string `json:"channel"`          // the FIFO to write to
+	Events  string `json:"events,omitempty"` // runtime2's FIFO to read events from
+	Token   string `json:"token,omitempty"`  // runtime1's bridge token
 	Bundle  string `json:"bundle"`
 	Export  string `json:"export"`
 	Handler string `json:"handler"`
@@ -116,17 +118,29 @@ func growPipe(pipe any) {
 	}
 }
 
-// startDeno starts runtime.js and sends it the control line. The function is
-// imported from then on; awaitReady tells when that is over.
+// startDeno starts runtime.js and sends it the control line on stdin, which is
+// then closed: a function reading stdin sees its end, and can steal nothing.
+// runtime2's events travel on a FIFO of their own. The function is imported
+// from then on; awaitReady tells when that is over.
 func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, error) {
 	channel, controlFile, err := openChannel(cfg.tmpDir)
 	if err != nil {
 		return nil, err
 	}
 	control.Channel = channel
+	listens := control.Token != ""
+	var events *os.File
+	if !listens {
+		if control.Events, events, err = openChannel(cfg.tmpDir); err != nil {
+			controlFile.Close()
+			os.Remove(channel)
+			return nil, err
+		}
+		growPipe(events)
+	}
 	args := []string{"run", "--no-config", "--no-lock", "--no-prompt", "--cached-only"}
 	args = append(args, cfg.permissions...)
-	args = append(args, runtimePermissions(cfg.permissions, cfg, channel, control.Token != "")...)
+	args = append(args, runtimePermissions(cfg.permissions, cfg, channel, control.Events, listens)...)
 	cmd := exec.Command(cfg.denoPath, append(args, cfg.runtimeJS)...)
 	cmd.Env = env
 	cmd.Dir = cfg.taskRoot
@@ -135,31 +149,31 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 	// Own process group, so everything Deno starts is stopped with it; and
 	// killed by the kernel if the bootstrap dies without cleaning up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-
-	stdin, err := cmd.StdinPipe()
-	if err == nil {
-		growPipe(stdin)
-		err = cmd.Start()
+	line, _ := json.Marshal(control)
+	cmd.Stdin = bytes.NewReader(append(line, '\n'))
+	removeChannels := func() {
+		os.Remove(channel) // in case Deno died before unlinking them
+		if events != nil {
+			os.Remove(control.Events)
+		}
 	}
-	if err != nil {
+
+	if err := cmd.Start(); err != nil {
 		controlFile.Close()
-		os.Remove(channel)
+		if events != nil {
+			events.Close()
+		}
+		removeChannels()
 		return nil, newInitError("Runtime.InvalidEntrypoint", fmt.Sprintf("Cannot start %s: %v", cfg.denoPath, err))
 	}
-	p := &denoProcess{cmd: cmd, stdin: stdin, control: bufio.NewReader(controlFile), controlFile: controlFile,
+	p := &denoProcess{cmd: cmd, events: events, control: bufio.NewReader(controlFile), controlFile: controlFile,
 		done: make(chan struct{})}
 	go func() {
-		_ = cmd.Wait() // also closes stdin
+		_ = cmd.Wait()
 		p.state = cmd.ProcessState.String()
-		os.Remove(channel) // in case Deno died before unlinking it
+		removeChannels()
 		close(p.done)
 	}()
-	line, _ := json.Marshal(control)
-	// A pipe holds far more than one control line: this never blocks.
-	if _, err := stdin.Write(append(line, '\n')); err != nil {
-		p.stop(0)
-		return nil, exitError("", p.state)
-	}
 	return p, nil
 }
 
@@ -251,6 +265,9 @@ func (p *denoProcess) exited() bool {
 func (p *denoProcess) stop(grace time.Duration) {
 	p.expected.Store(true)
 	defer p.controlFile.Close()
+	if p.events != nil {
+		defer p.events.Close()
+	}
 	pgid := p.cmd.Process.Pid
 	if grace > 0 && !p.exited() {
 		_ = syscall.Kill(-pgid, syscall.SIGTERM)

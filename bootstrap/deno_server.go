@@ -38,7 +38,6 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 	if err != nil {
 		return nil, err
 	}
-	p.stdin.Close() // nothing more to say: the function's reads of stdin see EOF
 	ready, err := p.awaitReady(ctx)
 	if err != nil {
 		return nil, err

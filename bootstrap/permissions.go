@@ -52,16 +52,17 @@ func parsePermissions(spec string, cfg config) ([]string, error) {
 
 // runtimePermissions are the runtime's own needs, added to the function's
 // flags: reading the bundle (and its source map), writing its control
-// channel, reading its settings, and for runtime1
+// channel (and for runtime2 reading its events channel), reading its settings,
+// and for runtime1
 // listening on a loopback port (which grants no connections). Deno unites two
 // lists for one permission, but a list after a bare flag replaces it, so a
 // need already covered by a bare flag (or --allow-all) is left out.
-func runtimePermissions(function []string, cfg config, channel string, listens bool) []string {
-	needs := [][2]string{
-		{"read", cfg.bundlePath + "," + cfg.bundlePath + ".map"},
-		{"write", channel},
-		{"env", strings.Join(runtimeEnv, ",")},
+func runtimePermissions(function []string, cfg config, channel, events string, listens bool) []string {
+	read, write := cfg.bundlePath+","+cfg.bundlePath+".map", channel
+	if events != "" { // opened for reading, then unlinked
+		read, write = read+","+events, write+","+events
 	}
+	needs := [][2]string{{"read", read}, {"write", write}, {"env", strings.Join(runtimeEnv, ",")}}
 	if listens {
 		needs = append(needs, [2]string{"net", "127.0.0.1:0"})
 	}

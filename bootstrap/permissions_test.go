@@ -41,6 +41,15 @@ func TestParsePermissions(t *testing.T) {
 	}
 }
 
+func TestRuntimePermissionsForEvents(t *testing.T) {
+	got := runtimePermissions([]string{"--allow-net"}, config{bundlePath: "/b.js"}, "/tmp/ch", "/tmp/ev", false)
+	want := []string{"--allow-read=/b.js,/b.js.map,/tmp/ev", "--allow-write=/tmp/ch,/tmp/ev",
+		"--allow-env=" + strings.Join(runtimeEnv, ",")}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
 func TestRuntimePermissions(t *testing.T) {
 	env := "--allow-env=" + strings.Join(runtimeEnv, ",")
 	read := "--allow-read=/var/task/f.bundle.js,/var/task/f.bundle.js.map"
@@ -61,7 +70,7 @@ func TestRuntimePermissions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config{bundlePath: "/var/task/f.bundle.js"}
-			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", tt.listens); !slices.Equal(got, tt.want) {
+			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", "", tt.listens); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

@@ -32,6 +32,16 @@ for (const runtime of RUNTIMES) {
     });
   });
 
+  t("a function reading stdin gets its end and takes nothing from the runtime", async () => {
+    await withBootstrap({ runtime, handler: "handlers.readsStdin" }, async ({ api }) => {
+      for (const i of [1, 2]) {
+        const out = await api.invoke({ i });
+        assert.equal(out.kind, "response", out.body);
+        assert.deepEqual(JSON.parse(out.body), { event: { i }, stdin: null });
+      }
+    });
+  });
+
   t("async handlers, undefined results and nested exports", async () => {
     await withBootstrap({ runtime, handler: "handlers.asyncValue" }, async ({ api }) => {
       const out = await api.invoke({ x: 1 });

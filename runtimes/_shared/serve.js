@@ -1,6 +1,6 @@
 // @ts-check
 // One invocation over the bootstrap's private channel: a JSON line
-// {"headers": {...}, "length": N} and N bytes of event in on stdin; the result
+// {"headers": {...}, "length": N} and N bytes of event in on the events FIFO; the result
 // out on the FIFO as {"length": N} (and "errorType" for a failure) and N bytes
 // of body, where no console output can reach it.
 import { invoke } from "./invoke.js";

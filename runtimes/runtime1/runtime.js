@@ -8,11 +8,10 @@
 // POST /invoke from the bootstrap, carrying the token and the Runtime API's
 // headers; the answer is the result, or an error body with
 // Lambda-Runtime-Function-Error-Type set.
-import { Input } from "../_shared/control.js";
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
 
-const { control, output, handler, env } = await init(new Input());
+const { control, output, handler, env } = await init();
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 
 Deno.serve({
