@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -26,7 +27,8 @@ func prepareDenoDir(cfg config) error {
 	if err != nil {
 		return fmt.Errorf("create DENO_DIR: %w", err)
 	}
-	for _, root := range []string{cfg.layerDir, cfg.taskRoot} {
+	// The function's first: a file it ships is never copied from the layer too.
+	for _, root := range []string{cfg.taskRoot, cfg.layerDir} {
 		src := filepath.Join(root, preparedDenoDir)
 		if st, err := os.Stat(src); err == nil && st.IsDir() {
 			if err := copyTree(src, staging); err != nil {
@@ -43,7 +45,8 @@ func prepareDenoDir(cfg config) error {
 	return nil
 }
 
-// copyTree copies regular files and directories from src into dst.
+// copyTree copies regular files and directories from src into dst, leaving
+// files dst already has.
 func copyTree(src, dst string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -62,15 +65,19 @@ func copyTree(src, dst string) error {
 }
 
 func copyFile(src, dst string) error {
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	in, err := os.Open(src)
 	if err != nil {
+		out.Close()
 		return err
 	}
 	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return err

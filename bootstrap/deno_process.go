@@ -187,16 +187,8 @@ func (p *denoProcess) awaitReady(ctx context.Context) (readyMessage, error) {
 		line, _ := p.control.ReadBytes('\n')
 		lines <- line
 	}()
-	var line []byte
-	select {
-	case line = <-lines:
-	case <-p.done:
-		// It exited: a reason it wrote first still counts.
-		select {
-		case line = <-lines:
-		case <-time.After(exitWait):
-		}
-	case <-ctx.Done():
+	line, got := receive(ctx, lines, p.done)
+	if !got && ctx.Err() != nil {
 		p.stop(0)
 		return readyMessage{}, ctx.Err()
 	}
@@ -213,6 +205,25 @@ func (p *denoProcess) awaitReady(ctx context.Context) (readyMessage, error) {
 	return ready, nil
 }
 
+// receive waits for a value from ch. If the process exits first, a value it
+// sent just before still counts, for up to exitWait. got is false when none
+// came, or ctx ended first.
+func receive[T any](ctx context.Context, ch <-chan T, done <-chan struct{}) (v T, got bool) {
+	select {
+	case v = <-ch:
+		return v, true
+	case <-done:
+		select {
+		case v = <-ch:
+			return v, true
+		case <-time.After(exitWait):
+			return v, false
+		}
+	case <-ctx.Done():
+		return v, false
+	}
+}
+
 // awaitAnswer waits for the process's answer to one invocation, and turns
 // anything else into that invocation's error: the process exiting (an answer
 // sent just before still counts), the deadline (the process and all it started
@@ -221,16 +232,9 @@ func (p *denoProcess) awaitReady(ctx context.Context) (readyMessage, error) {
 func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *invocation, answers <-chan T,
 	errOf func(T) error) (T, *functionError) {
 	started := time.Now()
-	var a T
-	select {
-	case a = <-answers:
-	case <-p.done:
-		select {
-		case a = <-answers:
-		case <-time.After(exitWait):
-			return a, exitError(inv.requestID, p.state)
-		}
-	case <-ctx.Done():
+	a, got := receive(ctx, answers, p.done)
+	if !got && ctx.Err() == nil {
+		return a, exitError(inv.requestID, p.state)
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
