@@ -1,5 +1,12 @@
 // What the command-line scripts share: parseArgs's errors in our words, and
 // one way to end with a message instead of a stack trace.
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+
+/** Parses flags only (no positionals, no unknown flags), errors in our words. */
+export function parseFlags<const O extends ParseArgsOptionsConfig>(args: string[], options: O) {
+  return withFlagErrors(() => parseArgs({ args, options, strict: true, allowPositionals: false }))
+    .values;
+}
 
 /** Calls node:util parseArgs, rewording its errors: sentence case, no trailing period. */
 export function withFlagErrors<T>(parse: () => T): T {

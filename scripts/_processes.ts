@@ -18,6 +18,21 @@ export async function processesWithEnv(prefix: string): Promise<number[]> {
   return pids;
 }
 
+/**
+ * Waits up to ms for the processes with prefix in their environment to be gone,
+ * and returns those still alive then. A killed process has no way to say it
+ * is gone to anyone but its parent, so this looks, every 20 ms.
+ */
+export async function processesGone(prefix: string, ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = await processesWithEnv(prefix);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    left = await processesWithEnv(prefix);
+  }
+  return left;
+}
+
 /** Whether one NUL-separated entry of environ starts with marker. */
 function startsAnEntry(environ: Uint8Array, marker: Uint8Array): boolean {
   outer: for (let i = 0; i <= environ.length - marker.length; i++) {

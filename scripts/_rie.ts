@@ -7,7 +7,7 @@
 // prints its path, so CI can fetch it before the tests run.
 import { Buffer } from "node:buffer";
 import { CACHE, RIE_PACKAGE, RIE_VERSION } from "./_paths.ts";
-import { processesWithEnv } from "./_processes.ts";
+import { processesGone } from "./_processes.ts";
 
 /** The path of the emulator's Invoke endpoint; the function is always named "function". */
 export const INVOKE_PATH = "/2015-03-31/functions/function/invocations";
@@ -233,12 +233,7 @@ async function stop(
   await child.status;
   await reading;
   if (!marker) return [];
-  const deadline = Date.now() + GONE_WITHIN_MS;
-  let left = await processesWithEnv(marker);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    left = await processesWithEnv(marker);
-  }
+  const left = await processesGone(marker, GONE_WITHIN_MS);
   for (const pid of left) {
     try {
       Deno.kill(pid, "SIGKILL");

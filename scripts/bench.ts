@@ -6,8 +6,7 @@
 //                   [--only runtime1,baseline] [--no-cache-experiment] [--out bench/results.json]
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
-import { parseArgs } from "node:util";
-import { withFlagErrors } from "./_cli.ts";
+import { parseFlags } from "./_cli.ts";
 import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
 import {
@@ -52,20 +51,15 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const { values } = withFlagErrors(() =>
-    parseArgs({
-      args: Deno.args,
-      options: {
-        quick: { type: "boolean", default: false },
-        runs: { type: "string" },
-        "cold-runs": { type: "string" },
-        "gap-ms": { type: "string", default: "100" },
-        only: { type: "string" },
-        "no-cache-experiment": { type: "boolean", default: false },
-        out: { type: "string", default: `${ROOT}/bench/results.json` },
-      },
-    })
-  );
+  const values = parseFlags(Deno.args, {
+    quick: { type: "boolean", default: false },
+    runs: { type: "string" },
+    "cold-runs": { type: "string" },
+    "gap-ms": { type: "string", default: "100" },
+    only: { type: "string" },
+    "no-cache-experiment": { type: "boolean", default: false },
+    out: { type: "string", default: `${ROOT}/bench/results.json` },
+  });
   const settings = {
     runs: Number(values.runs ?? (values.quick ? 30 : 300)),
     coldRuns: Number(values["cold-runs"] ?? (values.quick ? 5 : 30)),

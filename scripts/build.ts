@@ -10,7 +10,6 @@
 // `deno task build:function [--entry function/mod.ts] [--out-dir dist]` bundles
 // a function alone, into <out-dir>/function.zip.
 import { relative, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import {
   type Arch,
   ARCHES,
@@ -23,6 +22,7 @@ import {
   RUNTIMES,
 } from "./_paths.ts";
 import { bundleFunction } from "./_bundle.ts";
+import { parseFlags } from "./_cli.ts";
 import { type DenoDirFile, prepareDenoDir } from "./_code_cache.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
 
@@ -134,13 +134,10 @@ async function writeDenoLayer(arch: Arch, deno: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      "function-only": { type: "boolean", default: false },
-      entry: { type: "string", default: "function/mod.ts" },
-      "out-dir": { type: "string", default: DIST },
-    },
+  const values = parseFlags(Deno.args, {
+    "function-only": { type: "boolean", default: false },
+    entry: { type: "string", default: "function/mod.ts" },
+    "out-dir": { type: "string", default: DIST },
   });
   const outDir = resolve(values["out-dir"]!);
   await Deno.mkdir(`${outDir}/build/function`, { recursive: true });

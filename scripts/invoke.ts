@@ -1,8 +1,7 @@
 // `deno task invoke`: posts one event to the function `deno task start` serves,
 // and prints the answer (pretty JSON when it is JSON), whether it is an error,
 // and how long the round trip took. Exits 1 when the invocation failed.
-import { parseArgs } from "node:util";
-import { runMain, withFlagErrors } from "./_cli.ts";
+import { parseFlags, runMain } from "./_cli.ts";
 import { DEFAULT_PORT, INVOKE_PATH, invokeFunction } from "./_rie.ts";
 
 /** What `deno task invoke` was asked to send, and where. */
@@ -19,18 +18,11 @@ const USAGE =
 
 /** Parses the command line and reads the event; throws an Error that says what is wrong. */
 export async function parseInvokeArgs(args: string[]): Promise<InvokeOptions> {
-  const { values } = withFlagErrors(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        event: { type: "string" },
-        data: { type: "string" },
-        port: { type: "string", default: String(DEFAULT_PORT) },
-      },
-    })
-  );
+  const values = parseFlags(args, {
+    event: { type: "string" },
+    data: { type: "string" },
+    port: { type: "string", default: String(DEFAULT_PORT) },
+  });
   const port = Number(values.port);
   if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) {
     throw new Error(`Bad --port "${values.port}": expected a whole number from 1 to 65535`);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { runScript } from "./_run_script.ts";
 import { parseInvokeArgs, pretty } from "./invoke.ts";
 import { errorOf, freePort } from "./_rie.ts";
 
@@ -64,14 +65,10 @@ Deno.test("invoke: an error is told by Lambda's header, or the emulator's status
 });
 
 Deno.test("invoke: with nothing listening, says to run deno task start", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}scripts/invoke.ts`, "--port", String(freePort())],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await runScript("invoke.ts", ["--port", String(freePort())]);
   assert.equal(out.code, 1);
   assert.match(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     /^Nothing is listening on 127\.0\.0\.1:\d+: run `deno task start` first, in another terminal\n$/,
   );
 });

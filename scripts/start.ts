@@ -6,8 +6,7 @@
 // Emulator on loopback. Ctrl-C stops the emulator, the bootstrap and Deno.
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
-import { parseArgs } from "node:util";
-import { runMain, withFlagErrors } from "./_cli.ts";
+import { parseFlags, runMain } from "./_cli.ts";
 import { DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
 import { DEFAULT_PORT, functionEnv, type Rie, startRie } from "./_rie.ts";
 import { unzipTo } from "./zip.ts";
@@ -48,22 +47,15 @@ const PASSED_THROUGH = [
 
 /** Parses and checks the command line; throws an Error that says what is wrong. */
 export function parseStartArgs(args: string[]): StartOptions {
-  const { values } = withFlagErrors(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        runtime: { type: "string", default: "runtime1" },
-        port: { type: "string", default: String(DEFAULT_PORT) },
-        timeout: { type: "string", default: "3" },
-        memory: { type: "string", default: "128" },
-        env: { type: "string", multiple: true, default: [] },
-        watch: { type: "boolean", default: false },
-        entry: { type: "string", default: "function/mod.ts" },
-      },
-    })
-  );
+  const values = parseFlags(args, {
+    runtime: { type: "string", default: "runtime1" },
+    port: { type: "string", default: String(DEFAULT_PORT) },
+    timeout: { type: "string", default: "3" },
+    memory: { type: "string", default: "128" },
+    env: { type: "string", multiple: true, default: [] },
+    watch: { type: "boolean", default: false },
+    entry: { type: "string", default: "function/mod.ts" },
+  });
   const runtime = values.runtime as Runtime;
   if (!RUNTIMES.includes(runtime)) {
     throw new Error(`Unknown runtime "${values.runtime}": use ${RUNTIMES.join(" or ")}`);

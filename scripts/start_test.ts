@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { resolve } from "node:path";
 import { processesWithEnv } from "./_processes.ts";
+import { runScript } from "./_run_script.ts";
 import { freePort } from "./_rie.ts";
 import { parseStartArgs } from "./start.ts";
 
@@ -89,14 +90,8 @@ function reader(stream: ReadableStream<Uint8Array>) {
   };
 }
 
-async function invoke(port: number, ...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}scripts/invoke.ts`, "--port", String(port), ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+function invoke(port: number, ...args: string[]) {
+  return runScript("invoke.ts", ["--port", String(port), ...args]);
 }
 
 /** A running `deno task start`, its output read as it comes. */
@@ -195,14 +190,10 @@ for (const runtime of ["runtime1", "runtime2"]) {
 Deno.test("start: a port in use is refused before anything starts", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(listener.addr.port)],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    const out = await runScript("start.ts", ["--port", String(listener.addr.port)]);
     assert.equal(out.code, 1);
     assert.equal(
-      new TextDecoder().decode(out.stderr),
+      out.stderr,
       `Port ${listener.addr.port} is in use: stop what listens there, or pick another --port\n`,
     );
   } finally {
@@ -239,17 +230,15 @@ Deno.test("start: --watch rebuilds and restarts when the function changes", asyn
 });
 
 Deno.test("start: a missing entry point gets a clear message", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(freePort())]
-      .concat(["--entry", "nowhere/mod.ts"]),
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await runScript("start.ts", [
+    "--port",
+    String(freePort()),
+    "--entry",
+    "nowhere/mod.ts",
+  ]);
   assert.equal(out.code, 1);
   assert.match(
-    new TextDecoder().decode(out.stderr),
+    out.stderr,
     /No function at nowhere\/mod\.ts: pass --entry/,
   );
 });

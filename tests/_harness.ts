@@ -2,7 +2,7 @@
 // one directory (as /opt), the function in another (as /var/task), and the
 // Runtime API served by the mock on a free loopback port.
 import { type Arch, DIST, HOST_ARCH, ROOT, type Runtime } from "../scripts/_paths.ts";
-import { processesWithEnv } from "../scripts/_processes.ts";
+import { processesGone, processesWithEnv } from "../scripts/_processes.ts";
 import { unzipTo } from "../scripts/zip.ts";
 import { MockRuntimeApi } from "./_mock_runtime_api.ts";
 
@@ -186,20 +186,10 @@ export async function withBootstrap(
     } catch { /* already gone */ }
     await exited();
     await api.close();
-    await gone(tmpDir);
+    // A Deno killed with the bootstrap dies a moment later (seconds under qemu),
+    // and may write into DENO_DIR until then, which would make removing tmpDir fail.
+    await processesGone(`DENO_DIR=${tmpDir}/`, 10_000);
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
-  }
-}
-
-/**
- * Waits, within a bound, until no Deno of tmpDir is alive: one killed with the
- * bootstrap dies a moment later (seconds under qemu), and until then it may
- * still write into DENO_DIR, which would make removing tmpDir fail.
- */
-async function gone(tmpDir: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await denoProcessesOf(tmpDir)).length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
