@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 )
 
@@ -116,34 +115,34 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 	return outcome{response: a.body}
 }
 
-// setInvocationHeaders forwards the Runtime API's per-invocation headers to
-// runtime.js, which builds the handler's context from them.
-func setInvocationHeaders(h http.Header, inv *invocation) {
-	set := func(k, v string) {
+// invocationHeaders are the Runtime API's per-invocation headers, passed on
+// to runtime.js, which builds the handler's context from them.
+func invocationHeaders(inv *invocation) []headerField {
+	h := make([]headerField, 0, 8)
+	add := func(k, v string) {
 		if v != "" {
-			h.Set(k, v)
+			h = append(h, headerField{k, v})
 		}
 	}
-	set(headerRequestID, inv.requestID)
-	set(headerFunctionARN, inv.functionARN)
-	set(headerTraceID, inv.traceID)
-	set(headerClientContext, inv.clientContext)
-	set(headerCognitoIdentity, inv.cognitoIdentity)
-	set(headerTenantID, inv.tenantID)
+	add(headerRequestID, inv.requestID)
+	add(headerFunctionARN, inv.functionARN)
+	add(headerTraceID, inv.traceID)
+	add(headerClientContext, inv.clientContext)
+	add(headerCognitoIdentity, inv.cognitoIdentity)
+	add(headerTenantID, inv.tenantID)
 	if !inv.deadline.IsZero() {
-		h.Set(headerDeadlineMs, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
+		add(headerDeadlineMs, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
 	}
-	h.Set("Content-Type", "application/json")
+	return append(h, headerField{"Content-Type", "application/json"})
 }
 
 // exchange writes the event frame to the events FIFO and reads the result frame
 // from the control FIFO.
 func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
-	h := http.Header{}
-	setInvocationHeaders(h, inv)
-	headers := make(map[string]string, len(h))
-	for k := range h {
-		headers[k] = h.Get(k)
+	fields := invocationHeaders(inv)
+	headers := make(map[string]string, len(fields))
+	for _, f := range fields {
+		headers[f.name] = f.value
 	}
 	frame, _ := json.Marshal(eventFrame{headers, len(inv.payload)})
 	if _, err := c.events.Write(append(frame, '\n')); err != nil {

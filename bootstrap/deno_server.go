@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
+	"time"
 )
 
 // bridgeTokenHeader carries the secret that runtime.js demands on every bridge
@@ -20,9 +18,8 @@ const bridgeTokenHeader = "X-Bridge-Token"
 // serves every invocation over a loopback HTTP bridge.
 type denoServer struct {
 	*denoProcess
-	url    string
 	token  string
-	client *http.Client
+	client *httpClient
 }
 
 // startDenoServer starts Deno, hands it the function to import and waits until
@@ -45,13 +42,8 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 	p.controlFile.Close() // runtime1 says nothing more on it either
 	return &denoServer{
 		denoProcess: p,
-		url:         "http://127.0.0.1:" + strconv.Itoa(ready.Port) + "/invoke",
 		token:       token,
-		client: &http.Client{Transport: &http.Transport{
-			Proxy:               nil, // loopback only, whatever HTTP_PROXY says
-			MaxIdleConnsPerHost: 1,
-			DisableCompression:  true,
-		}},
+		client:      newHTTPClient("127.0.0.1:" + strconv.Itoa(ready.Port)),
 	}, nil
 }
 
@@ -71,39 +63,34 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(inv.payload))
-	if err != nil {
-		return outcome{err: newInitError("Runtime.BridgeError", err.Error()), broken: true}
-	}
-	setInvocationHeaders(req.Header, inv)
-	req.Header.Set(bridgeTokenHeader, s.token)
+	req := &httpRequest{method: "POST", path: "/invoke", body: inv.payload,
+		header: append(invocationHeaders(inv), headerField{bridgeTokenHeader, s.token})}
 
 	type answer struct {
-		resp *http.Response
-		body []byte
+		resp *httpResponse
 		err  error
 	}
 	answers := make(chan answer, 1)
 	go func() {
-		resp, err := s.client.Do(req)
-		if err != nil {
-			answers <- answer{err: err}
-			return
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		answers <- answer{resp, body, err}
+		resp, err := s.client.do(ctx, req)
+		answers <- answer{resp, err}
 	}()
 
 	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error { return a.err })
 	switch {
 	case fe != nil:
 		return outcome{err: fe, broken: true}
-	case a.resp.Header.Get(headerErrorType) != "":
-		return outcome{err: decodeFunctionError(a.resp.Header.Get(headerErrorType), a.body)}
-	case a.resp.StatusCode == http.StatusOK:
-		return outcome{response: a.body}
+	case a.resp.get(headerErrorType) != "":
+		return outcome{err: decodeFunctionError(a.resp.get(headerErrorType), a.resp.body)}
+	case a.resp.status == statusOK:
+		return outcome{response: a.resp.body}
 	}
 	return outcome{err: newInitError("Runtime.BridgeError",
-		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.StatusCode, a.body))}
+		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.status, truncateBytes(a.resp.body, 4096)))}
+}
+
+// stop ends the Deno process and drops the bridge connection kept for it.
+func (s *denoServer) stop(grace time.Duration) {
+	s.denoProcess.stop(grace)
+	s.client.closeIdle()
 }

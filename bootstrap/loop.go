@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // invoker runs invocations: runtime1 on one long-lived Deno process.
@@ -62,11 +61,11 @@ func report(ctx context.Context, api *runtimeAPI, requestID string, out outcome,
 		return err
 	}
 	switch se.code {
-	case http.StatusRequestEntityTooLarge:
+	case statusRequestEntityTooLarge:
 		log.errorf(requestID, "Function.ResponseSizeTooLarge: the response is %d bytes, over Lambda's limit of %d bytes; the invocation failed",
 			len(out.response), maxResponseBytes)
 		return nil
-	case http.StatusBadRequest, http.StatusForbidden:
+	case statusBadRequest, statusForbidden:
 		log.errorf(requestID, "The Runtime API refused the result: %v", se)
 		return nil
 	}

@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -21,6 +20,15 @@ const (
 	headerTenantID        = "Lambda-Runtime-Aws-Tenant-Id"
 	headerErrorType       = "Lambda-Runtime-Function-Error-Type"
 	contentTypeError      = "application/vnd.aws.lambda.error+json"
+)
+
+// Runtime API statuses the bootstrap tells apart.
+const (
+	statusOK                    = 200
+	statusAccepted              = 202
+	statusBadRequest            = 400
+	statusForbidden             = 403
+	statusRequestEntityTooLarge = 413
 )
 
 // maxResponseBytes is the Runtime API's limit on a buffered response: 6 MiB
@@ -40,18 +48,15 @@ type invocation struct {
 }
 
 // runtimeAPI is a client of the Lambda Runtime API.
+// It sets no timeout: GET /next blocks until an event arrives, and the sandbox
+// is frozen in between, so any client timeout would fire spuriously.
 type runtimeAPI struct {
-	base   string
-	client *http.Client
+	base   string // the path prefix
+	client *httpClient
 }
 
 func newRuntimeAPI(address string) *runtimeAPI {
-	return &runtimeAPI{
-		base: "http://" + address + "/2018-06-01/runtime",
-		// No timeout: GET /next blocks until an event arrives, and the sandbox
-		// is frozen in between, so any client timeout would fire spuriously.
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2}},
-	}
+	return &runtimeAPI{base: "/2018-06-01/runtime", client: newHTTPClient(address)}
 }
 
 // statusError is a Runtime API answer other than the expected status.
@@ -69,36 +74,27 @@ func (e *statusError) Error() string {
 // Lambda the previous invocation is complete: until then, the environment
 // keeps running and is billed.
 func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+"/invocation/next", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := a.client.Do(req)
+	resp, err := a.client.do(ctx, &httpRequest{method: "GET", path: a.base + "/invocation/next"})
 	if err != nil {
 		return nil, fmt.Errorf("get next invocation: %w", err)
 	}
-	defer resp.Body.Close()
-	body, err := readBody(resp)
-	if err != nil {
-		return nil, fmt.Errorf("read next invocation: %w", err)
+	if resp.status != statusOK {
+		return nil, &statusError{"GET", "/invocation/next", resp.status, string(bytes.TrimSpace(truncateBytes(resp.body, 4096)))}
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, &statusError{"GET", "/invocation/next", resp.StatusCode, string(body)}
-	}
-	h := resp.Header
+	h := resp
 	inv := &invocation{
-		requestID:       h.Get(headerRequestID),
-		functionARN:     h.Get(headerFunctionARN),
-		traceID:         h.Get(headerTraceID),
-		clientContext:   h.Get(headerClientContext),
-		cognitoIdentity: h.Get(headerCognitoIdentity),
-		tenantID:        h.Get(headerTenantID),
-		payload:         body,
+		requestID:       h.get(headerRequestID),
+		functionARN:     h.get(headerFunctionARN),
+		traceID:         h.get(headerTraceID),
+		clientContext:   h.get(headerClientContext),
+		cognitoIdentity: h.get(headerCognitoIdentity),
+		tenantID:        h.get(headerTenantID),
+		payload:         resp.body,
 	}
 	if inv.requestID == "" {
 		return nil, fmt.Errorf("get next invocation: no %s header", headerRequestID)
 	}
-	if ms := h.Get(headerDeadlineMs); ms != "" {
+	if ms := h.get(headerDeadlineMs); ms != "" {
 		n, err := strconv.ParseInt(ms, 10, 64)
 		if err != nil {
 			return nil, fmt.Errorf("get next invocation: bad %s %q", headerDeadlineMs, ms)
@@ -126,41 +122,35 @@ func (a *runtimeAPI) postInitError(ctx context.Context, fe *functionError) error
 }
 
 func (a *runtimeAPI) post(ctx context.Context, path, contentType, errorType string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", contentType)
+	req := &httpRequest{method: "POST", path: a.base + path, body: body,
+		header: []headerField{{"Content-Type", contentType}}}
 	if errorType != "" {
-		req.Header.Set(headerErrorType, errorType)
+		req.header = append(req.header, headerField{headerErrorType, headerSafe(errorType)})
 	}
-	resp, err := a.client.Do(req)
+	resp, err := a.client.do(ctx, req)
 	if err != nil {
 		return fmt.Errorf("post %s: %w", path, err)
 	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusAccepted {
-		return &statusError{"POST", path, resp.StatusCode, string(bytes.TrimSpace(answer))}
+	if resp.status != statusAccepted {
+		return &statusError{"POST", path, resp.status, string(bytes.TrimSpace(truncateBytes(resp.body, 4096)))}
 	}
 	return nil
 }
 
-// maxPresized bounds the buffer readBody allocates up front on the word of a
-// Content-Length header: a little over Lambda's 6 MB payload limit.
-const maxPresized = 8 << 20
+// headerSafe makes an error type fit a header: a function may name its errors
+// anything, line breaks and all. The body keeps the name as it was.
+func headerSafe(v string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r >= 0x7f {
+			return '_'
+		}
+		return r
+	}, v)
+}
 
-// readBody reads a whole body into a buffer of the size its Content-Length
-// announces, instead of growing one by doubling: a 1 MB event then costs 1 MB
-// of heap, not 2 to 3 MB of garbage, which keeps the bootstrap's RSS low.
-func readBody(resp *http.Response) ([]byte, error) {
-	n := resp.ContentLength
-	if n < 0 || n > maxPresized {
-		return io.ReadAll(resp.Body)
+func truncateBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(resp.Body, body); err != nil {
-		return nil, err
-	}
-	return body, nil
+	return b
 }

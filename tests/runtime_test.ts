@@ -138,6 +138,21 @@ for (const runtime of RUNTIMES) {
     },
   );
 
+  t(
+    "an error name that cannot go into a header is made safe there and kept in the body",
+    async () => {
+      await withBootstrap({ runtime, handler: "handlers.throwsOddName" }, async ({ api, stop }) => {
+        for (let i = 0; i < 2; i++) {
+          const out = await api.invoke({});
+          assert.equal(out.kind, "error");
+          assert.equal(out.errorType, "Odd__X-Injected: 1_");
+          assert.equal(JSON.parse(out.body).errorType, "Odd\r\nX-Injected: 1\u00e9");
+        }
+        assert.equal((await stop()).code, 0);
+      });
+    },
+  );
+
   t("results that cannot be serialised fail that invocation only", async () => {
     for (const handler of ["returnsBigInt", "returnsCycle"]) {
       await withBootstrap({ runtime, handler: `handlers.${handler}` }, async ({ api }) => {

@@ -30,6 +30,10 @@ Deno.serve({
     return new Response(result.body, { headers: { "content-type": "application/json" } });
   }
   return new Response(JSON.stringify(result.error), {
-    headers: { "content-type": "application/json", [ERROR_TYPE]: result.error.errorType },
+    // The body carries the name as thrown; a header cannot carry line breaks.
+    headers: {
+      "content-type": "application/json",
+      [ERROR_TYPE]: result.error.errorType.replace(/[^\x20-\x7e]/g, "_") || "Error",
+    },
   });
 });

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hangUpMark ends a rawServer answer that closes the connection once written.
+const hangUpMark = "\x00hang up"
+
+// rawServer accepts connections on loopback and lets answer write whatever
+// bytes it likes in reply to each request, which net/http's server would not.
+func rawServer(t *testing.T, answer func(n int, req *http.Request, body string) string) (addr string, conns *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	conns = &atomic.Int32{}
+	var requests atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					req, err := http.ReadRequest(r)
+					if err != nil {
+						return
+					}
+					body, _ := io.ReadAll(req.Body)
+					out := answer(int(requests.Add(1)), req, string(body))
+					if out == "" { // hang up without a word
+						return
+					}
+					out, hangUp := strings.CutSuffix(out, hangUpMark)
+					if _, err := io.WriteString(c, out); err != nil || hangUp {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String(), conns
+}
+
+func TestHTTPClientBodies(t *testing.T) {
+	for _, tc := range []struct{ name, answer string }{
+		{"content length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"},
+		{"chunked, extensions and trailers", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x=y\r\nhe\r\n3\r\nllo\r\n0\r\nT: v\r\n\r\n"},
+		{"until the connection ends", "HTTP/1.1 200 OK\r\n\r\nhello" + hangUpMark},
+		{"after a 100 Continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"},
+		{"bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 5\n\nhello"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _ := rawServer(t, func(int, *http.Request, string) string { return tc.answer })
+			resp, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.status != 200 || string(resp.body) != "hello" {
+				t.Errorf("got %d %q, want 200 \"hello\"", resp.status, resp.body)
+			}
+		})
+	}
+}
+
+func TestHTTPClientWritesRequests(t *testing.T) {
+	got := make(chan *http.Request, 2)
+	bodies := make(chan string, 2)
+	addr, _ := rawServer(t, func(_ int, req *http.Request, body string) string {
+		got <- req
+		bodies <- body
+		return "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+	})
+	c := newHTTPClient(addr)
+	req := &httpRequest{method: "POST", path: "/a/b", body: []byte(`{"x":1}`),
+		header: []headerField{{"Content-Type", "application/json"}, {"X-One", "1"}}}
+	if _, err := c.do(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if r.Method != "POST" || r.URL.Path != "/a/b" || r.Host != addr || r.ContentLength != 7 ||
+		r.Header.Get("Content-Type") != "application/json" || r.Header.Get("X-One") != "1" || <-bodies != `{"x":1}` {
+		t.Errorf("server got %s %s host %q length %d headers %v", r.Method, r.URL.Path, r.Host, r.ContentLength, r.Header)
+	}
+	if _, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/empty"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-got; r.ContentLength != 0 || r.Header.Get("Content-Length") != "0" || <-bodies != "" {
+		t.Errorf("an empty POST went out with Content-Length %q", r.Header.Get("Content-Length"))
+	}
+}
+
+func TestHTTPClientKeepsOneConnection(t *testing.T) {
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Repeat("x", 100_000)) // chunked: no length was set
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := newHTTPClient(srv.Listener.Addr().String())
+	for range 5 {
+		resp, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(resp.body) != 100_000 {
+			t.Fatalf("got %d bytes, want 100000", len(resp.body))
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("5 requests used %d connections, want 1", n)
+	}
+}
+
+func TestHTTPClientRedialsWhenThePeerClosedTheIdleConnection(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	c := newHTTPClient(srv.Listener.Addr().String())
+	for i := range 3 {
+		resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/", body: []byte("x")})
+		if err != nil || string(resp.body) != "ok" {
+			t.Fatalf("request %d: %v %v", i, resp, err)
+		}
+		srv.CloseClientConnections()
+	}
+}
+
+func TestHTTPClientClosesWhenTold(t *testing.T) {
+	addr, conns := rawServer(t, func(int, *http.Request, string) string {
+		return "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+	})
+	c := newHTTPClient(addr)
+	for range 3 {
+		if _, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 3 {
+		t.Errorf("3 requests after Connection: close used %d connections, want 3", n)
+	}
+}
+
+func TestHTTPClientFailures(t *testing.T) {
+	for _, tc := range []struct{ name, answer, want string }{
+		{"cut off mid-body, not retried", "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc" + hangUpMark, "unexpected EOF"},
+		{"cut off mid-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nabc" + hangUpMark, "unexpected EOF"},
+		{"no answer at all", "", "connection closed before any answer"},
+		{"not HTTP", "SSH-2.0-OpenSSH\r\n\r\n", "malformed status line"},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"},
+		{"bad header", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "malformed header line"},
+		{"huge headers", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", maxHeaderBytes) + "\r\n\r\n", "header section too large"},
+		{"unknown coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported Transfer-Encoding"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, _ := rawServer(t, func(int, *http.Request, string) string { return tc.answer })
+			_, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/"})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got error %v, want one saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestHTTPClientCancelAbortsABlockedRequest(t *testing.T) {
+	addr, _ := rawServer(t, func(int, *http.Request, string) string {
+		select {} // never answers, like GET /next with no event
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := newHTTPClient(addr).do(ctx, &httpRequest{method: "GET", path: "/next"})
+		done <- err
+	}()
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the request did not end when its context was cancelled")
+	}
+}
+
+func TestHTTPClientRefusesHeaderInjection(t *testing.T) {
+	addr, conns := rawServer(t, func(int, *http.Request, string) string { return "HTTP/1.1 200 OK\r\n\r\n" })
+	_, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/",
+		header: []headerField{{"X", "a\r\nInjected: 1"}}})
+	if err == nil || !strings.Contains(err.Error(), "line break") {
+		t.Errorf("got %v, want a refusal", err)
+	}
+	if conns.Load() != 0 {
+		t.Error("the request went out anyway")
+	}
+}
+
+func TestHeaderSafe(t *testing.T) {
+	if got := headerSafe("Bad\r\nName\tü"); got != "Bad__Name__" {
+		t.Errorf("headerSafe = %q", got)
+	}
+	if got := headerSafe("Runtime.HandlerError"); got != "Runtime.HandlerError" {
+		t.Errorf("headerSafe changed a clean name to %q", got)
+	}
+}
+
+func TestHTTPClientDoesNotResendAfterAPartialAnswer(t *testing.T) {
+	var requests atomic.Int32
+	addr, _ := rawServer(t, func(n int, _ *http.Request, _ string) string {
+		requests.Store(int32(n))
+		if n == 1 {
+			return "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+		}
+		return "HTTP/1.1 202 Accepted\r\nContent-Len" + hangUpMark // the peer saw it: sending again would repeat it
+	})
+	c := newHTTPClient(addr)
+	if _, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/1"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/2"}); err == nil {
+		t.Error("a cut-off answer was taken as an answer")
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("the server got %d requests, want 2", n)
+	}
+}
