@@ -74,12 +74,16 @@ export async function unpackLayers(runtime: Runtime): Promise<string> {
   return dir;
 }
 
-/** runtime1 or runtime2: the built bootstrap, as Lambda starts it. */
-export function layerContender(runtime: Runtime, layer: string): Contender {
+/** runtime1 or runtime2: the built bootstrap, as Lambda starts it, with env added to Lambda's. */
+export function layerContender(
+  runtime: Runtime,
+  layer: string,
+  env: Record<string, string> = {},
+): Contender {
   return {
     name: runtime,
     description: `${runtime}: the built layers, the real bootstrap`,
-    start: (o) => spawn(`${layer}/bootstrap`, [], lambdaEnv(o, layer), o.taskRoot),
+    start: (o) => spawn(`${layer}/bootstrap`, [], { ...lambdaEnv(o, layer), ...env }, o.taskRoot),
   };
 }
 

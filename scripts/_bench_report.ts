@@ -35,6 +35,16 @@ export interface CacheResult {
   response: Summary;
 }
 
+/** runtime1's cold starts of one bundle under one DENO_V8_FLAGS value ("" for none). */
+export interface V8FlagsResult {
+  bundle: string;
+  flags: string;
+  next: Summary;
+  response: Summary;
+  /** Warm 1.1 MB events back to back (the echo handler only). */
+  warmLarge?: Summary;
+}
+
 /** The JSON file deno task bench writes. */
 export interface Results {
   date: string;
@@ -58,6 +68,8 @@ export interface Results {
   /** Contenders that could not run here, and why. */
   unavailable: Record<string, string>;
   coldCache: CacheResult[];
+  /** Absent from runs made before the experiment existed. */
+  v8Flags?: V8FlagsResult[];
   /** Sizes in bytes of the host architecture's zips and binaries. */
   artifacts: Record<string, number>;
 }
@@ -176,6 +188,32 @@ export function resultsMarkdown(r: Results): string {
         cell(c.next, undefined),
         cell(c.response, undefined),
       ]),
+    ));
+  }
+  if (r.v8Flags?.length) {
+    const f0 = r.v8Flags[0];
+    out.push(
+      `\nCold start of runtime1 by DENO_V8_FLAGS (${f0.next.n} runs each, DENO_DIR kept from the` +
+        ` previous start under the same flags), × against no flags:\n`,
+    );
+    out.push(table(
+      [
+        "bundle",
+        "DENO_V8_FLAGS",
+        "start → first GET /next",
+        "start → first result",
+        "warm 1.1 MB, back to back",
+      ],
+      r.v8Flags.map((f) => {
+        const none = r.v8Flags!.find((g) => g.bundle === f.bundle && g.flags === "");
+        return [
+          f.bundle,
+          f.flags ? `\`${f.flags}\`` : "(none)",
+          cell(f.next, none?.next),
+          cell(f.response, none?.response),
+          f.warmLarge ? cell(f.warmLarge, none?.warmLarge) : "",
+        ];
+      }),
     ));
   }
   out.push(`\nSizes (${HOST_ARCH}):\n`);

@@ -114,7 +114,7 @@ export async function coldStarts(
 }
 
 /** Latencies (handed out to received, ms) of runs invocations, gapMs apart or back to back. */
-async function latencies(
+export async function latencies(
   api: BenchApi,
   event: Uint8Array<ArrayBuffer>,
   runs: number,

@@ -3,12 +3,14 @@
 // into the README) and writes the figures as JSON.
 //
 //   deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
-//                   [--only runtime1,baseline] [--no-cache-experiment] [--out bench/results.json]
+//                   [--only runtime1,baseline] [--no-cache-experiment]
+//                   [--no-v8-flags-experiment] [--out bench/results.json]
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
 import { parseFlags } from "./_cli.ts";
 import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
+import { runV8FlagsExperiment } from "./_bench_v8_flags.ts";
 import {
   baselineContender,
   type Contender,
@@ -44,7 +46,7 @@ async function machine(): Promise<Results["machine"]> {
 
 const USAGE = `Usage: deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
                        [--only runtime1,runtime2,baseline,node-ric] [--no-cache-experiment]
-                       [--out bench/results.json]`;
+                       [--no-v8-flags-experiment] [--out bench/results.json]`;
 
 async function main(): Promise<void> {
   if (Deno.args.includes("--help")) {
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     "gap-ms": { type: "string", default: "100" },
     only: { type: "string" },
     "no-cache-experiment": { type: "boolean", default: false },
+    "no-v8-flags-experiment": { type: "boolean", default: false },
     out: { type: "string", default: `${ROOT}/bench/results.json` },
   });
   const settings = {
@@ -113,6 +116,14 @@ async function main(): Promise<void> {
       results.coldCache = await runCacheExperiment(api, {
         runtime1Layer,
         runs: settings.coldRuns,
+      });
+    }
+    if (!values["no-v8-flags-experiment"]) {
+      console.error(`Cold starts of runtime1 by DENO_V8_FLAGS...`);
+      results.v8Flags = await runV8FlagsExperiment(api, {
+        runtime1Layer,
+        runs: settings.coldRuns,
+        warmRuns: settings.runs,
       });
     }
   } finally {
