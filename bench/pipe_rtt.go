@@ -1,7 +1,7 @@
 // pipe_rtt measures the floor under runtime1's warm latency: one round trip of
-// a 100-byte message from a Go process to a Deno process and back over pipes,
-// as the bootstrap and runtime.js exchange an event and its result, with one
-// Go P as the bootstrap runs. Run it after deno task build (or deno task bench):
+// a 100-byte and a 1.1 MB message from a Go process to a Deno process and back
+// over pipes, as the bootstrap and runtime.js exchange an event and its
+// result, with one Go P as the bootstrap runs. Run it after deno task build (or deno task bench):
 //
 //	go run bench/pipe_rtt.go
 package main
@@ -9,6 +9,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,26 +47,30 @@ func main() {
 	}
 	defer cmd.Process.Kill()
 	r := bufio.NewReader(out)
-	msg := []byte(strings.Repeat("x", 99) + "\n")
-	roundTrip := func() float64 {
+	roundTrip := func(msg []byte) float64 {
 		t := time.Now()
-		in.Write(msg)
-		r.ReadString('\n')
+		go in.Write(msg) // a large message fills the pipe before the echo drains it
+		if _, err := io.ReadFull(r, make([]byte, len(msg))); err != nil {
+			panic(err)
+		}
 		return float64(time.Since(t).Microseconds()) / 1000
 	}
-	for i := 0; i < 50; i++ {
-		roundTrip() // warm-up
+	for _, size := range []int{100, 1_100_000} {
+		msg := []byte(strings.Repeat("x", size))
+		for i := 0; i < 50; i++ {
+			roundTrip(msg) // warm-up
+		}
+		var backToBack, idle []float64
+		for i := 0; i < 300; i++ {
+			backToBack = append(backToBack, roundTrip(msg))
+		}
+		for i := 0; i < 50; i++ {
+			time.Sleep(100 * time.Millisecond)
+			idle = append(idle, roundTrip(msg))
+		}
+		fmt.Printf("Go -> Deno -> Go over pipes, %d B: p50 %.3f ms back to back, %.3f ms after 100 ms idle\n",
+			size, median(backToBack), median(idle))
 	}
-	var backToBack, idle []float64
-	for i := 0; i < 300; i++ {
-		backToBack = append(backToBack, roundTrip())
-	}
-	for i := 0; i < 50; i++ {
-		time.Sleep(100 * time.Millisecond)
-		idle = append(idle, roundTrip())
-	}
-	fmt.Printf("Go -> Deno -> Go over pipes, 100 B: p50 %.3f ms back to back, %.3f ms after 100 ms idle\n",
-		median(backToBack), median(idle))
 }
 
 func median(xs []float64) float64 {
