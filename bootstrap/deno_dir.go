@@ -7,11 +7,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 )
 
 // preparedDenoDir is the name of a prepared Deno cache (V8 code cache and
-// friends) shipped in the runtime layer or the function zip.
+// friends) shipped in the runtime layer or the function zip, one subdirectory
+// per architecture: V8 refuses code compiled for another one.
 const preparedDenoDir = "deno-dir"
+
+// lambdaArch is this executable's architecture in Lambda's naming: the
+// subdirectory of deno-dir/ its Deno can use.
+var lambdaArch = map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
 
 // prepareDenoDir makes DENO_DIR writable under TMPDIR and seeds it from a
 // prepared cache, the function's taking precedence over the layer's. Lambda
@@ -29,7 +35,7 @@ func prepareDenoDir(cfg config) error {
 	}
 	// The function's first: a file it ships is never copied from the layer too.
 	for _, root := range []string{cfg.taskRoot, cfg.layerDir} {
-		src := filepath.Join(root, preparedDenoDir)
+		src := filepath.Join(root, preparedDenoDir, lambdaArch)
 		if st, err := os.Stat(src); err == nil && st.IsDir() {
 			if err := copyTree(src, staging); err != nil {
 				os.RemoveAll(staging)

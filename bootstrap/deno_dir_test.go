@@ -16,9 +16,11 @@ func TestPrepareDenoDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write(filepath.Join(cfg.layerDir, "deno-dir", "v8_code_cache_v2"), "layer")
-	write(filepath.Join(cfg.layerDir, "deno-dir", "gen", "a.js"), "layer-a")
-	write(filepath.Join(cfg.taskRoot, "deno-dir", "v8_code_cache_v2"), "function")
+	other := map[string]string{"x86_64": "arm64", "arm64": "x86_64"}[lambdaArch]
+	write(filepath.Join(cfg.layerDir, "deno-dir", lambdaArch, "v8_code_cache_v2"), "layer")
+	write(filepath.Join(cfg.layerDir, "deno-dir", lambdaArch, "gen", "a.js"), "layer-a")
+	write(filepath.Join(cfg.taskRoot, "deno-dir", lambdaArch, "v8_code_cache_v2"), "function")
+	write(filepath.Join(cfg.taskRoot, "deno-dir", other, "other-arch"), "other")
 
 	if err := prepareDenoDir(cfg); err != nil {
 		t.Fatal(err)
@@ -29,12 +31,17 @@ func TestPrepareDenoDir(t *testing.T) {
 			t.Errorf("%s = %q, %v; want %q", file, got, err, want)
 		}
 	}
+	for _, file := range []string{"other-arch", filepath.Join(other, "other-arch"), lambdaArch} {
+		if _, err := os.Stat(filepath.Join(cfg.denoDir, file)); !os.IsNotExist(err) {
+			t.Errorf("%s was copied: only %s's cache belongs in DENO_DIR", file, lambdaArch)
+		}
+	}
 	// Copies are writable: Deno updates its cache in place.
 	if err := os.WriteFile(filepath.Join(cfg.denoDir, "v8_code_cache_v2"), []byte("new"), 0o644); err != nil {
 		t.Errorf("copied cache is not writable: %v", err)
 	}
 	// A DENO_DIR that survived an environment reset is kept as it is.
-	write(filepath.Join(cfg.taskRoot, "deno-dir", "later"), "x")
+	write(filepath.Join(cfg.taskRoot, "deno-dir", lambdaArch, "later"), "x")
 	if err := prepareDenoDir(cfg); err != nil {
 		t.Fatal(err)
 	}

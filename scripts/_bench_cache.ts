@@ -13,7 +13,7 @@ import { baselineContender, type Contender, layerContender } from "./_bench_cont
 import type { CacheResult } from "./_bench_report.ts";
 import { coldStart } from "./_bench_run.ts";
 import { summarize } from "./_bench_stats.ts";
-import { CACHE, ROOT } from "./_paths.ts";
+import { CACHE, HOST_ARCH, ROOT } from "./_paths.ts";
 
 const HANDLER = "function.handler";
 
@@ -79,13 +79,15 @@ export async function runCacheExperiment(
     const files = await prepareDenoDir(`${layer}/bin/deno`, [
       { path: bundle, runsAt: `${asBuilt.taskRoot}/function.bundle.js` },
     ]);
-    await Deno.mkdir(`${asBuilt.taskRoot}/deno-dir`);
-    for (const f of files) await Deno.writeFile(`${asBuilt.taskRoot}/deno-dir/${f.name}`, f.data);
+    const prepared = `${asBuilt.taskRoot}/deno-dir/${HOST_ARCH}`;
+    await Deno.mkdir(prepared, { recursive: true });
+    for (const f of files) await Deno.writeFile(`${prepared}/${f.name}`, f.data);
     asBuilt.cache += ` (${(files.reduce((n, f) => n + f.data.length, 0) / 1e6).toFixed(2)} MB)`;
     const oneStart = await add(runtime1, "the function's deno-dir/ made by one start");
     const tmp = await Deno.makeTempDir({ prefix: "bench-tmp-" });
     await start(api, oneStart, tmp);
-    await Deno.rename(`${tmp}/deno-dir`, `${oneStart.taskRoot}/deno-dir`);
+    await Deno.mkdir(`${oneStart.taskRoot}/deno-dir`);
+    await Deno.rename(`${tmp}/deno-dir`, `${oneStart.taskRoot}/deno-dir/${HOST_ARCH}`);
     await Deno.remove(tmp, { recursive: true });
     await add(runtime1, "kept in TMPDIR from the previous start", true);
     await add(baseline, "empty");

@@ -1,6 +1,6 @@
-// Prepared V8 code caches, shipped as deno-dir/ in a zip: the
-// bootstrap copies deno-dir/ to TMPDIR/deno-dir before Deno starts, so Deno
-// finds its compiled code instead of compiling it (and writing it) again.
+// Prepared V8 code caches, shipped as deno-dir/<arch>/ in a zip: the
+// bootstrap copies its architecture's to TMPDIR/deno-dir before Deno starts, so
+// Deno finds its compiled code instead of compiling it (and writing it) again.
 //
 // Deno keeps compiled code in DENO_DIR/v8_code_cache_v2, an SQLite table keyed
 // by module URL and source hash. Two kinds of rows matter at start-up:
@@ -59,6 +59,7 @@ export interface DenoDirFile {
 export async function prepareDenoDir(
   deno: string,
   modules: CachedModule[],
+  env: Record<string, string> = {},
 ): Promise<DenoDirFile[]> {
   const tmp = await Deno.makeTempDir({ prefix: "code-cache-" });
   try {
@@ -76,7 +77,7 @@ export async function prepareDenoDir(
         loader,
         ...modules.map((m) => fileUrl(m.path)),
       ],
-      env: { DENO_DIR: `${tmp}/deno-dir`, DENO_NO_UPDATE_CHECK: "1" },
+      env: { ...env, DENO_DIR: `${tmp}/deno-dir`, DENO_NO_UPDATE_CHECK: "1" },
       clearEnv: true,
       stdin: "null",
       stdout: "null",

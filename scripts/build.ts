@@ -2,10 +2,14 @@
 //
 //   dist/deno-layer-{x86_64,arm64}.zip  bin/deno of the pinned version
 //   dist/runtime{1,2}-{x86_64,arm64}.zip bootstrap, runtime.js, dummy function.bundle.js,
-//                                       and for this machine's architecture deno-dir/:
-//                                       their V8 code cache and Deno's, keyed for /opt
+//                                       and deno-dir/<arch>/: their V8 code cache and
+//                                       Deno's, keyed for /opt
 //   dist/function.zip                   function.bundle.js (+ .map) from function/, and
-//                                       deno-dir/: its V8 code cache and Deno's, keyed for /var/task
+//                                       deno-dir/{x86_64,arm64}/: its V8 code cache and
+//                                       Deno's for each architecture, keyed for /var/task
+//
+// The foreign architecture's caches are compiled by its own Deno under qemu-user
+// (bash .ci/qemu_arm64 sets it up); without it, its zips have no deno-dir/.
 //
 // `deno task build:function [--entry function/mod.ts] [--out-dir dist]` bundles
 // a function alone, into <out-dir>/function.zip.
@@ -16,24 +20,55 @@ import {
   CACHE,
   DENO_VERSION,
   DIST,
-  HOST_ARCH,
   ROOT,
   type Runtime,
   RUNTIMES,
 } from "./_paths.ts";
 import { bundleFunction } from "./_bundle.ts";
 import { parseFlags } from "./_cli.ts";
-import { type DenoDirFile, prepareDenoDir } from "./_code_cache.ts";
+import { type CachedModule, prepareDenoDir } from "./_code_cache.ts";
+import { archEnv, archProblem } from "./_arch_runner.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
 
 /** Where Lambda unpacks the function zip and the layers: prepared code caches are keyed for them. */
 const LAMBDA_TASK_ROOT = "/var/task";
 const LAMBDA_LAYER_DIR = "/opt";
 
-/** A prepared DENO_DIR as the zip entries the bootstrap copies to TMPDIR. */
-function denoDirEntries(files: DenoDirFile[]): ZipEntry[] {
-  return files.map((f) => ({ name: `deno-dir/${f.name}`, data: f.data, mode: 0o644 }));
+/**
+ * The prepared DENO_DIR of modules for each of arches whose Deno runs here, as
+ * the zip entries (deno-dir/<arch>/...) the bootstrap copies to TMPDIR. V8
+ * refuses code compiled for another architecture, so each is compiled by its
+ * own Deno, under qemu for the foreign one. An architecture that cannot run
+ * here gets none, and the build says so; a layer's fails the build in CI
+ * (CI=true). A function's never does: its author may deploy one architecture.
+ */
+async function denoDirEntries(
+  arches: Arch[],
+  modules: CachedModule[],
+  options: { requiredInCi: boolean },
+): Promise<ZipEntry[]> {
+  const entries: ZipEntry[] = [];
+  for (const arch of arches) {
+    const problem = await archProblem(arch);
+    if (problem !== null) {
+      // A release must not ship a layer slower than it could be.
+      if (options.requiredInCi && Deno.env.get("CI") === "true") {
+        throw new Error(`Cannot compile the ${arch} code caches in CI: ${problem}`);
+      }
+      if (!warned.has(arch)) {
+        console.error(`No prepared deno-dir/ for ${arch}: its Deno cannot run here (${problem}).`);
+        warned.add(arch);
+      }
+      continue;
+    }
+    const files = await prepareDenoDir(await fetchDeno(arch), modules, archEnv(arch));
+    for (const f of files) {
+      entries.push({ name: `deno-dir/${arch}/${f.name}`, data: f.data, mode: 0o644 });
+    }
+  }
+  return entries;
 }
+const warned = new Set<Arch>();
 
 /** Runs a command, failing with its output when it fails. */
 async function run(cmd: string, args: string[], options: Deno.CommandOptions = {}): Promise<void> {
@@ -144,14 +179,14 @@ async function main(): Promise<void> {
   await Deno.mkdir(`${DIST}/build`, { recursive: true });
 
   const { bundle, map } = await bundleFunction(resolve(values.entry!), `${outDir}/build/function`);
-  const denoDir = await prepareDenoDir(await fetchDeno(HOST_ARCH), [
+  const denoDir = await denoDirEntries(Object.keys(ARCHES) as Arch[], [
     { path: bundle, runsAt: `${LAMBDA_TASK_ROOT}/function.bundle.js` },
-  ]);
+  ], { requiredInCi: false });
   console.log(`Built in ${relative(ROOT, outDir) || "."}/:`);
   await writeZip("function.zip", [
     await entry("function.bundle.js", bundle, 0o644),
     await entry("function.bundle.js.map", map, 0o644),
-    ...denoDirEntries(denoDir),
+    ...denoDir,
   ], outDir);
   if (values["function-only"]) return;
 
@@ -163,18 +198,15 @@ async function main(): Promise<void> {
     const deno = await fetchDeno(arch);
     await writeDenoLayer(arch, deno);
     for (const runtime of RUNTIMES) {
-      // V8's code is only known good for the architecture that compiled it.
-      const denoDir = arch === HOST_ARCH
-        ? await prepareDenoDir(deno, [
-          { path: runtimeJs[runtime], runsAt: `${LAMBDA_LAYER_DIR}/runtime.js` },
-          { path: dummy, runsAt: `${LAMBDA_LAYER_DIR}/function.bundle.js` },
-        ])
-        : [];
+      const denoDir = await denoDirEntries([arch], [
+        { path: runtimeJs[runtime], runsAt: `${LAMBDA_LAYER_DIR}/runtime.js` },
+        { path: dummy, runsAt: `${LAMBDA_LAYER_DIR}/function.bundle.js` },
+      ], { requiredInCi: true });
       await writeZip(`${runtime}-${arch}.zip`, [
         await entry("bootstrap", await buildBootstrap(runtime, arch), 0o755),
         await entry("runtime.js", runtimeJs[runtime], 0o644),
         await entry("function.bundle.js", dummy, 0o644),
-        ...denoDirEntries(denoDir),
+        ...denoDir,
       ]);
     }
   }

@@ -1,6 +1,7 @@
 // Runs the built bootstrap exactly as Lambda would: both layers unpacked into
 // one directory (as /opt), the function in another (as /var/task), and the
 // Runtime API served by the mock on a free loopback port.
+import { archEnv } from "../scripts/_arch_runner.ts";
 import { type Arch, DIST, HOST_ARCH, ROOT, type Runtime } from "../scripts/_paths.ts";
 import { processesGone, processesWithEnv } from "../scripts/_processes.ts";
 import { unzipTo } from "../scripts/zip.ts";
@@ -37,9 +38,6 @@ export function layerDir(runtime: Runtime, options: LayerOptions = {}): Promise<
   }
   return layers.get(key)!;
 }
-
-/** Where a foreign architecture's shared libraries are, for qemu-user (Debian's cross packages). */
-export const QEMU_LD_PREFIX = "/usr/aarch64-linux-gnu";
 
 /** How to start the bootstrap. */
 export interface BootstrapOptions {
@@ -128,7 +126,7 @@ export async function withBootstrap(
       tmpDir,
       options.handler ?? "handlers.echo",
     ),
-    ...(arch === HOST_ARCH ? {} : { QEMU_LD_PREFIX }),
+    ...archEnv(arch),
     ...options.env,
   };
   const child = new Deno.Command(`${layer}/bootstrap`, {

@@ -4,33 +4,11 @@
 // tests; elsewhere they are skipped, saying why. Under qemu Deno takes seconds
 // to start, so every wait is bounded generously.
 import assert from "node:assert/strict";
-import { HOST_ARCH, RUNTIMES } from "../scripts/_paths.ts";
-import { QEMU_LD_PREFIX, withBootstrap } from "./_harness.ts";
+import { archProblem } from "../scripts/_arch_runner.ts";
+import { RUNTIMES } from "../scripts/_paths.ts";
+import { withBootstrap } from "./_harness.ts";
 
 const WITHIN_MS = 90_000;
-
-/** Why arm64 binaries cannot run here, or null when they can. */
-async function qemuProblem(): Promise<string | null> {
-  if (HOST_ARCH === "arm64") return null;
-  const entry = "/proc/sys/fs/binfmt_misc/qemu-aarch64";
-  const registered = await Deno.readTextFile(entry).catch(() => "");
-  if (!registered.startsWith("enabled")) {
-    return `no enabled ${entry} (as root: bash .ci/qemu_arm64)`;
-  }
-  for (
-    const [lib, pkg] of [["ld-linux-aarch64.so.1", "libc6-arm64-cross"], [
-      "libgcc_s.so.1",
-      "libgcc-s1-arm64-cross",
-    ]]
-  ) {
-    try {
-      await Deno.stat(`${QEMU_LD_PREFIX}/lib/${lib}`);
-    } catch {
-      return `no ${QEMU_LD_PREFIX}/lib/${lib} (Debian package ${pkg})`;
-    }
-  }
-  return null;
-}
 
 /** Resolves like promise, or fails after WITHIN_MS. */
 async function within<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -48,7 +26,7 @@ async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
-const problem = await qemuProblem();
+const problem = await archProblem("arm64");
 const inCi = Deno.env.get("CI") === "true";
 if (problem !== null && !inCi) console.log(`arm64 tests skipped: ${problem}`);
 
