@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -60,11 +61,18 @@ func (r *httpResponse) get(name string) string {
 const (
 	maxHeaderBytes = 1 << 20 // the whole header section; Lambda's largest header is under 8 KB
 	readBufferSize = 16 << 10
+	maxChunkLine   = 4 << 10 // a chunk's size line, extensions included
 )
 
-// errNoAnswer marks a request that got no byte of an answer on a reused
-// connection: the peer had closed it while it sat idle, so it is safe to send
-// the request again on a fresh one.
+// errNotSent marks a request the peer cannot have acted on: not one byte of it
+// went out, or it is a GET that got not one byte of an answer. On a reused
+// connection that means the peer closed it in the instant between the idle
+// check and the request, and the request goes again on a fresh one. A POST
+// that went out is never sent twice: the peer may have taken it.
+var errNotSent = errors.New("connection closed before the request was taken")
+
+// errNoAnswer: the request went out, and the connection closed before the
+// answer began.
 var errNoAnswer = errors.New("connection closed before any answer")
 
 // aLongTimeAgo is a deadline that makes blocked reads and writes fail at once.
@@ -94,7 +102,7 @@ func (c *httpClient) do(ctx context.Context, req *httpRequest) (*httpResponse, e
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		if reused && errors.Is(err, errNoAnswer) {
+		if reused && errors.Is(err, errNotSent) {
 			continue // a fresh connection is never reused, so this retries once
 		}
 		return nil, err
@@ -107,7 +115,10 @@ func (c *httpClient) take(ctx context.Context) (conn *httpConn, reused bool, err
 	conn, c.idle = c.idle, nil
 	c.mu.Unlock()
 	if conn != nil {
-		return conn, true, nil
+		if conn.stillIdle() {
+			return conn, true, nil
+		}
+		conn.close()
 	}
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
@@ -187,14 +198,50 @@ func (pc *httpConn) exchange(host string, req *httpRequest) (*httpResponse, erro
 	}
 	head = append(head, "\r\n"...)
 	bufs := net.Buffers{head, req.body}
-	if _, err := bufs.WriteTo(pc.conn); err != nil {
-		return nil, fmt.Errorf("%s %s: %w: %w", req.method, req.path, errNoAnswer, err)
+	n, writeErr := bufs.WriteTo(pc.conn)
+	if writeErr != nil {
+		pc.mustClose = true
+		if n == 0 {
+			return nil, fmt.Errorf("%s %s: %w: %w", req.method, req.path, errNotSent, writeErr)
+		}
+		// The peer may have answered before it stopped reading: the Runtime API
+		// refuses an oversized response with 413 without reading all of it.
 	}
 	resp, err := pc.readResponse(req.method)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", req.method, req.path, err)
+	switch {
+	case err == nil:
+		return resp, nil
+	case writeErr != nil:
+		return nil, fmt.Errorf("%s %s: send: %w", req.method, req.path, writeErr)
+	case errors.Is(err, errNoAnswer) && req.method == "GET":
+		err = fmt.Errorf("%w: %w", errNotSent, err)
 	}
-	return resp, nil
+	return nil, fmt.Errorf("%s %s: %w", req.method, req.path, err)
+}
+
+// stillIdle tells whether a kept-alive connection can carry a request: the
+// peer has neither closed it nor sent anything unasked (a 408 on its idle
+// timeout, say) since the last answer. It peeks without blocking.
+func (pc *httpConn) stillIdle() bool {
+	if pc.r.Buffered() > 0 {
+		return false
+	}
+	sc, ok := pc.conn.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	alive := false
+	var buf [1]byte
+	err = raw.Read(func(fd uintptr) bool {
+		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		alive = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+		return true // never wait for the socket to become readable
+	})
+	return err == nil && alive
 }
 
 // readResponse reads a status line, headers and body, skipping any interim
@@ -223,10 +270,13 @@ func (pc *httpConn) readResponse(method string) (*httpResponse, error) {
 				break
 			}
 			name, value, ok := strings.Cut(line, ":")
-			if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			if !ok || name == "" || strings.ContainsAny(name, " \t") || !validHeaderValue(value) {
 				return nil, fmt.Errorf("malformed header line %q", truncate(line, 64))
 			}
 			resp.header = append(resp.header, headerField{name, strings.Trim(value, " \t")})
+		}
+		if status == 101 {
+			return nil, errors.New("the peer switched protocols (101)")
 		}
 		if status >= 100 && status < 200 {
 			continue
@@ -245,20 +295,38 @@ func (pc *httpConn) readBody(method string, resp *httpResponse) ([]byte, error) 
 		return nil, nil
 	}
 	if te := resp.get("Transfer-Encoding"); te != "" {
-		if !hasToken(te, "chunked") {
+		if !strings.EqualFold(strings.TrimSpace(te), "chunked") {
 			return nil, fmt.Errorf("unsupported Transfer-Encoding %q", te)
+		}
+		if resp.get("Content-Length") != "" {
+			pc.mustClose = true // framed two ways: do not trust what follows
 		}
 		return readChunked(pc.r)
 	}
-	if cl := resp.get("Content-Length"); cl != "" {
-		n, err := strconv.ParseInt(cl, 10, 64)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("bad Content-Length %q", cl)
-		}
-		return readN(pc.r, n)
+	if cl, err := contentLength(resp); err != nil {
+		return nil, err
+	} else if cl >= 0 {
+		return readN(pc.r, cl)
 	}
 	pc.mustClose = true // the body ends where the connection does
 	return io.ReadAll(pc.r)
+}
+
+// contentLength is the body's length, -1 when no header gives it. Lengths that
+// disagree, or are not plain digits, are refused.
+func contentLength(resp *httpResponse) (int64, error) {
+	n := int64(-1)
+	for _, f := range resp.header {
+		if !strings.EqualFold(f.name, "Content-Length") {
+			continue
+		}
+		v, err := strconv.ParseInt(f.value, 10, 64)
+		if err != nil || v < 0 || strings.TrimLeft(f.value, "0123456789") != "" || (n >= 0 && v != n) {
+			return 0, fmt.Errorf("bad Content-Length %q", f.value)
+		}
+		n = v
+	}
+	return n, nil
 }
 
 // maxPresized bounds the buffer allocated up front on the word of a
@@ -284,9 +352,10 @@ func readN(r io.Reader, n int64) ([]byte, error) {
 // readChunked reads a chunked body and discards any trailers.
 func readChunked(r *bufio.Reader) ([]byte, error) {
 	var body bytes.Buffer
-	budget := maxHeaderBytes
+	budget := maxHeaderBytes // for the trailers
 	for {
-		line, err := readLine(r, &budget)
+		lineBudget := maxChunkLine
+		line, err := readLine(r, &lineBudget)
 		if err != nil {
 			return nil, err
 		}
@@ -309,7 +378,8 @@ func readChunked(r *bufio.Reader) ([]byte, error) {
 		if _, err := io.CopyN(&body, r, int64(size)); err != nil {
 			return nil, fmt.Errorf("chunk: %w", io.ErrUnexpectedEOF)
 		}
-		if line, err := readLine(r, &budget); err != nil || line != "" {
+		lineBudget = 2
+		if line, err := readLine(r, &lineBudget); err != nil || line != "" {
 			return nil, errors.New("chunk not followed by CRLF")
 		}
 	}

@@ -172,6 +172,11 @@ func TestHTTPClientFailures(t *testing.T) {
 		{"bad header", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "malformed header line"},
 		{"huge headers", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", maxHeaderBytes) + "\r\n\r\n", "header section too large"},
 		{"unknown coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported Transfer-Encoding"},
+		{"chunked under another coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", "unsupported Transfer-Encoding"},
+		{"lengths that disagree", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc", "bad Content-Length"},
+		{"signed length", "HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nab", "bad Content-Length"},
+		{"switching protocols", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", "switched protocols"},
+		{"control character in a header", "HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n", "malformed header line"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr, _ := rawServer(t, func(int, *http.Request, string) string { return tc.answer })
@@ -243,5 +248,87 @@ func TestHTTPClientDoesNotResendAfterAPartialAnswer(t *testing.T) {
 	}
 	if n := requests.Load(); n != 2 {
 		t.Errorf("the server got %d requests, want 2", n)
+	}
+}
+
+func TestHTTPClientReadsManySmallChunks(t *testing.T) {
+	// Chunk framing is not charged to the header section's budget.
+	answer := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\nx\r\n", 300_000) + "0\r\n\r\n"
+	addr, _ := rawServer(t, func(int, *http.Request, string) string { return answer })
+	resp, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/"})
+	if err != nil || len(resp.body) != 300_000 {
+		t.Fatalf("got %v, %v", resp, err)
+	}
+}
+
+func TestHTTPClientGetsA413ForABodyThePeerStoppedReading(t *testing.T) {
+	// As AWS's emulator does with a response over 6 MB: it reads part of the
+	// body, answers 413 and closes. The answer must come back, and the POST must
+	// not be sent again.
+	var posts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" {
+			posts.Add(1)
+			io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			return
+		}
+		io.WriteString(w, "event")
+	}))
+	defer srv.Close()
+	c := newHTTPClient(srv.Listener.Addr().String())
+	if _, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/response", body: make([]byte, 20<<20)})
+	if err != nil || resp.status != 413 {
+		t.Fatalf("got %v, %v; want a 413", resp, err)
+	}
+	if n := posts.Load(); n != 1 {
+		t.Errorf("the POST reached the server %d times, want 1", n)
+	}
+}
+
+func TestHTTPClientNeverSendsAPostTwice(t *testing.T) {
+	// The peer took the POST and hung up without a word: it may have acted on
+	// it, so it must not get it again.
+	var requests atomic.Int32
+	addr, _ := rawServer(t, func(n int, _ *http.Request, _ string) string {
+		requests.Store(int32(n))
+		if n == 1 {
+			return "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+		}
+		return ""
+	})
+	c := newHTTPClient(addr)
+	if _, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/response", body: []byte("{}")}); err == nil {
+		t.Error("no answer was taken for an answer")
+	}
+	if n := requests.Load(); n != 2 {
+		t.Errorf("the server got %d requests, want 2", n)
+	}
+}
+
+func TestHTTPClientDropsAConnectionThePeerWroteToUnasked(t *testing.T) {
+	// A stray answer (a 408 on the peer's idle timeout, say) after the first
+	// one must not be taken for the answer to the next request.
+	addr, conns := rawServer(t, func(n int, _ *http.Request, _ string) string {
+		if n == 1 {
+			return "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n1HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n"
+		}
+		return "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2"
+	})
+	c := newHTTPClient(addr)
+	for _, want := range []string{"1", "2"} {
+		resp, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/"})
+		if err != nil || resp.status != 200 || string(resp.body) != want {
+			t.Fatalf("got %v, %v; want 200 %q", resp, err, want)
+		}
+	}
+	if n := conns.Load(); n != 2 {
+		t.Errorf("used %d connections, want 2: the one with a stray answer is dropped", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -107,12 +108,12 @@ func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
 // postResponse sends the handler's result. The invocation stays open until the
 // next call to next.
 func (a *runtimeAPI) postResponse(ctx context.Context, requestID string, body []byte) error {
-	return a.post(ctx, "/invocation/"+requestID+"/response", "application/json", "", body)
+	return a.post(ctx, "/invocation/"+url.PathEscape(requestID)+"/response", "application/json", "", body)
 }
 
 // postError reports a failed invocation; the environment keeps serving.
 func (a *runtimeAPI) postError(ctx context.Context, requestID string, fe *functionError) error {
-	return a.post(ctx, "/invocation/"+requestID+"/error", contentTypeError, fe.Type, fe.body())
+	return a.post(ctx, "/invocation/"+url.PathEscape(requestID)+"/error", contentTypeError, fe.Type, fe.body())
 }
 
 // postInitError reports that the function cannot start. The caller exits

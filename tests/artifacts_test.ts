@@ -1,15 +1,7 @@
 // The build's contract: exact zip names, contents and modes, the pinned Deno,
 // and the function bundle working through the real bootstrap.
 import assert from "node:assert/strict";
-import {
-  type Arch,
-  ARCHES,
-  DENO_VERSION,
-  DIST,
-  HOST_ARCH,
-  ROOT,
-  RUNTIMES,
-} from "../scripts/_paths.ts";
+import { type Arch, ARCHES, DENO_VERSION, DIST, ROOT, RUNTIMES } from "../scripts/_paths.ts";
 import { archProblem } from "../scripts/_arch_runner.ts";
 import { DENO_DIR_FILES, prepareDenoDir } from "../scripts/_code_cache.ts";
 import { readZip, unzipTo } from "../scripts/zip.ts";
