@@ -17,6 +17,7 @@ type denoChild struct {
 	started      chan struct{} // closed once the process is started, or failed to
 	ready        chan struct{} // closed when init is over
 	readyErr     error         // why init failed, valid after ready
+	results      *reusedBuffer // where large results are read, shared by every child
 }
 
 // eventFrame announces the event on the child's events FIFO; the event's bytes
@@ -35,8 +36,8 @@ type resultFrame struct {
 // spawnChild starts a child in the background, which then imports the
 // function; waitReady tells when that is done. Starting a 100 MB executable
 // takes a while, so the caller does not wait for it.
-func spawnChild(cfg config, env []string) *denoChild {
-	c := &denoChild{started: make(chan struct{}), ready: make(chan struct{})}
+func spawnChild(cfg config, env []string, results *reusedBuffer) *denoChild {
+	c := &denoChild{started: make(chan struct{}), ready: make(chan struct{}), results: results}
 	go func() {
 		p, err := startDeno(cfg, env, controlMessage{Bundle: cfg.bundlePath, Export: cfg.exportPath, Handler: cfg.handler})
 		c.denoProcess = p
@@ -83,6 +84,9 @@ type outcome struct {
 	response []byte         // the result, when err is nil
 	err      *functionError // the failure to post to /error
 	broken   bool           // the Deno process is gone (or used up) and must be replaced
+	// recycle, set when Deno answered (so nothing still reads the event or
+	// writes the result), gives the result's buffer back once it is posted.
+	recycle func()
 }
 
 // run hands the child an event and waits for its result, its death, or the
@@ -106,13 +110,14 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 	}()
 
 	a, fe := awaitAnswer(ctx, c.denoProcess, inv, answers, func(a answer) error { return a.err })
-	switch {
-	case fe != nil:
+	if fe != nil {
 		return outcome{err: fe}
-	case a.frame.ErrorType != "":
-		return outcome{err: decodeFunctionError(a.frame.ErrorType, a.body)}
 	}
-	return outcome{response: a.body}
+	recycle := func() { c.results.give(a.body) }
+	if a.frame.ErrorType != "" {
+		return outcome{err: decodeFunctionError(a.frame.ErrorType, a.body), recycle: recycle}
+	}
+	return outcome{response: a.body, recycle: recycle}
 }
 
 // invocationHeaders are the Runtime API's per-invocation headers, passed on
@@ -159,7 +164,7 @@ func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
 	if err := json.Unmarshal(line, &rf); err != nil || rf.Length < 0 {
 		return resultFrame{}, nil, fmt.Errorf("read result: bad frame %q", line)
 	}
-	body := make([]byte, rf.Length)
+	body := c.results.take(rf.Length)
 	if _, err := io.ReadFull(c.control, body); err != nil {
 		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
 	}

@@ -77,13 +77,15 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 	}()
 
 	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error { return a.err })
-	switch {
-	case fe != nil:
+	if fe != nil {
 		return outcome{err: fe, broken: true}
+	}
+	recycle := func() { s.client.bodies.give(a.resp.body) }
+	switch {
 	case a.resp.get(headerErrorType) != "":
-		return outcome{err: decodeFunctionError(a.resp.get(headerErrorType), a.resp.body)}
+		return outcome{err: decodeFunctionError(a.resp.get(headerErrorType), a.resp.body), recycle: recycle}
 	case a.resp.status == statusOK:
-		return outcome{response: a.resp.body}
+		return outcome{response: a.resp.body, recycle: recycle}
 	}
 	return outcome{err: newInitError("Runtime.BridgeError",
 		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.status, truncateBytes(a.resp.body, 4096)))}

@@ -25,7 +25,8 @@ import (
 // 3.1 MB, all of it mapped into the bootstrap's RSS) and spent about 60 µs of
 // goroutine hand-offs on each request, three requests per invocation.
 type httpClient struct {
-	addr string // host:port
+	addr   string        // host:port
+	bodies *reusedBuffer // large bodies are read into it; the caller gives them back
 
 	mu   sync.Mutex
 	idle *httpConn // the kept-alive connection, nil when none is idle
@@ -78,7 +79,9 @@ var errNoAnswer = errors.New("connection closed before any answer")
 // aLongTimeAgo is a deadline that makes blocked reads and writes fail at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-func newHTTPClient(addr string) *httpClient { return &httpClient{addr: addr} }
+func newHTTPClient(addr string) *httpClient {
+	return &httpClient{addr: addr, bodies: &reusedBuffer{}}
+}
 
 // do sends one request and reads its whole answer. Cancelling ctx aborts it,
 // however long the peer takes (GET /next blocks until an event arrives).
@@ -125,7 +128,7 @@ func (c *httpClient) take(ctx context.Context) (conn *httpConn, reused bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	return &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize)}, false, nil
+	return &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize), bodies: c.bodies}, false, nil
 }
 
 // release keeps a connection for the next request, unless it must close.
@@ -158,6 +161,7 @@ func (c *httpClient) closeIdle() {
 type httpConn struct {
 	conn      net.Conn
 	r         *bufio.Reader
+	bodies    *reusedBuffer
 	mustClose bool // the peer said Connection: close, or delimited a body by closing
 }
 
@@ -306,7 +310,7 @@ func (pc *httpConn) readBody(method string, resp *httpResponse) ([]byte, error) 
 	if cl, err := contentLength(resp); err != nil {
 		return nil, err
 	} else if cl >= 0 {
-		return readN(pc.r, cl)
+		return readN(pc.r, cl, pc.bodies)
 	}
 	pc.mustClose = true // the body ends where the connection does
 	return io.ReadAll(pc.r)
@@ -334,7 +338,7 @@ func contentLength(resp *httpResponse) (int64, error) {
 // event then costs 1 MB of heap, not 2 to 3 MB of garbage from doubling.
 const maxPresized = 8 << 20
 
-func readN(r io.Reader, n int64) ([]byte, error) {
+func readN(r io.Reader, n int64, bodies *reusedBuffer) ([]byte, error) {
 	if n > maxPresized {
 		body, err := io.ReadAll(io.LimitReader(r, n))
 		if err == nil && int64(len(body)) < n {
@@ -342,8 +346,9 @@ func readN(r io.Reader, n int64) ([]byte, error) {
 		}
 		return body, err
 	}
-	body := make([]byte, n)
+	body := bodies.take(int(n))
 	if _, err := io.ReadFull(r, body); err != nil {
+		bodies.give(body)
 		return nil, fmt.Errorf("body: %w", err)
 	}
 	return body, nil

@@ -37,6 +37,10 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 			}
 			return err
 		}
+		if out.recycle != nil { // Deno answered: nothing reads the event or the result any more
+			out.recycle()
+			api.client.bodies.give(ev.payload)
+		}
 		if out.broken {
 			if err := inv.reset(ctx); err != nil {
 				return fmt.Errorf("restart deno after %s: %w", out.err.Type, err)

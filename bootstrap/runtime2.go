@@ -7,16 +7,18 @@ import "context"
 // current one receives its event, so it has imported the function by the time
 // the next event arrives. A used process is killed once its result is posted.
 type runtime2 struct {
-	cfg   config
-	env   []string
-	spare *denoChild // starting, importing or ready, for the next event
-	used  *denoChild // served its event; discarded by reset
+	cfg     config
+	env     []string
+	spare   *denoChild    // starting, importing or ready, for the next event
+	used    *denoChild    // served its event; discarded by reset
+	results *reusedBuffer // large results, read into one buffer from one child to the next
 }
 
 // startRuntime2 starts the first process and waits until it has imported the
 // function: the init phase. That process serves the first invocation.
 func startRuntime2(ctx context.Context, cfg config, env []string) (*runtime2, error) {
-	r := &runtime2{cfg: cfg, env: env, spare: spawnChild(cfg, env)}
+	r := &runtime2{cfg: cfg, env: env, results: &reusedBuffer{}}
+	r.spare = spawnChild(cfg, env, r.results)
 	if err := r.spare.waitReady(ctx); err != nil {
 		r.spare.discard()
 		return nil, err
@@ -28,9 +30,9 @@ func (r *runtime2) invoke(ctx context.Context, inv *invocation) outcome {
 	child := r.spare
 	if child.dead() {
 		child.discard()
-		child = spawnChild(r.cfg, r.env) // the spare died while waiting
+		child = spawnChild(r.cfg, r.env, r.results) // the spare died while waiting
 	}
-	r.spare = spawnChild(r.cfg, r.env)
+	r.spare = spawnChild(r.cfg, r.env, r.results)
 	r.used = child
 	if err := child.waitReady(ctx); err != nil {
 		fe := asFunctionError(err)

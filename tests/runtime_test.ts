@@ -32,6 +32,18 @@ for (const runtime of RUNTIMES) {
     });
   });
 
+  t("large events of any size, one after another, each arrive and return whole", async () => {
+    // The bootstrap reads large bodies into buffers it reuses from one invocation to the next.
+    await withBootstrap({ runtime, handler: "handlers.identity" }, async ({ api }) => {
+      for (const [i, size] of [1_000_000, 300_000, 2_000_000, 70_000, 1_000_000, 5].entries()) {
+        const event = { i, data: String.fromCharCode(97 + i).repeat(size) };
+        const out = await api.invoke(event);
+        assert.equal(out.kind, "response");
+        assert.deepEqual(JSON.parse(out.body), event);
+      }
+    });
+  });
+
   t("a function reading stdin gets its end and takes nothing from the runtime", async () => {
     await withBootstrap({ runtime, handler: "handlers.readsStdin" }, async ({ api }) => {
       for (const i of [1, 2]) {
