@@ -114,10 +114,7 @@ func (c *httpClient) do(ctx context.Context, req *httpRequest) (*httpResponse, e
 
 // take returns the idle connection, or dials a new one.
 func (c *httpClient) take(ctx context.Context) (conn *httpConn, reused bool, err error) {
-	c.mu.Lock()
-	conn, c.idle = c.idle, nil
-	c.mu.Unlock()
-	if conn != nil {
+	if conn = c.swapIdle(nil); conn != nil {
 		if conn.stillIdle() {
 			return conn, true, nil
 		}
@@ -137,24 +134,25 @@ func (c *httpClient) release(conn *httpConn) {
 		conn.close()
 		return
 	}
-	c.mu.Lock()
-	old := c.idle
-	c.idle = conn
-	c.mu.Unlock()
-	if old != nil {
+	if old := c.swapIdle(conn); old != nil {
 		old.close()
 	}
 }
 
 // closeIdle closes the kept-alive connection, if any.
 func (c *httpClient) closeIdle() {
-	c.mu.Lock()
-	conn := c.idle
-	c.idle = nil
-	c.mu.Unlock()
-	if conn != nil {
+	if conn := c.swapIdle(nil); conn != nil {
 		conn.close()
 	}
+}
+
+// swapIdle makes conn the idle connection and returns the one it replaces.
+func (c *httpClient) swapIdle(conn *httpConn) *httpConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := c.idle
+	c.idle = conn
+	return old
 }
 
 // httpConn is one connection and the reader that buffers its answers.
