@@ -1,9 +1,6 @@
 package main
 
-import (
-	"runtime/debug"
-	"sync"
-)
+import "sync"
 
 // reusedMin is the smallest body worth a reused buffer; smaller ones are
 // allocated as they come and cost the collector next to nothing.
@@ -21,9 +18,6 @@ type reusedBuffer struct {
 
 // take returns a buffer of n bytes: the kept one when it is large enough.
 func (r *reusedBuffer) take(n int) []byte {
-	if n >= reusedMin {
-		roomForBody(n)
-	}
 	if r != nil && n >= reusedMin {
 		r.mu.Lock()
 		b := r.b
@@ -48,42 +42,4 @@ func (r *reusedBuffer) give(b []byte) {
 		r.b = b
 	}
 	r.mu.Unlock()
-}
-
-// memoryLimitBase is what the bootstrap's Go runtime may use besides large
-// bodies: its heap for everything else, stacks and its own structures.
-const memoryLimitBase = 3 << 20
-
-// memoryLimit holds the collector to memoryLimitBase plus room for four bodies
-// of the largest size seen so far: the kept event and result buffers, and a
-// larger one of each while it replaces them. Reused buffers leave little
-// garbage, so the limit rarely makes the collector run; it stops the heap from
-// creeping up between collections (peak RSS with 1 MB events 10.5 to about
-// 8.5 MiB). It is raised before a body is allocated, never after, so a large
-// body never finds the collector fighting it.
-var memoryLimit struct {
-	sync.Mutex
-	on      bool
-	largest int
-}
-
-// limitMemory turns the limit on, unless GOMEMLIMIT has set one.
-func limitMemory() {
-	memoryLimit.Lock()
-	defer memoryLimit.Unlock()
-	memoryLimit.on = true
-	debug.SetMemoryLimit(memoryLimitBase + 4*int64(memoryLimit.largest))
-}
-
-// roomForBody raises the limit, if on, before a body of n bytes is allocated.
-func roomForBody(n int) {
-	memoryLimit.Lock()
-	defer memoryLimit.Unlock()
-	if n <= memoryLimit.largest {
-		return
-	}
-	memoryLimit.largest = n
-	if memoryLimit.on {
-		debug.SetMemoryLimit(memoryLimitBase + 4*int64(n))
-	}
 }
