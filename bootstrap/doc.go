@@ -29,7 +29,8 @@
 //
 // Everything in the environment, credentials included, is passed on to Deno.
 // DENO_DIR is always set to $TMPDIR/deno-dir, because the layers are read-only
-// and Deno's V8 code cache silently does nothing in a read-only DENO_DIR.
+// and Deno's V8 code cache silently does nothing in a read-only DENO_DIR. It is
+// seeded from deno-dir/<arch>/ of the function zip and of the runtime layer.
 //
 // # Errors
 //
@@ -43,6 +44,9 @@
 //     on a fresh Deno process if the old one is gone.
 //   - Runtime API failure (connection refused, 500, malformed answer): nothing
 //     can be reported; exit 1 promptly and let Lambda reset the environment.
+//     A request goes again only when the peer cannot have taken it (the
+//     kept-alive connection was found closed before it went out, or a GET got
+//     no byte of an answer); a POST that went out is never sent twice.
 //     A 413 (response too large), 400 (stale request id) or 403 (already
 //     answered) is logged and the loop goes on.
 //
