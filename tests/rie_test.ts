@@ -151,6 +151,17 @@ for (const runtime of RUNTIMES) {
     });
   });
 
+  Deno.test(`rie ${runtime}: a result over 6 MB fails that invocation only, and is logged`, async () => {
+    await withRie({ runtime, handler: "handlers.bigResponse" }, async (rie) => {
+      const big = await invokeFunction(rie.url, JSON.stringify({ bytes: 7 * 1024 * 1024 }));
+      assert.notEqual(big.error, null, `a 7 MB result was accepted: HTTP ${big.status}`);
+      const small = await invokeFunction(rie.url, JSON.stringify({ bytes: 12 }));
+      assert.equal(small.error, null, small.body);
+      assert.equal(JSON.parse(small.body), "x".repeat(10));
+      assert.match(rie.output(), /Function\.ResponseSizeTooLarge/);
+    });
+  });
+
   Deno.test(`rie ${runtime}: several invocations in a row`, async () => {
     await withRie({ runtime, handler: "handlers.echo" }, async (rie) => {
       const results = [];
