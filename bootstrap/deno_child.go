@@ -8,10 +8,9 @@ import (
 	"strconv"
 )
 
-// denoChild is a Deno process that imports the function and then serves
-// invocations one at a time: the event on one FIFO, the result on another.
-// runtime2 discards each after one invocation; runtime1 keeps one for the
-// environment's life.
+// denoChild is runtime2's Deno process: it imports the function, then serves
+// one invocation, the event on one FIFO and the result on another, and is
+// discarded.
 type denoChild struct {
 	*denoProcess               // valid after started
 	started      chan struct{} // closed once the process is started, or failed to
@@ -27,7 +26,8 @@ type eventFrame struct {
 	Length  int               `json:"length"`
 }
 
-// resultFrame announces the result on fd 3; the body's bytes follow it.
+// resultFrame announces the result on the control FIFO; the body's bytes
+// follow it.
 type resultFrame struct {
 	Length    int    `json:"length"`
 	ErrorType string `json:"errorType"`

@@ -103,13 +103,7 @@ const pipeSize = 1 << 20
 
 // growPipe enlarges a pipe's kernel buffer, best effort: a pipe left at its
 // default size works, only slower for large events.
-func growPipe(pipe any) {
-	f, ok := pipe.(interface {
-		SyscallConn() (syscall.RawConn, error)
-	})
-	if !ok {
-		return
-	}
+func growPipe(f *os.File) {
 	if raw, err := f.SyscallConn(); err == nil {
 		_ = raw.Control(func(fd uintptr) {
 			const fSetPipeSize = 1031 // F_SETPIPE_SZ
@@ -136,7 +130,6 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 			os.Remove(channel)
 			return nil, err
 		}
-		growPipe(events)
 	}
 	args := []string{"run", "--no-config", "--no-lock", "--no-prompt", "--cached-only"}
 	args = append(args, cfg.permissions...)

@@ -25,7 +25,8 @@ type denoServer struct {
 // startDenoServer starts Deno, hands it the function to import and waits until
 // it reports the bridge ready. A *functionError means the function cannot be
 // initialised; it is meant for /runtime/init/error.
-func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer, error) {
+// Large results are read into results, which outlives the process.
+func startDenoServer(ctx context.Context, cfg config, env []string, results *reusedBuffer) (*denoServer, error) {
 	tokenBytes := make([]byte, 32)
 	if _, err := rand.Read(tokenBytes); err != nil {
 		return nil, fmt.Errorf("bridge token: %w", err)
@@ -43,7 +44,7 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 	return &denoServer{
 		denoProcess: p,
 		token:       token,
-		client:      newHTTPClient("127.0.0.1:" + strconv.Itoa(ready.Port)),
+		client:      &httpClient{addr: "127.0.0.1:" + strconv.Itoa(ready.Port), bodies: results},
 	}, nil
 }
 
@@ -52,9 +53,7 @@ func startDenoServer(ctx context.Context, cfg config, env []string) (*denoServer
 func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 	s.expected.Store(true)
 	defer func() {
-		select {
-		case <-s.done: // died during this invocation, which reports it
-		default:
+		if !s.exited() { // else it died during this invocation, which reports it
 			s.expected.Store(false)
 		}
 	}()
@@ -81,9 +80,9 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		return outcome{err: fe, broken: true}
 	}
 	recycle := func() { s.client.bodies.give(a.resp.body) }
-	switch {
-	case a.resp.get(headerErrorType) != "":
-		return outcome{err: decodeFunctionError(a.resp.get(headerErrorType), a.resp.body), recycle: recycle}
+	switch errorType := a.resp.get(headerErrorType); {
+	case errorType != "":
+		return outcome{err: decodeFunctionError(errorType, a.resp.body), recycle: recycle}
 	case a.resp.status == statusOK:
 		return outcome{response: a.resp.body, recycle: recycle}
 	}

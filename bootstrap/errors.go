@@ -46,11 +46,12 @@ func timeoutError(requestID string, seconds float64) *functionError {
 }
 
 // decodeFunctionError reads an error body produced by runtime.js, falling back
-// to a generic shape when the body is not what runtime.js writes.
+// to the header's type and the body as the message when the body is not what
+// runtime.js writes.
 func decodeFunctionError(headerType string, body []byte) *functionError {
 	var fe functionError
 	if err := json.Unmarshal(body, &fe); err != nil || fe.Type == "" {
-		return newInitError(orDefault(headerType, "Runtime.Unknown"), string(body))
+		return newInitError(headerType, string(body))
 	}
 	if fe.StackTrace == nil {
 		fe.StackTrace = []string{}

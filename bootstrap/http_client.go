@@ -283,8 +283,8 @@ func (pc *httpConn) readResponse(method string) (*httpResponse, error) {
 		if status >= 100 && status < 200 {
 			continue
 		}
-		if hasToken(resp.get("Connection"), "close") ||
-			(proto == "HTTP/1.0" && !hasToken(resp.get("Connection"), "keep-alive")) {
+		if connection := resp.get("Connection"); hasToken(connection, "close") ||
+			(proto == "HTTP/1.0" && !hasToken(connection, "keep-alive")) {
 			pc.mustClose = true
 		}
 		resp.body, err = pc.readBody(method, resp)
@@ -322,11 +322,11 @@ func contentLength(resp *httpResponse) (int64, error) {
 		if !strings.EqualFold(f.name, "Content-Length") {
 			continue
 		}
-		v, err := strconv.ParseInt(f.value, 10, 64)
-		if err != nil || v < 0 || strings.TrimLeft(f.value, "0123456789") != "" || (n >= 0 && v != n) {
+		v, err := strconv.ParseUint(f.value, 10, 63) // digits only: no sign, no spaces
+		if err != nil || (n >= 0 && int64(v) != n) {
 			return 0, fmt.Errorf("bad Content-Length %q", f.value)
 		}
-		n = v
+		n = int64(v)
 	}
 	return n, nil
 }

@@ -12,28 +12,27 @@ const shutdownGrace = 300 * time.Millisecond
 // runtime1 keeps one Deno process for the life of the execution environment
 // and replaces it only when it dies or overruns a deadline.
 type runtime1 struct {
-	cfg    config
-	env    []string
-	log    *logger
-	server *denoServer
+	cfg     config
+	env     []string
+	log     *logger
+	server  *denoServer
+	results *reusedBuffer // large results, kept across Deno restarts
 }
 
 // startRuntime1 starts Deno and imports the function: the init phase.
 func startRuntime1(ctx context.Context, cfg config, env []string, log *logger) (*runtime1, error) {
-	r := &runtime1{cfg: cfg, env: env, log: log}
+	r := &runtime1{cfg: cfg, env: env, log: log, results: &reusedBuffer{}}
 	return r, r.reset(ctx)
 }
 
 func (r *runtime1) invoke(ctx context.Context, inv *invocation) outcome {
-	select {
-	case <-r.server.done:
+	if r.server.exited() {
 		// Deno died between invocations (say, an unhandled rejection after the
 		// last result): this event goes to a fresh process, not to the corpse.
 		if err := r.reset(ctx); err != nil {
 			fe := asFunctionError(err)
 			return outcome{err: exitError(inv.requestID, fe.Type+": "+fe.Message), broken: true}
 		}
-	default:
 	}
 	return r.server.invoke(ctx, inv)
 }
@@ -43,7 +42,7 @@ func (r *runtime1) reset(ctx context.Context) error {
 		r.server.stop(0)
 		r.server = nil
 	}
-	s, err := startDenoServer(ctx, r.cfg, r.env)
+	s, err := startDenoServer(ctx, r.cfg, r.env, r.results)
 	if err != nil {
 		return err
 	}

@@ -52,12 +52,19 @@ type invocation struct {
 // It sets no timeout: GET /next blocks until an event arrives, and the sandbox
 // is frozen in between, so any client timeout would fire spuriously.
 type runtimeAPI struct {
-	base   string // the path prefix
 	client *httpClient
 }
 
+// apiPrefix is the path of the Runtime API's version.
+const apiPrefix = "/2018-06-01/runtime"
+
 func newRuntimeAPI(address string) *runtimeAPI {
-	return &runtimeAPI{base: "/2018-06-01/runtime", client: newHTTPClient(address)}
+	return &runtimeAPI{client: newHTTPClient(address)}
+}
+
+// newStatusError keeps the first 4 KiB of the answer's body.
+func newStatusError(method, path string, resp *httpResponse) *statusError {
+	return &statusError{method, path, resp.status, string(bytes.TrimSpace(truncateBytes(resp.body, 4096)))}
 }
 
 // statusError is a Runtime API answer other than the expected status.
@@ -75,12 +82,12 @@ func (e *statusError) Error() string {
 // Lambda the previous invocation is complete: until then, the environment
 // keeps running and is billed.
 func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
-	resp, err := a.client.do(ctx, &httpRequest{method: "GET", path: a.base + "/invocation/next"})
+	resp, err := a.client.do(ctx, &httpRequest{method: "GET", path: apiPrefix + "/invocation/next"})
 	if err != nil {
 		return nil, fmt.Errorf("get next invocation: %w", err)
 	}
 	if resp.status != statusOK {
-		return nil, &statusError{"GET", "/invocation/next", resp.status, string(bytes.TrimSpace(truncateBytes(resp.body, 4096)))}
+		return nil, newStatusError("GET", "/invocation/next", resp)
 	}
 	h := resp
 	inv := &invocation{
@@ -123,7 +130,7 @@ func (a *runtimeAPI) postInitError(ctx context.Context, fe *functionError) error
 }
 
 func (a *runtimeAPI) post(ctx context.Context, path, contentType, errorType string, body []byte) error {
-	req := &httpRequest{method: "POST", path: a.base + path, body: body,
+	req := &httpRequest{method: "POST", path: apiPrefix + path, body: body,
 		header: []headerField{{"Content-Type", contentType}}}
 	if errorType != "" {
 		req.header = append(req.header, headerField{headerErrorType, headerSafe(errorType)})
@@ -133,7 +140,7 @@ func (a *runtimeAPI) post(ctx context.Context, path, contentType, errorType stri
 		return fmt.Errorf("post %s: %w", path, err)
 	}
 	if resp.status != statusAccepted {
-		return &statusError{"POST", path, resp.status, string(bytes.TrimSpace(truncateBytes(resp.body, 4096)))}
+		return newStatusError("POST", path, resp)
 	}
 	return nil
 }
