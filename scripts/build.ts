@@ -34,41 +34,59 @@ import { createZip, type ZipEntry } from "./zip.ts";
 const LAMBDA_TASK_ROOT = "/var/task";
 const LAMBDA_LAYER_DIR = "/opt";
 
+/** An architecture's Deno as the build runs it, or why it cannot run here. */
+type DenoRunner = { deno: string; env: Record<string, string> } | { problem: string };
+
+/**
+ * Each architecture's Deno, found once per build: the host's, and the other
+ * one under qemu when this machine is set up for it. V8 refuses code compiled
+ * for another architecture, so each compiles its own caches; one that cannot
+ * run here is said once.
+ */
+async function denoRunners(): Promise<Map<Arch, DenoRunner>> {
+  const runners = new Map<Arch, DenoRunner>();
+  for (const arch of Object.keys(ARCHES) as Arch[]) {
+    const problem = await archProblem(arch);
+    if (problem !== null) {
+      console.error(`No prepared deno-dir/ for ${arch}: its Deno cannot run here (${problem}).`);
+      runners.set(arch, { problem });
+    } else {
+      runners.set(arch, { deno: await fetchDeno(arch), env: archEnv(arch) });
+    }
+  }
+  return runners;
+}
+
 /**
  * The prepared DENO_DIR of modules for each of arches whose Deno runs here, as
- * the zip entries (deno-dir/<arch>/...) the bootstrap copies to TMPDIR. V8
- * refuses code compiled for another architecture, so each is compiled by its
- * own Deno, under qemu for the foreign one. An architecture that cannot run
- * here gets none, and the build says so; a layer's fails the build in CI
- * (CI=true). A function's never does: its author may deploy one architecture.
+ * the zip entries (deno-dir/<arch>/...) the bootstrap copies to TMPDIR. An
+ * architecture that cannot run here gets none; for a layer, that fails the
+ * build in CI (CI=true). A function's never does: its author may deploy one
+ * architecture.
  */
 async function denoDirEntries(
+  runners: Map<Arch, DenoRunner>,
   arches: Arch[],
   modules: CachedModule[],
   options: { requiredInCi: boolean },
 ): Promise<ZipEntry[]> {
   const entries: ZipEntry[] = [];
   for (const arch of arches) {
-    const problem = await archProblem(arch);
-    if (problem !== null) {
+    const runner = runners.get(arch)!;
+    if ("problem" in runner) {
       // A release must not ship a layer slower than it could be.
       if (options.requiredInCi && Deno.env.get("CI") === "true") {
-        throw new Error(`Cannot compile the ${arch} code caches in CI: ${problem}`);
-      }
-      if (!warned.has(arch)) {
-        console.error(`No prepared deno-dir/ for ${arch}: its Deno cannot run here (${problem}).`);
-        warned.add(arch);
+        throw new Error(`Cannot compile the ${arch} code caches in CI: ${runner.problem}`);
       }
       continue;
     }
-    const files = await prepareDenoDir(await fetchDeno(arch), modules, archEnv(arch));
+    const files = await prepareDenoDir(runner.deno, modules, runner.env);
     for (const f of files) {
       entries.push({ name: `deno-dir/${arch}/${f.name}`, data: f.data, mode: 0o644 });
     }
   }
   return entries;
 }
-const warned = new Set<Arch>();
 
 /** Runs a command, failing with its output when it fails. */
 async function run(cmd: string, args: string[], options: Deno.CommandOptions = {}): Promise<void> {
@@ -179,7 +197,8 @@ async function main(): Promise<void> {
   await Deno.mkdir(`${DIST}/build`, { recursive: true });
 
   const { bundle, map } = await bundleFunction(resolve(values.entry!), `${outDir}/build/function`);
-  const denoDir = await denoDirEntries(Object.keys(ARCHES) as Arch[], [
+  const runners = await denoRunners();
+  const denoDir = await denoDirEntries(runners, Object.keys(ARCHES) as Arch[], [
     { path: bundle, runsAt: `${LAMBDA_TASK_ROOT}/function.bundle.js` },
   ], { requiredInCi: false });
   console.log(`Built in ${relative(ROOT, outDir) || "."}/:`);
@@ -198,7 +217,7 @@ async function main(): Promise<void> {
     const deno = await fetchDeno(arch);
     await writeDenoLayer(arch, deno);
     for (const runtime of RUNTIMES) {
-      const denoDir = await denoDirEntries([arch], [
+      const denoDir = await denoDirEntries(runners, [arch], [
         { path: runtimeJs[runtime], runsAt: `${LAMBDA_LAYER_DIR}/runtime.js` },
         { path: dummy, runsAt: `${LAMBDA_LAYER_DIR}/function.bundle.js` },
       ], { requiredInCi: true });
