@@ -29,6 +29,15 @@ function flagError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** A flag's value as a whole number from min to max, or an error saying so. */
+export function integer(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw new Error(`Bad ${flag} "${text}": expected a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
 /** Runs main and exits with its code; an unexpected error is printed as one message. */
 export async function runMain(main: () => Promise<number>): Promise<never> {
   try {

@@ -144,7 +144,7 @@ export async function deployFunction(
               new UpdateFunctionCodeCommand({
                 FunctionName: spec.name,
                 Architectures: [spec.arch],
-                ...("ZipFile" in code ? { ZipFile: code.ZipFile } : code),
+                ...code,
               }),
             )),
       );

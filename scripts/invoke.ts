@@ -1,7 +1,7 @@
 // `deno task invoke`: posts one event to the function `deno task start` serves,
 // and prints the answer (pretty JSON when it is JSON), whether it is an error,
 // and how long the round trip took. Exits 1 when the invocation failed.
-import { parseFlags, runMain } from "./_cli.ts";
+import { integer, parseFlags, runMain } from "./_cli.ts";
 import { DEFAULT_PORT, INVOKE_PATH, invokeFunction } from "./_rie.ts";
 
 /** What `deno task invoke` was asked to send, and where. */
@@ -23,10 +23,7 @@ export async function parseInvokeArgs(args: string[]): Promise<InvokeOptions> {
     data: { type: "string" },
     port: { type: "string", default: String(DEFAULT_PORT) },
   });
-  const port = Number(values.port);
-  if (!/^\d+$/.test(values.port) || port < 1 || port > 65535) {
-    throw new Error(`Bad --port "${values.port}": expected a whole number from 1 to 65535`);
-  }
+  const port = integer("--port", values.port, 1, 65535);
   if (values.event !== undefined && values.data !== undefined) {
     throw new Error("Give the event once: --event file.json or --data '{...}', not both");
   }

@@ -6,7 +6,7 @@
 // Emulator on loopback. Ctrl-C stops the emulator, the bootstrap and Deno.
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
-import { parseFlags, runMain } from "./_cli.ts";
+import { integer, parseFlags, runMain } from "./_cli.ts";
 import { DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
 import { DEFAULT_PORT, functionEnv, type Rie, startRie } from "./_rie.ts";
 import { unzipTo } from "./zip.ts";
@@ -75,14 +75,6 @@ export function parseStartArgs(args: string[]): StartOptions {
     watch: values.watch,
     entry: resolve(values.entry),
   };
-}
-
-function integer(flag: string, text: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw new Error(`Bad ${flag} "${text}": expected a whole number from ${min} to ${max}`);
-  }
-  return n;
 }
 
 /** The newest modification time under the given files and directories. */
