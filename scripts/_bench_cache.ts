@@ -27,6 +27,23 @@ interface Variant {
   response: number[];
 }
 
+const s3Bundles = new Map<boolean, Promise<string>>();
+
+/** bench/s3_function.ts bundled, plain or minified: once per run, for both experiments. */
+export function s3Bundle(minify: boolean): Promise<string> {
+  if (!s3Bundles.has(minify)) {
+    s3Bundles.set(
+      minify,
+      (async () => {
+        const built = `${CACHE}/bench/${minify ? "s3-minified" : "s3"}-build`;
+        await Deno.mkdir(built, { recursive: true });
+        return (await bundleFunction(`${ROOT}/bench/s3_function.ts`, built, { minify })).bundle;
+      })(),
+    );
+  }
+  return s3Bundles.get(minify)!;
+}
+
 /** A task root of its own holding the bundle; code caches are keyed by its path. */
 async function taskRootWith(bundle: string, name: string): Promise<string> {
   const dir = `${CACHE}/bench/${name}`;
@@ -60,9 +77,7 @@ export async function runCacheExperiment(
   const results: CacheResult[] = [];
   for (const minify of [false, true]) {
     const name = minify ? "s3-minified" : "s3";
-    const built = `${CACHE}/bench/${name}-build`;
-    await Deno.mkdir(built, { recursive: true });
-    const { bundle } = await bundleFunction(`${ROOT}/bench/s3_function.ts`, built, { minify });
+    const bundle = await s3Bundle(minify);
     const bundleBytes = (await Deno.stat(bundle)).size;
 
     const variants: Variant[] = [];

@@ -5,7 +5,7 @@
 // cache made under the same flags would give). Variants take turns, start by
 // start.
 import type { BenchApi } from "./_bench_api.ts";
-import { bundleFunction } from "./_bundle.ts";
+import { s3Bundle } from "./_bench_cache.ts";
 import { type Contender, layerContender } from "./_bench_contenders.ts";
 import type { V8FlagsResult } from "./_bench_report.ts";
 import { coldStart, killTree, LARGE_EVENT, latencies } from "./_bench_run.ts";
@@ -32,10 +32,8 @@ export async function runV8FlagsExperiment(
   await Deno.remove(roots, { recursive: true }).catch(() => {});
   await Deno.mkdir(`${roots}/echo`, { recursive: true });
   await Deno.copyFile(`${ROOT}/bench/handler.js`, `${roots}/echo/function.bundle.js`);
-  await Deno.mkdir(`${roots}/s3-build`, { recursive: true });
-  const { bundle } = await bundleFunction(`${ROOT}/bench/s3_function.ts`, `${roots}/s3-build`);
   await Deno.mkdir(`${roots}/s3`);
-  await Deno.copyFile(bundle, `${roots}/s3/function.bundle.js`);
+  await Deno.copyFile(await s3Bundle(false), `${roots}/s3/function.bundle.js`);
 
   const results: V8FlagsResult[] = [];
   try {
