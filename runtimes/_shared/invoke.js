@@ -5,11 +5,14 @@ import { errorBody, RuntimeError } from "./errors.js";
 import { setRequestId } from "./log_patch.js";
 
 /**
- * @typedef {import("./errors.js").ErrorBody} ErrorBody
- * @typedef {{ ok: true, body: string } | { ok: false, error: ErrorBody }} Result
+ * What to post: the serialised result, or the serialised error body and its type.
+ * @typedef {{ body: string, errorType?: string }} Result
  */
 
-/** Parses the event, runs the handler and serialises what it returns. */
+/**
+ * Parses the event, runs the handler and serialises what it returns.
+ * @returns {Promise<Result>}
+ */
 export async function invoke(
   /** @type {(event: unknown, context: unknown) => unknown} */ handler,
   /** @type {string} */ eventText,
@@ -30,29 +33,31 @@ export async function invoke(
     event = JSON.parse(eventText);
   } catch (err) {
     return failure(
-      new RuntimeError("Runtime.UnmarshalError", `Unable to parse the event as JSON: ${err}`, err),
+      new RuntimeError("Runtime.UnmarshalError", `Unable to parse the event as JSON: ${err}`, err)
+        .body(),
     );
   }
   let result;
   try {
     result = await handler(event, context);
   } catch (err) {
-    return /** @type {Result} */ ({ ok: false, error: errorBody(err) });
+    return failure(errorBody(err));
   }
   try {
     // undefined (and functions, symbols) serialise to null, as on Node.js.
-    return /** @type {Result} */ ({ ok: true, body: JSON.stringify(result) ?? "null" });
+    return { body: JSON.stringify(result) ?? "null" };
   } catch (err) {
     return failure(
       new RuntimeError(
         "Runtime.MarshalError",
         `Unable to stringify the handler's result: ${err}`,
         err,
-      ),
+      ).body(),
     );
   }
 }
 
-function failure(/** @type {RuntimeError} */ err) {
-  return /** @type {Result} */ ({ ok: false, error: err.body() });
+/** @returns {Result} */
+function failure(/** @type {import("./errors.js").ErrorBody} */ error) {
+  return { body: JSON.stringify(error), errorType: error.errorType };
 }

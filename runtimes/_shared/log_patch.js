@@ -60,16 +60,18 @@ function inspect(/** @type {unknown} */ value) {
   return Deno.inspect(value, { colors: false, depth: 4 });
 }
 
-/** Serialises errors with their type, message and stack, as Lambda shows them. */
+/** An error's type, message and stack, as Lambda shows them in a JSON record. */
+function errorFields(/** @type {Error} */ error) {
+  return {
+    errorType: error.constructor?.name ?? "UnknownError",
+    errorMessage: error.message,
+    stackTrace: typeof error.stack === "string" ? error.stack.split("\n") : [],
+  };
+}
+
+/** Serialises errors with their type, message and stack. */
 function errorReplacer(/** @type {string} */ _key, /** @type {unknown} */ value) {
-  if (value instanceof Error) {
-    return {
-      errorType: value.constructor?.name ?? "UnknownError",
-      errorMessage: value.message,
-      stackTrace: typeof value.stack === "string" ? value.stack.split("\n") : [],
-      ...value,
-    };
-  }
+  if (value instanceof Error) return { ...errorFields(value), ...value };
   return typeof value === "bigint" ? `${value}n` : value;
 }
 
@@ -93,11 +95,7 @@ function jsonRecord(
   }
   record.message = formatArgs(args);
   const error = args.find((a) => a instanceof Error);
-  if (error instanceof Error) {
-    record.errorType = error.constructor?.name ?? "UnknownError";
-    record.errorMessage = error.message;
-    record.stackTrace = typeof error.stack === "string" ? error.stack.split("\n") : [];
-  }
+  if (error instanceof Error) Object.assign(record, errorFields(error));
   return JSON.stringify(record);
 }
 

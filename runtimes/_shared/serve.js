@@ -19,11 +19,10 @@ export async function serveOne(input, output, handler, env) {
   const frame = JSON.parse(await input.line());
   const event = decoder.decode(await input.exactly(frame.length));
   const result = await invoke(handler, event, new Headers(frame.headers), env);
-  const body = encoder.encode(result.ok ? result.body : JSON.stringify(result.error));
+  const body = encoder.encode(result.body);
+  const { errorType } = result;
   output.send(
-    result.ok
-      ? { length: body.length }
-      : { length: body.length, errorType: result.error.errorType },
+    errorType === undefined ? { length: body.length } : { length: body.length, errorType },
     body,
   );
 }

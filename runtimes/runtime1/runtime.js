@@ -26,14 +26,14 @@ Deno.serve({
     return new Response("Forbidden", { status: 403 });
   }
   const result = await invoke(handler, await req.text(), req.headers, env);
-  if (result.ok) {
+  if (result.errorType === undefined) {
     return new Response(result.body, { headers: { "content-type": "application/json" } });
   }
-  return new Response(JSON.stringify(result.error), {
+  return new Response(result.body, {
     // The body carries the name as thrown; a header cannot carry line breaks.
     headers: {
       "content-type": "application/json",
-      [ERROR_TYPE]: result.error.errorType.replace(/[^\x20-\x7e]/g, "_") || "Error",
+      [ERROR_TYPE]: result.errorType.replace(/[^\x20-\x7e]/g, "_") || "Error",
     },
   });
 });
