@@ -1,5 +1,6 @@
-// Finding the processes a run left behind, by a marker in their environment:
-// the bootstrap, Deno and the emulator all inherit TMPDIR, and Deno DENO_DIR.
+// Child processes: finding the ones a run left behind, by a marker in their
+// environment (the bootstrap, Deno and the emulator all inherit TMPDIR, and Deno
+// DENO_DIR), and reading their output.
 
 /** Pids of live processes whose environment has an entry starting with prefix. */
 export async function processesWithEnv(prefix: string): Promise<number[]> {
@@ -43,4 +44,16 @@ function startsAnEntry(environ: Uint8Array, marker: Uint8Array): boolean {
     return true;
   }
   return false;
+}
+
+/** Reads a child's output stream as text into sink, calling onChunk after each piece. */
+export async function collect(
+  stream: ReadableStream<Uint8Array>,
+  sink: string[],
+  onChunk: () => void = () => {},
+): Promise<void> {
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    sink.push(chunk);
+    onChunk();
+  }
 }

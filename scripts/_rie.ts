@@ -7,7 +7,7 @@
 // prints its path, so CI can fetch it before the tests run.
 import { Buffer } from "node:buffer";
 import { CACHE, RIE_PACKAGE, RIE_VERSION } from "./_paths.ts";
-import { processesGone } from "./_processes.ts";
+import { collect, processesGone } from "./_processes.ts";
 
 /** The path of the emulator's Invoke endpoint; the function is always named "function". */
 export const INVOKE_PATH = "/2015-03-31/functions/function/invocations";
@@ -240,10 +240,6 @@ async function stop(
     } catch { /* gone meanwhile */ }
   }
   return left;
-}
-
-async function collect(stream: ReadableStream<Uint8Array>, sink: string[]): Promise<void> {
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) sink.push(chunk);
 }
 
 /** Extra headers of one invocation, as the Invoke API takes them. */

@@ -3,7 +3,7 @@
 // Runtime API served by the mock on a free loopback port.
 import { archEnv } from "../scripts/_arch_runner.ts";
 import { type Arch, DIST, HOST_ARCH, ROOT, type Runtime } from "../scripts/_paths.ts";
-import { processesGone, processesWithEnv } from "../scripts/_processes.ts";
+import { collect, processesGone, processesWithEnv } from "../scripts/_processes.ts";
 import { unzipTo } from "../scripts/zip.ts";
 import { MockRuntimeApi } from "./_mock_runtime_api.ts";
 
@@ -57,9 +57,7 @@ export interface BootstrapOptions {
 /** A running bootstrap and its mock Runtime API. */
 export interface Bootstrap {
   api: MockRuntimeApi;
-  child: Deno.ChildProcess;
   tmpDir: string;
-  layer: string;
   /** SIGTERM (or the given signal), then its exit status once all its output is read. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Its exit status once it exits by itself, with all its output read. */
@@ -92,17 +90,6 @@ function lambdaEnv(api: string, layer: string, taskRoot: string, tmpDir: string,
     AWS_SECRET_ACCESS_KEY: "test-secret-key",
     AWS_SESSION_TOKEN: "test-session-token",
   };
-}
-
-async function collect(
-  stream: ReadableStream<Uint8Array>,
-  sink: string[],
-  onChunk: () => void = () => {},
-): Promise<void> {
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    sink.push(chunk);
-    onChunk();
-  }
 }
 
 /**
@@ -153,9 +140,7 @@ export async function withBootstrap(
   child.status.then((status) => api.abandon(`the bootstrap exited with code ${status.code}`));
   const b: Bootstrap = {
     api,
-    child,
     tmpDir,
-    layer,
     exited,
     stop: (signal = "SIGTERM") => {
       try {
@@ -194,4 +179,17 @@ export async function withBootstrap(
 /** Pids of live processes whose environment has DENO_DIR under tmpDir. */
 export function denoProcessesOf(tmpDir: string): Promise<number[]> {
   return processesWithEnv(`DENO_DIR=${tmpDir}/`);
+}
+
+/** Resolves as promise does, or fails with message after ms. */
+export async function within<T>(ms: number, promise: Promise<T>, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} (${ms} ms)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

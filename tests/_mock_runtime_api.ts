@@ -38,19 +38,11 @@ interface Pending {
   done: boolean;
 }
 
-/** One request the mock received, for assertions on exact headers. */
-export interface Received {
-  method: string;
-  path: string;
-  headers: Headers;
-}
-
 let counter = 0;
 
 /** The mock Runtime API, on a free loopback port. */
 export class MockRuntimeApi {
   readonly address: string;
-  readonly received: Received[] = [];
   readonly initErrors: { errorType: string | null; body: string; status: number }[] = [];
   #server: Deno.HttpServer<Deno.NetAddr>;
   #queue: Pending[] = [];
@@ -138,7 +130,6 @@ export class MockRuntimeApi {
   async #handle(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname.startsWith(PREFIX) ? url.pathname.slice(PREFIX.length) : "";
-    this.received.push({ method: req.method, path, headers: req.headers });
     if (req.method === "GET" && path === "/invocation/next") return await this.#next(req);
     if (req.method === "POST" && path === "/init/error") return await this.#initError(req);
     const match = path.match(/^\/invocation\/([^/]+)\/(response|error)$/);

@@ -5,6 +5,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { ROOT } from "../scripts/_paths.ts";
+import { collect } from "../scripts/_processes.ts";
 
 /** The account moto answers as. */
 export const ACCOUNT = "123456789012";
@@ -26,17 +27,6 @@ export interface DeployRun {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-async function collect(
-  stream: ReadableStream<Uint8Array>,
-  sink: string[],
-  onChunk: () => void,
-): Promise<void> {
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    sink.push(chunk);
-    onChunk();
-  }
 }
 
 const RUNNING = /Running on (http:\/\/127\.0\.0\.1:\d+)/;

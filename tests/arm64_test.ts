@@ -6,25 +6,9 @@
 import assert from "node:assert/strict";
 import { archProblem } from "../scripts/_arch_runner.ts";
 import { RUNTIMES } from "../scripts/_paths.ts";
-import { withBootstrap } from "./_harness.ts";
+import { withBootstrap, within } from "./_harness.ts";
 
 const WITHIN_MS = 90_000;
-
-/** Resolves like promise, or fails after WITHIN_MS. */
-async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: no result within ${WITHIN_MS / 1000} s under qemu`)),
-      WITHIN_MS,
-    );
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const problem = await archProblem("arm64");
 const inCi = Deno.env.get("CI") === "true";
@@ -40,8 +24,9 @@ for (const runtime of RUNTIMES) {
         const results = [];
         for (let i = 0; i < 4; i++) {
           const out = await within(
+            WITHIN_MS,
             b.api.invoke({ i }, { timeoutMs: WITHIN_MS, traceId: `Root=1-arm64-${i}` }),
-            `invocation ${i}`,
+            `invocation ${i}: no result under qemu`,
           );
           assert.equal(out.kind, "response", out.body);
           results.push(JSON.parse(out.body));

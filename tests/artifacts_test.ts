@@ -1,7 +1,15 @@
 // The build's contract: exact zip names, contents and modes, the pinned Deno,
 // and the function bundle working through the real bootstrap.
 import assert from "node:assert/strict";
-import { type Arch, ARCHES, DENO_VERSION, DIST, ROOT, RUNTIMES } from "../scripts/_paths.ts";
+import {
+  type Arch,
+  ARCHES,
+  DENO_VERSION,
+  DIST,
+  HOST_ARCH,
+  ROOT,
+  RUNTIMES,
+} from "../scripts/_paths.ts";
 import { archProblem } from "../scripts/_arch_runner.ts";
 import { DENO_DIR_FILES, prepareDenoDir } from "../scripts/_code_cache.ts";
 import { readZip, unzipTo } from "../scripts/zip.ts";
@@ -63,8 +71,7 @@ Deno.test("a prepared code cache comes out the same twice, keyed for where it ru
 Deno.test("the Deno layer holds the pinned version, and bootstraps are static for their arch", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const hostArch = Deno.build.arch === "aarch64" ? "arm64" : "x86_64";
-    await unzipTo(`${DIST}/deno-layer-${hostArch}.zip`, dir);
+    await unzipTo(`${DIST}/deno-layer-${HOST_ARCH}.zip`, dir);
     const out = await new Deno.Command(`${dir}/bin/deno`, { args: ["--version"] }).output();
     assert.match(new TextDecoder().decode(out.stdout), new RegExp(`^deno ${DENO_VERSION} `));
     for (const [arch, machine] of [["x86_64", 0x3e], ["arm64", 0xb7]] as const) {

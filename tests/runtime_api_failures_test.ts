@@ -1,5 +1,6 @@
 // When the Runtime API itself fails, nothing can be reported: the bootstrap
 // exits non-zero promptly, without a busy loop, and leaves nothing running.
+import { freePort } from "../scripts/_rie.ts";
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../scripts/_paths.ts";
 import { denoProcessesOf, layerDir } from "./_harness.ts";
@@ -27,10 +28,7 @@ async function runBootstrap(runtime: (typeof RUNTIMES)[number], api: string) {
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: a Runtime API that refuses connections ends the bootstrap`, async () => {
     // A port that was free a moment ago and is closed now.
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (listener.addr as Deno.NetAddr).port;
-    listener.close();
-    const result = await runBootstrap(runtime, `127.0.0.1:${port}`);
+    const result = await runBootstrap(runtime, `127.0.0.1:${freePort()}`);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /get next invocation: .*connection refused/);
     assert.deepEqual(result.leftovers, []);

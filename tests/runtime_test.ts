@@ -2,7 +2,7 @@
 // layers against the strict mock Runtime API.
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../scripts/_paths.ts";
-import { denoProcessesOf, withBootstrap } from "./_harness.ts";
+import { denoProcessesOf, withBootstrap, within } from "./_harness.ts";
 
 for (const runtime of RUNTIMES) {
   const t = (name: string, fn: () => Promise<void>) => Deno.test(`${runtime}: ${name}`, fn);
@@ -290,17 +290,4 @@ for (const runtime of RUNTIMES) {
       assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
     });
   });
-}
-
-/** Resolves as promise does, or fails with message after ms. */
-async function within<T>(ms: number, promise: Promise<T>, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} (${ms} ms)`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
