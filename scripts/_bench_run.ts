@@ -129,16 +129,74 @@ export async function latencies(
     }
     samples.push(t.received - t.handedOut);
   }
-  return summarize(samples);
+  return samples;
 }
 
-/** One long-lived instance of a contender: warm latencies, then memory. */
-export async function warmRun(
+/** How many times each contender is started for its warm latencies. */
+export const WARM_ROUNDS = 10;
+
+/**
+ * Warm latencies of each contender, then its memory. A contender's runs are
+ * split over WARM_ROUNDS rounds, each a fresh start with its own warm-up, and
+ * the contenders take turns round by round (in a rotating order), so a machine
+ * that drifts in speed over the minutes a run takes drifts for all alike, and
+ * no one process's luck (its cores, its memory layout) decides its figure.
+ * Each contender runs alone: runtime2's next process starts while its own
+ * events run, and must not slow another contender's.
+ */
+export async function warmRuns(
+  api: BenchApi,
+  contenders: Contender[],
+  root: string,
+  settings: { runs: number; gapMs: number },
+  progress: (round: number, rounds: number) => void = () => {},
+): Promise<Map<Contender, Pick<ContenderResult, "warm" | "rss">>> {
+  const { runs, gapMs } = settings;
+  const rounds = Math.max(1, Math.min(WARM_ROUNDS, runs));
+  const samples = new Map(contenders.map((c) => [c, {
+    smallIdle: [] as number[],
+    smallBackToBack: [] as number[],
+    largeIdle: [] as number[],
+    largeBackToBack: [] as number[],
+  }]));
+  const rss = new Map<Contender, ContenderResult["rss"]>();
+  for (let round = 0; round < rounds; round++) {
+    // This round's share of the runs: the shares add up to runs exactly.
+    const share = Math.floor(runs * (round + 1) / rounds) - Math.floor(runs * round / rounds);
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
+    progress(round, rounds);
+    for (const contender of order) {
+      const s = samples.get(contender)!;
+      await withWarmInstance(api, contender, root, async (pid) => {
+        s.smallIdle.push(...await latencies(api, SMALL_EVENT, share, gapMs));
+        s.smallBackToBack.push(...await latencies(api, SMALL_EVENT, share, 0));
+        s.largeIdle.push(...await latencies(api, LARGE_EVENT, share, gapMs));
+        s.largeBackToBack.push(...await latencies(api, LARGE_EVENT, share, 0));
+        if (round === 0) rss.set(contender, await memory(api, pid, gapMs));
+      });
+    }
+  }
+  return new Map(contenders.map((c) => {
+    const s = samples.get(c)!;
+    return [c, {
+      warm: {
+        smallIdle: summarize(s.smallIdle),
+        smallBackToBack: summarize(s.smallBackToBack),
+        largeIdle: summarize(s.largeIdle),
+        largeBackToBack: summarize(s.largeBackToBack),
+      },
+      rss: rss.get(c)!,
+    }];
+  }));
+}
+
+/** Starts one instance of a contender, warms it up, runs use, and kills it. */
+async function withWarmInstance(
   api: BenchApi,
   contender: Contender,
   root: string,
-  settings: { runs: number; gapMs: number },
-): Promise<Pick<ContenderResult, "warm" | "rss">> {
+  use: (pid: number) => Promise<void>,
+): Promise<void> {
   const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
   api.reset();
   const child = contender.start({
@@ -148,23 +206,20 @@ export async function warmRun(
     handler: "handler.handler",
   });
   try {
-    const { runs, gapMs } = settings;
-    await latencies(api, SMALL_EVENT, 20, 0); // warm-up: JIT, connections
-    await latencies(api, LARGE_EVENT, 10, 0);
-    const warm = {
-      smallIdle: await latencies(api, SMALL_EVENT, runs, gapMs),
-      smallBackToBack: await latencies(api, SMALL_EVENT, runs, 0),
-      largeIdle: await latencies(api, LARGE_EVENT, runs, gapMs),
-      largeBackToBack: await latencies(api, LARGE_EVENT, runs, 0),
-    };
-    // Memory in a phase of its own, so sampling does not disturb the latencies.
-    const sampler = sampleTreeRss(child.pid);
+    await latencies(api, SMALL_EVENT, 200, 0); // warm-up: the JIT, connections
     await latencies(api, LARGE_EVENT, 20, 0);
-    await latencies(api, LARGE_EVENT, 5, gapMs);
-    const treePeakKiB = sampler.stop();
-    return { warm, rss: { treePeakKiB, rootHwmKiB: statusKiB(child.pid, "VmHWM") } };
+    await use(child.pid);
   } finally {
     await killTree(child);
     await Deno.remove(tmpDir, { recursive: true });
   }
+}
+
+/** Peak RSS while 1.1 MB events run, in a phase of its own so sampling disturbs no latency. */
+async function memory(api: BenchApi, pid: number, gapMs: number): Promise<ContenderResult["rss"]> {
+  const sampler = sampleTreeRss(pid);
+  await latencies(api, LARGE_EVENT, 20, 0);
+  await latencies(api, LARGE_EVENT, 5, gapMs);
+  const treePeakKiB = sampler.stop();
+  return { treePeakKiB, rootHwmKiB: statusKiB(pid, "VmHWM") };
 }

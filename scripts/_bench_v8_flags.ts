@@ -82,7 +82,7 @@ export async function runV8FlagsExperiment(
           });
           try {
             await latencies(api, LARGE_EVENT, 20, 0);
-            warm.set(v.flags, await latencies(api, LARGE_EVENT, options.warmRuns, 0));
+            warm.set(v.flags, summarize(await latencies(api, LARGE_EVENT, options.warmRuns, 0)));
           } finally {
             await killTree(child);
           }

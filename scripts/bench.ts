@@ -19,7 +19,7 @@ import {
   unpackLayers,
 } from "./_bench_contenders.ts";
 import { artifactSizes, type Results, resultsMarkdown } from "./_bench_report.ts";
-import { coldStarts, LARGE_EVENT, SMALL_EVENT, taskRoot, warmRun } from "./_bench_run.ts";
+import { coldStarts, LARGE_EVENT, SMALL_EVENT, taskRoot, warmRuns } from "./_bench_run.ts";
 import { DENO_VERSION, ROOT } from "./_paths.ts";
 
 async function versionOf(cmd: string, args: string[]): Promise<string> {
@@ -102,13 +102,15 @@ async function main(): Promise<void> {
     const chosen = contenders.filter((c) => wanted(c.name));
     console.error(`Cold starts: ${settings.coldRuns} of each...`);
     const cold = await coldStarts(api, chosen, root, settings.coldRuns);
+    console.error(`Warm latencies: ${settings.runs} runs per case, in turns...`);
+    const warm = await warmRuns(api, chosen, root, settings, (round, rounds) => {
+      console.error(`  round ${round + 1} of ${rounds}...`);
+    });
     for (const contender of chosen) {
-      console.error(`${contender.name}: warm latencies, ${settings.runs} runs per case...`);
-      const warm = await warmRun(api, contender, root, settings);
       results.contenders[contender.name] = {
         description: contender.description,
         cold: cold.get(contender)!,
-        ...warm,
+        ...warm.get(contender)!,
       };
     }
     if (!values["no-cache-experiment"]) {
