@@ -75,7 +75,7 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 	if err != nil {
 		return c, err
 	}
-	c.permissions, err = parsePermissions(getenv(permissionsVar), c)
+	c.permissions, err = parsePermissions(getenv(permissionsVar), c, runtimeName)
 	return c, err
 }
 

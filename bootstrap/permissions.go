@@ -34,11 +34,17 @@ func defaultPermissions(cfg config) []string {
 }
 
 // parsePermissions reads DENO_LAMBDA_PERMISSIONS: whitespace-separated Deno
-// permission flags, or the defaults when it is empty.
-func parsePermissions(spec string, cfg config) ([]string, error) {
+// permission flags, or the defaults when it is empty. A bare --deny-* flag for
+// a permission the runtime itself needs is refused: Deno lets a denial beat
+// every grant, so the runtime could not start.
+func parsePermissions(spec string, cfg config, runtime string) ([]string, error) {
 	flags := strings.Fields(spec)
 	if len(flags) == 0 {
 		return defaultPermissions(cfg), nil
+	}
+	needs, what := []string{"read", "write", "env"}, "its bundle, control channel and settings"
+	if runtime == "runtime1" {
+		needs, what = append(needs, "net"), "its bundle, control channel, settings and bridge socket"
 	}
 	for _, f := range flags {
 		if !permissionFlag.MatchString(f) {
@@ -46,25 +52,38 @@ func parsePermissions(spec string, cfg config) ([]string, error) {
 				"%s: %q is not a Deno permission flag: use flags such as --allow-net=api.example.com --allow-read=/var/task --deny-env=AWS_SECRET_ACCESS_KEY, or --allow-all",
 				permissionsVar, f))
 		}
+		if kind, bare := strings.CutPrefix(f, "--deny-"); bare && slices.Contains(needs, kind) {
+			return nil, newInitError("Runtime.InvalidPermissions", fmt.Sprintf(
+				"%s: %s also denies what the runtime needs (%s), and a denial beats every grant: leave --allow-%s out instead, which grants nothing, or deny only some, as in --deny-%s=%s",
+				permissionsVar, f, what, kind, kind, denyExample[kind]))
+		}
 	}
 	return flags, nil
 }
 
+// denyExample shows a narrow denial of each kind, for the message above.
+var denyExample = map[string]string{
+	"read": "/var/task/secrets", "write": "/tmp/cache", "env": "AWS_SECRET_ACCESS_KEY", "net": "169.254.169.254",
+}
+
 // runtimePermissions are the runtime's own needs, added to the function's
 // flags: reading the bundle (and its source map), writing its control
-// channel (and for runtime2 reading its events channel), reading its settings,
-// and for runtime1
-// listening on a loopback port (which grants no connections). Deno unites two
-// lists for one permission, but a list after a bare flag replaces it, so a
-// need already covered by a bare flag (or --allow-all) is left out.
-func runtimePermissions(function []string, cfg config, channel, events string, listens bool) []string {
+// channel, reading its settings, and either reading runtime2's events channel
+// or serving runtime1's bridge on its Unix socket (which takes reading and
+// writing that path, and the network permission for that socket alone, no
+// host or port). Deno unites two lists for one permission, but a list after a
+// bare flag replaces it, so a need already covered by a bare flag (or
+// --allow-all) is left out.
+func runtimePermissions(function []string, cfg config, channel, events, socket string) []string {
 	read, write := cfg.bundlePath+","+cfg.bundlePath+".map", channel
-	if events != "" { // opened for reading, then unlinked
-		read, write = read+","+events, write+","+events
+	for _, path := range []string{events, socket} {
+		if path != "" {
+			read, write = read+","+path, write+","+path
+		}
 	}
 	needs := [][2]string{{"read", read}, {"write", write}, {"env", strings.Join(runtimeEnv, ",")}}
-	if listens {
-		needs = append(needs, [2]string{"net", "127.0.0.1:0"})
+	if socket != "" {
+		needs = append(needs, [2]string{"net", "unix:" + socket})
 	}
 	var flags []string
 	for _, need := range needs {

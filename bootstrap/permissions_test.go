@@ -23,10 +23,15 @@ func TestParsePermissions(t *testing.T) {
 		{"--allow-reed=/tmp", nil, true},
 		{"--allow-read= /tmp", nil, true},
 		{"--v8-flags=--max-old-space-size=1", nil, true},
+		{"--allow-all --deny-env", nil, true},
+		{"--allow-read --deny-read", nil, true},
+		{"--deny-write", nil, true},
+		{"--deny-net", nil, true}, // runtime1's bridge socket
+		{"--deny-net=169.254.169.254 --deny-sys --deny-run", []string{"--deny-net=169.254.169.254", "--deny-sys", "--deny-run"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			got, err := parsePermissions(tt.spec, cfg)
+			got, err := parsePermissions(tt.spec, cfg, "runtime1")
 			if tt.err {
 				var fe *functionError
 				if !errors.As(err, &fe) || fe.Type != "Runtime.InvalidPermissions" {
@@ -42,11 +47,22 @@ func TestParsePermissions(t *testing.T) {
 }
 
 func TestRuntimePermissionsForEvents(t *testing.T) {
-	got := runtimePermissions([]string{"--allow-net"}, config{bundlePath: "/b.js"}, "/tmp/ch", "/tmp/ev", false)
+	got := runtimePermissions([]string{"--allow-net"}, config{bundlePath: "/b.js"}, "/tmp/ch", "/tmp/ev", "")
 	want := []string{"--allow-read=/b.js,/b.js.map,/tmp/ev", "--allow-write=/tmp/ch,/tmp/ev",
 		"--allow-env=" + strings.Join(runtimeEnv, ",")}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+func TestRuntime2AllowsDenyingTheNetwork(t *testing.T) {
+	cfg := config{taskRoot: "/var/task", layerDir: "/opt", tmpDir: "/tmp"}
+	if got, err := parsePermissions("--deny-net", cfg, "runtime2"); err != nil || !slices.Equal(got, []string{"--deny-net"}) {
+		t.Errorf("got %v, %v; want --deny-net kept", got, err)
+	}
+	_, err := parsePermissions("--deny-net", cfg, "runtime1")
+	if err == nil || !strings.Contains(err.Error(), "leave --allow-net out instead") {
+		t.Errorf("runtime1: got %v, want advice to leave --allow-net out", err)
 	}
 }
 
@@ -56,21 +72,21 @@ func TestRuntimePermissions(t *testing.T) {
 	tests := []struct {
 		name     string
 		function []string
-		listens  bool
+		socket   string
 		want     []string
 	}{
-		{"narrowed function, runtime1", []string{"--allow-net=example.com"}, true,
-			[]string{read, "--allow-write=/tmp/ch", env, "--allow-net=127.0.0.1:0"}},
-		{"runtime2 does not listen", []string{"--allow-read=/x"}, false,
+		{"narrowed function, runtime1: its socket, and no host", []string{"--allow-net=example.com"}, "/tmp/s",
+			[]string{read + ",/tmp/s", "--allow-write=/tmp/ch,/tmp/s", env, "--allow-net=unix:/tmp/s"}},
+		{"runtime2 serves nothing", []string{"--allow-read=/x"}, "",
 			[]string{read, "--allow-write=/tmp/ch", env}},
-		{"bare flags already cover the needs", []string{"--allow-net", "--allow-env", "--allow-write", "--allow-read"}, true, nil},
-		{"--allow-all covers everything", []string{"--allow-all"}, true, nil},
-		{"-A covers everything", []string{"-A", "--deny-net"}, true, nil},
+		{"bare flags already cover the needs", []string{"--allow-net", "--allow-env", "--allow-write", "--allow-read"}, "/tmp/s", nil},
+		{"--allow-all covers everything", []string{"--allow-all"}, "/tmp/s", nil},
+		{"-A covers everything", []string{"-A", "--deny-net"}, "/tmp/s", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config{bundlePath: "/var/task/f.bundle.js"}
-			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", "", tt.listens); !slices.Equal(got, tt.want) {
+			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", "", tt.socket); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

@@ -101,6 +101,37 @@ for (const runtime of RUNTIMES) {
     }
   });
 
+  Deno.test(`${runtime}: a function granted no network still runs, and cannot connect`, async () => {
+    await withBootstrap(await opts({ DENO_LAMBDA_PERMISSIONS: "--allow-env" }), async (b) => {
+      const refused = await b.api.invoke({ action: "connect", port: 9 });
+      assert.equal(refused.errorType, "NotCapable");
+      assert.match(
+        JSON.parse(refused.body).errorMessage,
+        /Requires net access to "127\.0\.0\.2:9"/,
+      );
+      // The runtime's own channels took no host or port: the same environment serves on.
+      const failed = JSON.parse((await b.api.invoke({ action: "fail" })).body);
+      assert.equal(failed.errorType, "RangeError");
+    });
+  });
+
+  Deno.test(`${runtime}: --deny-net is ${runtime === "runtime1" ? "refused at init" : "obeyed"}`, async () => {
+    await withBootstrap(await opts({ DENO_LAMBDA_PERMISSIONS: "--deny-net" }), async (b) => {
+      if (runtime === "runtime1") {
+        // A denial beats every grant, the bridge socket's too: say so, not "exit status 1".
+        assert.equal((await b.exited()).code, 1);
+        assert.equal(b.api.initErrors[0]?.errorType, "Runtime.InvalidPermissions");
+        assert.match(
+          JSON.parse(b.api.initErrors[0].body).errorMessage,
+          /--deny-net also denies what the runtime needs .*bridge socket.*leave --allow-net out instead/,
+        );
+        return;
+      }
+      const refused = await b.api.invoke({ action: "connect", port: 9 });
+      assert.equal(refused.errorType, "NotCapable");
+    });
+  });
+
   Deno.test(`${runtime}: a malformed DENO_LAMBDA_PERMISSIONS fails init and says why`, async () => {
     await withBootstrap(
       await opts({ DENO_LAMBDA_PERMISSIONS: "--allow-net --inspect" }),
