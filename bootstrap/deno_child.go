@@ -43,7 +43,7 @@ func spawnChild(cfg config, env []string, results *reusedBuffer) *denoChild {
 		c.denoProcess = p
 		close(c.started)
 		if err == nil {
-			err = p.awaitReady(context.Background())
+			_, err = p.awaitReady(context.Background())
 		}
 		c.readyErr = err
 		close(c.ready)

@@ -31,7 +31,6 @@ const exitWait = time.Second
 type denoProcess struct {
 	cmd         *exec.Cmd
 	events      *os.File      // runtime2's events FIFO, nil for runtime1
-	socket      string        // runtime1's bridge socket, "" for runtime2
 	control     *bufio.Reader // the FIFO, from runtime.js
 	controlFile *os.File
 	done        chan struct{} // closed once the process has exited
@@ -46,16 +45,15 @@ type controlMessage struct {
 	Channel string `json:"channel"`          // the FIFO to write to
 	Events  string `json:"events,omitempty"` // runtime2's FIFO to read events from
 	Token   string `json:"token,omitempty"`  // runtime1's bridge token
-	Socket  string `json:"socket,omitempty"` // runtime1's bridge: the Unix socket to serve on
 	Bundle  string `json:"bundle"`
 	Export  string `json:"export"`
 	Handler string `json:"handler"`
 }
 
 // readyMessage is the line runtime.js writes on the FIFO when init is over:
-// empty once it is ready (for runtime1, serving on its socket), or the reason
-// the function could not be loaded.
+// the bridge port (runtime1), or the reason the function could not be loaded.
 type readyMessage struct {
+	Port  int            `json:"port"`
 	Error *functionError `json:"error"`
 }
 
@@ -75,44 +73,17 @@ func hasKey(kv, key string) bool {
 	return len(kv) > len(key) && kv[len(key)] == '=' && kv[:len(key)] == key
 }
 
-// privatePath names a new file in a directory under TMPDIR that only this
-// user may enter, creating the directory if need be.
-func privatePath(tmpDir, prefix string) (string, error) {
-	dir := filepath.Join(tmpDir, ".deno-lambda")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
-	}
-	name := make([]byte, 8)
-	_, _ = rand.Read(name)
-	return filepath.Join(dir, prefix+hex.EncodeToString(name)), nil
-}
-
-// maxSocketPath is the longest path a Unix socket address holds on Linux
-// (sun_path is 108 bytes, the last one its terminating NUL).
-const maxSocketPath = 107
-
-// bridgeSocket names runtime1's bridge socket, which runtime.js creates.
-func bridgeSocket(tmpDir string) (string, error) {
-	path, err := privatePath(tmpDir, "bridge-")
-	if err != nil {
-		return "", fmt.Errorf("bridge socket: %w", err)
-	}
-	if len(path) > maxSocketPath {
-		return "", newInitError("Runtime.InvalidTmpDir", fmt.Sprintf(
-			"runtime1's bridge socket %s is %d bytes long, over Linux's limit of %d: set TMPDIR to a shorter directory",
-			path, len(path), maxSocketPath))
-	}
-	return path, nil
-}
-
 // openChannel makes a FIFO in a private directory under TMPDIR and opens it.
 // Opening it read-write never blocks, and the reader never sees EOF: the
 // process's exit is watched instead.
 func openChannel(tmpDir string) (string, *os.File, error) {
-	path, err := privatePath(tmpDir, "control-")
-	if err != nil {
+	dir := filepath.Join(tmpDir, ".deno-lambda")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", nil, fmt.Errorf("control channel: %w", err)
 	}
+	name := make([]byte, 12)
+	_, _ = rand.Read(name)
+	path := filepath.Join(dir, "control-"+hex.EncodeToString(name))
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
 		return "", nil, fmt.Errorf("control channel: %w", err)
 	}
@@ -143,8 +114,7 @@ func growPipe(f *os.File) {
 
 // startDeno starts runtime.js and sends it the control line on stdin, which is
 // then closed: a function reading stdin sees its end, and can steal nothing.
-// runtime1 (which hands a bridge token) gets a Unix socket to serve its bridge
-// on; runtime2's events travel on a FIFO of their own. The function is imported
+// runtime2's events travel on a FIFO of their own. The function is imported
 // from then on; awaitReady tells when that is over.
 func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, error) {
 	channel, controlFile, err := openChannel(cfg.tmpDir)
@@ -152,20 +122,18 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 		return nil, err
 	}
 	control.Channel = channel
+	listens := control.Token != ""
 	var events *os.File
-	if control.Token != "" {
-		control.Socket, err = bridgeSocket(cfg.tmpDir)
-	} else {
-		control.Events, events, err = openChannel(cfg.tmpDir)
-	}
-	if err != nil {
-		controlFile.Close()
-		os.Remove(channel)
-		return nil, err
+	if !listens {
+		if control.Events, events, err = openChannel(cfg.tmpDir); err != nil {
+			controlFile.Close()
+			os.Remove(channel)
+			return nil, err
+		}
 	}
 	args := []string{"run", "--no-config", "--no-lock", "--no-prompt", "--cached-only"}
 	args = append(args, cfg.permissions...)
-	args = append(args, runtimePermissions(cfg.permissions, cfg, channel, control.Events, control.Socket)...)
+	args = append(args, runtimePermissions(cfg.permissions, cfg, channel, control.Events, listens)...)
 	cmd := exec.Command(cfg.denoPath, append(args, cfg.runtimeJS)...)
 	cmd.Env = env
 	cmd.Dir = cfg.taskRoot
@@ -181,9 +149,6 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 		if events != nil {
 			os.Remove(control.Events)
 		}
-		if control.Socket != "" {
-			os.Remove(control.Socket) // Deno leaves it behind
-		}
 	}
 
 	if err := cmd.Start(); err != nil {
@@ -194,8 +159,8 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 		removeChannels()
 		return nil, newInitError("Runtime.InvalidEntrypoint", fmt.Sprintf("Cannot start %s: %v", cfg.denoPath, err))
 	}
-	p := &denoProcess{cmd: cmd, events: events, socket: control.Socket, control: bufio.NewReader(controlFile),
-		controlFile: controlFile, done: make(chan struct{})}
+	p := &denoProcess{cmd: cmd, events: events, control: bufio.NewReader(controlFile), controlFile: controlFile,
+		done: make(chan struct{})}
 	go func() {
 		_ = cmd.Wait()
 		p.state = cmd.ProcessState.String()
@@ -207,7 +172,7 @@ func startDeno(cfg config, env []string, control controlMessage) (*denoProcess, 
 
 // awaitReady waits until runtime.js has imported the function. A
 // *functionError means the function cannot be initialised.
-func (p *denoProcess) awaitReady(ctx context.Context) error {
+func (p *denoProcess) awaitReady(ctx context.Context) (readyMessage, error) {
 	p.expected.Store(true)
 	defer p.expected.Store(false)
 	lines := make(chan []byte, 1)
@@ -218,19 +183,19 @@ func (p *denoProcess) awaitReady(ctx context.Context) error {
 	line, got := receive(ctx, lines, p.done)
 	if !got && ctx.Err() != nil {
 		p.stop(0)
-		return ctx.Err()
+		return readyMessage{}, ctx.Err()
 	}
 	var ready readyMessage
 	if len(line) == 0 || json.Unmarshal(line, &ready) != nil {
 		// runtime.js never reported: Deno died (or was killed) during init.
 		p.stop(exitWait)
-		return exitError("", p.state)
+		return ready, exitError("", p.state)
 	}
 	if ready.Error != nil {
 		p.stop(exitWait)
-		return ready.Error
+		return ready, ready.Error
 	}
-	return nil
+	return ready, nil
 }
 
 // receive waits for a value from ch. If the process exits first, a value it

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -14,7 +15,7 @@ import (
 const bridgeTokenHeader = "X-Bridge-Token"
 
 // denoServer is runtime1's Deno process: it imports the function once and then
-// serves every invocation over an HTTP bridge on a Unix socket.
+// serves every invocation over a loopback HTTP bridge.
 type denoServer struct {
 	*denoProcess
 	token  string
@@ -35,14 +36,15 @@ func startDenoServer(ctx context.Context, cfg config, env []string, results *reu
 	if err != nil {
 		return nil, err
 	}
-	if err := p.awaitReady(ctx); err != nil {
+	ready, err := p.awaitReady(ctx)
+	if err != nil {
 		return nil, err
 	}
 	p.controlFile.Close() // runtime1 says nothing more on it either
 	return &denoServer{
 		denoProcess: p,
 		token:       token,
-		client:      newUnixHTTPClient(p.socket, results),
+		client:      &httpClient{addr: "127.0.0.1:" + strconv.Itoa(ready.Port), bodies: results},
 	}, nil
 }
 

@@ -8,7 +8,7 @@
 //
 // One source builds both runtimes; -ldflags "-X main.runtimeName=runtime2"
 // picks the second. runtime1 keeps one Deno process and hands it each event
-// over an HTTP bridge on a Unix socket; runtime2 gives each event a fresh Deno process,
+// over a loopback HTTP bridge; runtime2 gives each event a fresh Deno process,
 // started ahead of time.
 //
 // # Environment

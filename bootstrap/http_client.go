@@ -25,10 +25,8 @@ import (
 // 3.1 MB, all of it mapped into the bootstrap's RSS) and spent about 60 µs of
 // goroutine hand-offs on each request, three requests per invocation.
 type httpClient struct {
-	network string        // "tcp" or "unix"
-	addr    string        // host:port, or the socket's path
-	host    string        // the Host header
-	bodies  *reusedBuffer // large bodies are read into it; the caller gives them back
+	addr   string        // host:port
+	bodies *reusedBuffer // large bodies are read into it; the caller gives them back
 
 	mu   sync.Mutex
 	idle *httpConn // the kept-alive connection, nil when none is idle
@@ -81,15 +79,8 @@ var errNoAnswer = errors.New("connection closed before any answer")
 // aLongTimeAgo is a deadline that makes blocked reads and writes fail at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// newHTTPClient is a client for a TCP peer at host:port.
 func newHTTPClient(addr string) *httpClient {
-	return &httpClient{network: "tcp", addr: addr, host: addr, bodies: &reusedBuffer{}}
-}
-
-// newUnixHTTPClient is a client for a peer on a Unix socket; large bodies are
-// read into bodies.
-func newUnixHTTPClient(path string, bodies *reusedBuffer) *httpClient {
-	return &httpClient{network: "unix", addr: path, host: "localhost", bodies: bodies}
+	return &httpClient{addr: addr, bodies: &reusedBuffer{}}
 }
 
 // do sends one request and reads its whole answer. Cancelling ctx aborts it,
@@ -105,7 +96,7 @@ func (c *httpClient) do(ctx context.Context, req *httpRequest) (*httpResponse, e
 		if err != nil {
 			return nil, err
 		}
-		resp, err := conn.roundTrip(ctx, c.host, req)
+		resp, err := conn.roundTrip(ctx, c.addr, req)
 		if err == nil {
 			c.release(conn)
 			return resp, nil
@@ -130,7 +121,7 @@ func (c *httpClient) take(ctx context.Context) (conn *httpConn, reused bool, err
 		conn.close()
 	}
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, c.network, c.addr)
+	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
 		return nil, false, err
 	}

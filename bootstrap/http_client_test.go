@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -312,37 +311,5 @@ func TestHTTPClientDropsAConnectionThePeerWroteToUnasked(t *testing.T) {
 	}
 	if n := conns.Load(); n != 2 {
 		t.Errorf("used %d connections, want 2: the one with a stray answer is dropped", n)
-	}
-}
-
-func TestHTTPClientOverAUnixSocket(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "bridge.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns atomic.Int32
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			body, _ := io.ReadAll(r.Body)
-			io.WriteString(w, r.Host+" "+r.Method+" "+string(body))
-		}),
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				conns.Add(1)
-			}
-		},
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-	c := newUnixHTTPClient(path, &reusedBuffer{})
-	for i := range 3 {
-		resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/invoke", body: []byte("event")})
-		if err != nil || string(resp.body) != "localhost POST event" {
-			t.Fatalf("request %d: %v %v", i, resp, err)
-		}
-	}
-	if n := conns.Load(); n != 1 {
-		t.Errorf("3 requests used %d connections, want 1", n)
 	}
 }

@@ -44,7 +44,7 @@ func parsePermissions(spec string, cfg config, runtime string) ([]string, error)
 	}
 	needs, what := []string{"read", "write", "env"}, "its bundle, control channel and settings"
 	if runtime == "runtime1" {
-		needs, what = append(needs, "net"), "its bundle, control channel, settings and bridge socket"
+		needs, what = append(needs, "net"), "its bundle, control channel, settings and bridge port on 127.0.0.1"
 	}
 	for _, f := range flags {
 		if !permissionFlag.MatchString(f) {
@@ -68,22 +68,19 @@ var denyExample = map[string]string{
 
 // runtimePermissions are the runtime's own needs, added to the function's
 // flags: reading the bundle (and its source map), writing its control
-// channel, reading its settings, and either reading runtime2's events channel
-// or serving runtime1's bridge on its Unix socket (which takes reading and
-// writing that path, and the network permission for that socket alone, no
-// host or port). Deno unites two lists for one permission, but a list after a
-// bare flag replaces it, so a need already covered by a bare flag (or
-// --allow-all) is left out.
-func runtimePermissions(function []string, cfg config, channel, events, socket string) []string {
+// channel (and for runtime2 reading its events channel), reading its settings,
+// and for runtime1
+// listening on a loopback port (which grants no connections). Deno unites two
+// lists for one permission, but a list after a bare flag replaces it, so a
+// need already covered by a bare flag (or --allow-all) is left out.
+func runtimePermissions(function []string, cfg config, channel, events string, listens bool) []string {
 	read, write := cfg.bundlePath+","+cfg.bundlePath+".map", channel
-	for _, path := range []string{events, socket} {
-		if path != "" {
-			read, write = read+","+path, write+","+path
-		}
+	if events != "" { // opened for reading, then unlinked
+		read, write = read+","+events, write+","+events
 	}
 	needs := [][2]string{{"read", read}, {"write", write}, {"env", strings.Join(runtimeEnv, ",")}}
-	if socket != "" {
-		needs = append(needs, [2]string{"net", "unix:" + socket})
+	if listens {
+		needs = append(needs, [2]string{"net", "127.0.0.1:0"})
 	}
 	var flags []string
 	for _, need := range needs {

@@ -26,7 +26,7 @@ func TestParsePermissions(t *testing.T) {
 		{"--allow-all --deny-env", nil, true},
 		{"--allow-read --deny-read", nil, true},
 		{"--deny-write", nil, true},
-		{"--deny-net", nil, true}, // runtime1's bridge socket
+		{"--deny-net", nil, true}, // runtime1's bridge port
 		{"--deny-net=169.254.169.254 --deny-sys --deny-run", []string{"--deny-net=169.254.169.254", "--deny-sys", "--deny-run"}, false},
 	}
 	for _, tt := range tests {
@@ -47,7 +47,7 @@ func TestParsePermissions(t *testing.T) {
 }
 
 func TestRuntimePermissionsForEvents(t *testing.T) {
-	got := runtimePermissions([]string{"--allow-net"}, config{bundlePath: "/b.js"}, "/tmp/ch", "/tmp/ev", "")
+	got := runtimePermissions([]string{"--allow-net"}, config{bundlePath: "/b.js"}, "/tmp/ch", "/tmp/ev", false)
 	want := []string{"--allow-read=/b.js,/b.js.map,/tmp/ev", "--allow-write=/tmp/ch,/tmp/ev",
 		"--allow-env=" + strings.Join(runtimeEnv, ",")}
 	if !slices.Equal(got, want) {
@@ -72,21 +72,21 @@ func TestRuntimePermissions(t *testing.T) {
 	tests := []struct {
 		name     string
 		function []string
-		socket   string
+		listens  bool
 		want     []string
 	}{
-		{"narrowed function, runtime1: its socket, and no host", []string{"--allow-net=example.com"}, "/tmp/s",
-			[]string{read + ",/tmp/s", "--allow-write=/tmp/ch,/tmp/s", env, "--allow-net=unix:/tmp/s"}},
-		{"runtime2 serves nothing", []string{"--allow-read=/x"}, "",
+		{"narrowed function, runtime1", []string{"--allow-net=example.com"}, true,
+			[]string{read, "--allow-write=/tmp/ch", env, "--allow-net=127.0.0.1:0"}},
+		{"runtime2 does not listen", []string{"--allow-read=/x"}, false,
 			[]string{read, "--allow-write=/tmp/ch", env}},
-		{"bare flags already cover the needs", []string{"--allow-net", "--allow-env", "--allow-write", "--allow-read"}, "/tmp/s", nil},
-		{"--allow-all covers everything", []string{"--allow-all"}, "/tmp/s", nil},
-		{"-A covers everything", []string{"-A", "--deny-net"}, "/tmp/s", nil},
+		{"bare flags already cover the needs", []string{"--allow-net", "--allow-env", "--allow-write", "--allow-read"}, true, nil},
+		{"--allow-all covers everything", []string{"--allow-all"}, true, nil},
+		{"-A covers everything", []string{"-A", "--deny-net"}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := config{bundlePath: "/var/task/f.bundle.js"}
-			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", "", tt.socket); !slices.Equal(got, tt.want) {
+			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", "", tt.listens); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

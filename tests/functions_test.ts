@@ -109,7 +109,7 @@ for (const runtime of RUNTIMES) {
         JSON.parse(refused.body).errorMessage,
         /Requires net access to "127\.0\.0\.2:9"/,
       );
-      // The runtime's own channels took no host or port: the same environment serves on.
+      // The runtime's own needs (a loopback port to listen on) took nothing from it: it serves on.
       const failed = JSON.parse((await b.api.invoke({ action: "fail" })).body);
       assert.equal(failed.errorType, "RangeError");
     });
@@ -118,12 +118,12 @@ for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: --deny-net is ${runtime === "runtime1" ? "refused at init" : "obeyed"}`, async () => {
     await withBootstrap(await opts({ DENO_LAMBDA_PERMISSIONS: "--deny-net" }), async (b) => {
       if (runtime === "runtime1") {
-        // A denial beats every grant, the bridge socket's too: say so, not "exit status 1".
+        // A denial beats every grant, the bridge port's too: say so, not "exit status 1".
         assert.equal((await b.exited()).code, 1);
         assert.equal(b.api.initErrors[0]?.errorType, "Runtime.InvalidPermissions");
         assert.match(
           JSON.parse(b.api.initErrors[0].body).errorMessage,
-          /--deny-net also denies what the runtime needs .*bridge socket.*leave --allow-net out instead/,
+          /--deny-net also denies what the runtime needs .*bridge port.*leave --allow-net out instead/,
         );
         return;
       }

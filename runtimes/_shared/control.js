@@ -8,9 +8,9 @@
 
 /**
  * The line on stdin: the FIFO to write to, runtime2's FIFO of events, what to
- * import, and runtime1's bridge socket and token.
- * @typedef {{ channel: string, events?: string, socket?: string, token?: string,
- *   bundle: string, export: string, handler: string }} Control
+ * import, and runtime1's bridge token.
+ * @typedef {{ channel: string, events?: string, token?: string, bundle: string,
+ *   export: string, handler: string }} Control
  */
 
 const encoder = new TextEncoder();

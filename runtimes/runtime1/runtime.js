@@ -2,9 +2,9 @@
 // runtime1's bridge: one Deno process for the whole execution environment.
 //
 // The bootstrap starts this file with one JSON line on stdin (its FIFO, the
-// bridge's Unix socket and token, the bundle, the export). Init imports the
-// function; then one line goes to the FIFO: {} once the server listens on the
-// socket, or {"error": {...}} when the function cannot be loaded. Every invocation is one
+// bridge token, the bundle, the export). Init imports the function; then one
+// line goes to the FIFO: {"port": N} once the loopback server listens, or
+// {"error": {...}} when the function cannot be loaded. Every invocation is one
 // POST /invoke from the bootstrap, carrying the token and the Runtime API's
 // headers; the answer is the result, or an error body with
 // Lambda-Runtime-Function-Error-Type set.
@@ -15,9 +15,10 @@ const { control, output, handler, env } = await init();
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 
 Deno.serve({
-  path: /** @type {string} */ (control.socket),
-  onListen: () => {
-    output.send({});
+  hostname: "127.0.0.1",
+  port: 0,
+  onListen: ({ port }) => {
+    output.send({ port });
     output.close();
   },
 }, async (req) => {
