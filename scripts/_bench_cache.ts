@@ -4,8 +4,8 @@
 // function's, as deno task build makes them (scripts/_code_cache.ts); the
 // whole DENO_DIR one start wrote, copied from the task root; and the DENO_DIR
 // a previous start left in TMPDIR (what Lambda's /tmp keeps across
-// environment resets). Variants take turns, start by start, so a machine that
-// drifts in speed drifts for all of them alike.
+// environment resets). Variants take turns, start by start in a rotating
+// order, so a machine that drifts in speed drifts for all of them alike.
 import type { BenchApi } from "./_bench_api.ts";
 import { bundleFunction } from "./_bundle.ts";
 import { prepareDenoDir } from "./_code_cache.ts";
@@ -111,7 +111,7 @@ export async function runCacheExperiment(
 
     console.error(`  ${name}: ${variants.length} variants, ${options.runs} starts each...`);
     for (let i = 0; i < options.runs; i++) {
-      for (const v of variants) {
+      for (const v of variants.map((_, k) => variants[(i + k) % variants.length])) {
         const tmpDir = v.keptTmp ?? await Deno.makeTempDir({ prefix: "bench-tmp-" });
         try {
           const t = await start(api, v, tmpDir);

@@ -82,7 +82,8 @@ export async function coldStart(
 /**
  * Cold starts of each contender, each with a fresh TMPDIR (so an empty
  * DENO_DIR, but for what the bootstrap copies into it). Contenders take turns,
- * start by start, so a machine that drifts in speed drifts for all alike.
+ * start by start in a rotating order, so a machine that drifts in speed drifts
+ * for all alike and none always starts right after another.
  */
 export async function coldStarts(
   api: BenchApi,
@@ -92,7 +93,8 @@ export async function coldStarts(
 ): Promise<Map<Contender, ContenderResult["cold"]>> {
   const samples = contenders.map(() => ({ next: [] as number[], response: [] as number[] }));
   for (let i = 0; i < runs; i++) {
-    for (const [c, contender] of contenders.entries()) {
+    for (const c of contenders.map((_, k) => (i + k) % contenders.length)) {
+      const contender = contenders[c];
       const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
       try {
         const t = await coldStart(api, contender, {
@@ -215,10 +217,14 @@ async function withWarmInstance(
   }
 }
 
-/** Peak RSS while 1.1 MB events run, in a phase of its own so sampling disturbs no latency. */
+/**
+ * Peak RSS while 1.1 MB events run, in a phase of its own so sampling disturbs
+ * no latency. Its 300 events make up the long life a round's process lacks:
+ * the bootstrap's peak grows over its first few hundred large events.
+ */
 async function memory(api: BenchApi, pid: number, gapMs: number): Promise<ContenderResult["rss"]> {
   const sampler = sampleTreeRss(pid);
-  await latencies(api, LARGE_EVENT, 20, 0);
+  await latencies(api, LARGE_EVENT, 300, 0);
   await latencies(api, LARGE_EVENT, 5, gapMs);
   const treePeakKiB = sampler.stop();
   return { treePeakKiB, rootHwmKiB: statusKiB(pid, "VmHWM") };

@@ -63,7 +63,8 @@ export async function runV8FlagsExperiment(
       for (const v of variants) await start(v); // each flag set writes its own code cache
       console.error(`  ${name}: ${variants.length} flag sets, ${options.runs} starts each...`);
       for (let i = 0; i < options.runs; i++) {
-        for (const v of variants) {
+        // A rotating order, so no flag set always goes first after the others.
+        for (const v of variants.map((_, k) => variants[(i + k) % variants.length])) {
           const t = await start(v);
           v.next.push(t.next);
           v.response.push(t.response);
