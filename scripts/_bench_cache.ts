@@ -11,7 +11,7 @@ import { bundleFunction } from "./_bundle.ts";
 import { prepareDenoDir } from "./_code_cache.ts";
 import { baselineContender, type Contender, layerContender } from "./_bench_contenders.ts";
 import type { CacheResult } from "./_bench_report.ts";
-import { coldStart } from "./_bench_run.ts";
+import { coldStart, rotated } from "./_bench_run.ts";
 import { summarize } from "./_bench_stats.ts";
 import { CACHE, HOST_ARCH, ROOT } from "./_paths.ts";
 
@@ -111,7 +111,7 @@ export async function runCacheExperiment(
 
     console.error(`  ${name}: ${variants.length} variants, ${options.runs} starts each...`);
     for (let i = 0; i < options.runs; i++) {
-      for (const v of variants.map((_, k) => variants[(i + k) % variants.length])) {
+      for (const v of rotated(variants, i)) {
         const tmpDir = v.keptTmp ?? await Deno.makeTempDir({ prefix: "bench-tmp-" });
         try {
           const t = await start(api, v, tmpDir);

@@ -57,6 +57,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/**
+ * items starting from the i-th, wrapping around: the order of turn i, so that
+ * over the turns none always goes first, or right after another.
+ */
+export function rotated<T>(items: readonly T[], i: number): T[] {
+  return items.map((_, k) => items[(i + k) % items.length]);
+}
+
 /** One cold start: process start to first GET /next, and to the first result. */
 export async function coldStart(
   api: BenchApi,
@@ -93,8 +101,7 @@ export async function coldStarts(
 ): Promise<Map<Contender, ContenderResult["cold"]>> {
   const samples = contenders.map(() => ({ next: [] as number[], response: [] as number[] }));
   for (let i = 0; i < runs; i++) {
-    for (const c of contenders.map((_, k) => (i + k) % contenders.length)) {
-      const contender = contenders[c];
+    for (const [c, contender] of rotated([...contenders.entries()], i)) {
       const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
       try {
         const t = await coldStart(api, contender, {
@@ -165,9 +172,8 @@ export async function warmRuns(
   for (let round = 0; round < rounds; round++) {
     // This round's share of the runs: the shares add up to runs exactly.
     const share = Math.floor(runs * (round + 1) / rounds) - Math.floor(runs * round / rounds);
-    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]);
     progress(round, rounds);
-    for (const contender of order) {
+    for (const contender of rotated(contenders, round)) {
       const s = samples.get(contender)!;
       await withWarmInstance(api, contender, root, async (pid) => {
         s.smallIdle.push(...await latencies(api, SMALL_EVENT, share, gapMs));

@@ -3,12 +3,12 @@
 // in turn. V8 refuses a code cache made under other flags, so each flag set
 // keeps its own DENO_DIR in a TMPDIR from start to start (what a prepared
 // cache made under the same flags would give). Variants take turns, start by
-// start.
+// start, in a rotating order.
 import type { BenchApi } from "./_bench_api.ts";
 import { s3Bundle } from "./_bench_cache.ts";
 import { type Contender, layerContender } from "./_bench_contenders.ts";
 import type { V8FlagsResult } from "./_bench_report.ts";
-import { coldStart, killTree, LARGE_EVENT, latencies } from "./_bench_run.ts";
+import { coldStart, killTree, LARGE_EVENT, latencies, rotated } from "./_bench_run.ts";
 import { summarize, type Summary } from "./_bench_stats.ts";
 import { CACHE, ROOT } from "./_paths.ts";
 
@@ -63,8 +63,7 @@ export async function runV8FlagsExperiment(
       for (const v of variants) await start(v); // each flag set writes its own code cache
       console.error(`  ${name}: ${variants.length} flag sets, ${options.runs} starts each...`);
       for (let i = 0; i < options.runs; i++) {
-        // A rotating order, so no flag set always goes first after the others.
-        for (const v of variants.map((_, k) => variants[(i + k) % variants.length])) {
+        for (const v of rotated(variants, i)) {
           const t = await start(v);
           v.next.push(t.next);
           v.response.push(t.response);
