@@ -42,9 +42,10 @@ func parsePermissions(spec string, cfg config, runtime string) ([]string, error)
 	if len(flags) == 0 {
 		return defaultPermissions(cfg), nil
 	}
-	needs, what := []string{"read", "write", "env"}, "its bundle, control channel and settings"
-	if runtime == "runtime1" {
-		needs, what = append(needs, "net"), "its bundle, control channel, settings and bridge port on 127.0.0.1"
+	listens := runtime == "runtime1"
+	needs, what := runtimeNeeds(listens), "its bundle, control channel and settings"
+	if listens {
+		what = "its bundle, control channel, settings and bridge port on 127.0.0.1"
 	}
 	for _, f := range flags {
 		if !permissionFlag.MatchString(f) {
@@ -78,17 +79,23 @@ func runtimePermissions(function []string, cfg config, channel, events string, l
 	if events != "" { // opened for reading, then unlinked
 		read, write = read+","+events, write+","+events
 	}
-	needs := [][2]string{{"read", read}, {"write", write}, {"env", strings.Join(runtimeEnv, ",")}}
-	if listens {
-		needs = append(needs, [2]string{"net", "127.0.0.1:0"})
-	}
+	lists := map[string]string{"read": read, "write": write, "env": strings.Join(runtimeEnv, ","), "net": "127.0.0.1:0"}
 	var flags []string
-	for _, need := range needs {
+	for _, kind := range runtimeNeeds(listens) {
 		if !slices.ContainsFunc(function, func(f string) bool {
-			return f == "-A" || f == "--allow-all" || f == "--allow-"+need[0]
+			return f == "-A" || f == "--allow-all" || f == "--allow-"+kind
 		}) {
-			flags = append(flags, "--allow-"+need[0]+"="+need[1])
+			flags = append(flags, "--allow-"+kind+"="+lists[kind])
 		}
 	}
 	return flags
+}
+
+// runtimeNeeds names the permissions the runtime itself needs, in the order
+// runtimePermissions grants them: net only for runtime1, which listens.
+func runtimeNeeds(listens bool) []string {
+	if listens {
+		return []string{"read", "write", "env", "net"}
+	}
+	return []string{"read", "write", "env"}
 }
