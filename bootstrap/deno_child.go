@@ -87,6 +87,13 @@ type outcome struct {
 	// recycle, set when Deno answered (so nothing still reads the event or
 	// writes the result), gives the result's buffer back once it is posted.
 	recycle func()
+	// result, instead of response: a large result still coming from Deno
+	// (runtime1), posted as it arrives. If it stops short, cutOff gives the
+	// invocation's error, and the process is gone.
+	result *bodyStream
+	cutOff func(error) *functionError
+	// apiErr: the Runtime API failed while handing out the event; serve ends.
+	apiErr error
 }
 
 // run hands the child an event and waits for its result, its death, or the

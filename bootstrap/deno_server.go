@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 )
@@ -49,11 +51,15 @@ func startDenoServer(ctx context.Context, cfg config, env []string, results *reu
 }
 
 // invoke hands one event to Deno and waits for its result, its death, or the
-// deadline, whichever comes first.
+// deadline, whichever comes first. A large event goes on to Deno as it arrives
+// from the Runtime API, and a large result is returned as a stream, for serve
+// to pass on to the Runtime API as it arrives from Deno.
 func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
+	started := time.Now()
 	s.expected.Store(true)
+	streaming := false
 	defer func() {
-		if !s.exited() { // else it died during this invocation, which reports it
+		if !streaming && !s.exited() { // else it died during this invocation, which reports it
 			s.expected.Store(false)
 		}
 	}()
@@ -62,7 +68,7 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
 		defer cancel()
 	}
-	req := &httpRequest{method: "POST", path: "/invoke", body: inv.payload,
+	req := &httpRequest{method: "POST", path: "/invoke", body: inv.payload, stream: inv.event,
 		header: append(invocationHeaders(inv), headerField{bridgeTokenHeader, s.token})}
 
 	type answer struct {
@@ -71,23 +77,68 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 	}
 	answers := make(chan answer, 1)
 	go func() {
-		resp, err := s.client.do(ctx, req)
+		resp, err := s.client.doStream(ctx, req)
 		answers <- answer{resp, err}
 	}()
 
-	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error { return a.err })
+	// An event cut off on its way in is the Runtime API's failure, not Deno's.
+	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error {
+		if isCut(a.err) {
+			return nil
+		}
+		return a.err
+	})
 	if fe != nil {
 		return outcome{err: fe, broken: true}
 	}
-	recycle := func() { s.client.bodies.give(a.resp.body) }
-	switch errorType := a.resp.get(headerErrorType); {
+	if ce := (*cutError)(nil); errors.As(a.err, &ce) {
+		return outcome{apiErr: fmt.Errorf("get next invocation: %w", ce)}
+	}
+	resp := a.resp
+	if resp.stream != nil && !inv.deadline.IsZero() {
+		resp.stream.pc.conn.SetReadDeadline(inv.deadline) // finish clears it
+	}
+	if resp.stream != nil && resp.status == statusOK && resp.get(headerErrorType) == "" {
+		streaming = true
+		return outcome{
+			result: resp.stream,
+			cutOff: func(err error) *functionError { return s.cutOff(inv, started, err) },
+			recycle: func() {
+				resp.stream.finish()
+				if !s.exited() {
+					s.expected.Store(false)
+				}
+			},
+		}
+	}
+	if err := readStream(resp); err != nil {
+		return outcome{err: s.cutOff(inv, started, err), broken: true}
+	}
+	recycle := func() { s.client.bodies.give(resp.body) }
+	switch errorType := resp.get(headerErrorType); {
 	case errorType != "":
-		return outcome{err: decodeFunctionError(errorType, a.resp.body), recycle: recycle}
-	case a.resp.status == statusOK:
-		return outcome{response: a.resp.body, recycle: recycle}
+		return outcome{err: decodeFunctionError(errorType, resp.body), recycle: recycle}
+	case resp.status == statusOK:
+		return outcome{response: resp.body, recycle: recycle}
 	}
 	return outcome{err: newInitError("Runtime.BridgeError",
-		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, a.resp.status, truncateBytes(a.resp.body, 4096)))}
+		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.requestID, resp.status, truncateBytes(resp.body, 4096)))}
+}
+
+// cutOff is the invocation's error when Deno's answer stopped short: the
+// deadline passed while it was still being written, or Deno died writing it.
+// Either way the process is gone when it returns.
+func (s *denoServer) cutOff(inv *invocation, started time.Time, err error) *functionError {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		s.denoProcess.stop(0)
+		return timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds())
+	}
+	select {
+	case <-s.done:
+	case <-time.After(exitWait):
+		s.denoProcess.stop(0)
+	}
+	return exitError(inv.requestID, s.state)
 }
 
 // stop ends the Deno process and drops the bridge connection kept for it.

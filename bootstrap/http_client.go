@@ -40,12 +40,14 @@ type httpRequest struct {
 	method, path string
 	header       []headerField
 	body         []byte
+	stream       *bodyStream // instead of body: one passed on from another connection as it arrives
 }
 
 type httpResponse struct {
 	status int
 	header []headerField
 	body   []byte
+	stream *bodyStream // instead of body, from doStream: a large body left on its connection
 }
 
 // get returns the first value of a header, "" when absent.
@@ -86,6 +88,17 @@ func newHTTPClient(addr string) *httpClient {
 // do sends one request and reads its whole answer. Cancelling ctx aborts it,
 // however long the peer takes (GET /next blocks until an event arrives).
 func (c *httpClient) do(ctx context.Context, req *httpRequest) (*httpResponse, error) {
+	return c.send(ctx, req, false)
+}
+
+// doStream is do, except that a body framed by Content-Length and at least
+// streamMin bytes long stays on its connection, as resp.stream, for the caller
+// to pass on and then finish.
+func (c *httpClient) doStream(ctx context.Context, req *httpRequest) (*httpResponse, error) {
+	return c.send(ctx, req, true)
+}
+
+func (c *httpClient) send(ctx context.Context, req *httpRequest, stream bool) (*httpResponse, error) {
 	for _, f := range req.header {
 		if !validHeaderValue(f.value) {
 			return nil, fmt.Errorf("%s %s: header %s has a line break or control character", req.method, req.path, f.name)
@@ -96,7 +109,11 @@ func (c *httpClient) do(ctx context.Context, req *httpRequest) (*httpResponse, e
 		if err != nil {
 			return nil, err
 		}
-		resp, err := conn.roundTrip(ctx, c.addr, req)
+		resp, err := conn.roundTrip(ctx, c.addr, req, stream)
+		if err == nil && resp.stream != nil {
+			resp.stream.owner = c // the connection travels with the body until finish
+			return resp, nil
+		}
 		if err == nil {
 			c.release(conn)
 			return resp, nil
@@ -106,7 +123,9 @@ func (c *httpClient) do(ctx context.Context, req *httpRequest) (*httpResponse, e
 			return nil, context.Cause(ctx)
 		}
 		if reused && errors.Is(err, errNotSent) {
-			continue // a fresh connection is never reused, so this retries once
+			// A fresh connection is never reused, so this retries once; not a
+			// byte of a streamed body was taken, so it can still go whole.
+			continue
 		}
 		return nil, err
 	}
@@ -165,13 +184,24 @@ type httpConn struct {
 
 func (pc *httpConn) close() { pc.conn.Close() }
 
-func (pc *httpConn) roundTrip(ctx context.Context, host string, req *httpRequest) (*httpResponse, error) {
-	stop := context.AfterFunc(ctx, func() { pc.conn.SetDeadline(aLongTimeAgo) })
-	resp, err := pc.exchange(host, req)
+func (pc *httpConn) roundTrip(ctx context.Context, host string, req *httpRequest, stream bool) (*httpResponse, error) {
+	stop := context.AfterFunc(ctx, func() {
+		pc.conn.SetDeadline(aLongTimeAgo)
+		if req.stream != nil { // a body on its way in must not hold the request up either
+			req.stream.pc.conn.SetDeadline(aLongTimeAgo)
+		}
+	})
+	resp, err := pc.exchange(host, req, stream)
 	if !stop() {
 		// ctx ended while the request ran: the deadline now poisons the
 		// connection, whatever came of the exchange.
 		pc.mustClose = true
+		if req.stream != nil {
+			req.stream.poisoned = true
+		}
+		if resp != nil && resp.stream != nil {
+			resp.stream.poisoned = true
+		}
 		if err == nil {
 			err = context.Cause(ctx)
 		}
@@ -179,7 +209,7 @@ func (pc *httpConn) roundTrip(ctx context.Context, host string, req *httpRequest
 	return resp, err
 }
 
-func (pc *httpConn) exchange(host string, req *httpRequest) (*httpResponse, error) {
+func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpResponse, error) {
 	head := make([]byte, 0, 256)
 	head = append(head, req.method...)
 	head = append(head, ' ')
@@ -193,23 +223,42 @@ func (pc *httpConn) exchange(host string, req *httpRequest) (*httpResponse, erro
 		head = append(head, f.value...)
 		head = append(head, "\r\n"...)
 	}
-	if req.body != nil || req.method == "POST" {
+	switch {
+	case req.stream != nil:
+		head = append(head, "Content-Length: "...)
+		head = strconv.AppendInt(head, req.stream.left, 10)
+		head = append(head, "\r\n"...)
+	case req.body != nil || req.method == "POST":
 		head = append(head, "Content-Length: "...)
 		head = strconv.AppendInt(head, int64(len(req.body)), 10)
 		head = append(head, "\r\n"...)
 	}
 	head = append(head, "\r\n"...)
-	bufs := net.Buffers{head, req.body}
-	n, writeErr := bufs.WriteTo(pc.conn)
+	var sent bool
+	var writeErr error
+	if req.stream != nil {
+		sent, writeErr = req.stream.sendWith(head, pc.conn)
+	} else {
+		bufs := net.Buffers{head, req.body}
+		var n int64
+		n, writeErr = bufs.WriteTo(pc.conn)
+		sent = n > 0
+	}
 	if writeErr != nil {
 		pc.mustClose = true
-		if n == 0 {
+		if isCut(writeErr) {
+			// The request stops short of its Content-Length, and closing the
+			// connection abandons it: the peer takes nothing, and no answer is
+			// due.
+			return nil, fmt.Errorf("%s %s: %w", req.method, req.path, writeErr)
+		}
+		if !sent {
 			return nil, fmt.Errorf("%s %s: %w: %w", req.method, req.path, errNotSent, writeErr)
 		}
 		// The peer may have answered before it stopped reading: the Runtime API
 		// refuses an oversized response with 413 without reading all of it.
 	}
-	resp, err := pc.readResponse(req.method)
+	resp, err := pc.readResponse(req.method, stream)
 	switch {
 	case err == nil:
 		return resp, nil
@@ -248,7 +297,7 @@ func (pc *httpConn) stillIdle() bool {
 
 // readResponse reads a status line, headers and body, skipping any interim
 // 1xx answers.
-func (pc *httpConn) readResponse(method string) (*httpResponse, error) {
+func (pc *httpConn) readResponse(method string, stream bool) (*httpResponse, error) {
 	if _, err := pc.r.Peek(1); err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
@@ -287,12 +336,12 @@ func (pc *httpConn) readResponse(method string) (*httpResponse, error) {
 			(proto == "HTTP/1.0" && !hasToken(connection, "keep-alive")) {
 			pc.mustClose = true
 		}
-		resp.body, err = pc.readBody(method, resp)
+		resp.body, err = pc.readBody(method, resp, stream)
 		return resp, err
 	}
 }
 
-func (pc *httpConn) readBody(method string, resp *httpResponse) ([]byte, error) {
+func (pc *httpConn) readBody(method string, resp *httpResponse, stream bool) ([]byte, error) {
 	if method == "HEAD" || resp.status == 204 || resp.status == 304 {
 		return nil, nil
 	}
@@ -307,6 +356,9 @@ func (pc *httpConn) readBody(method string, resp *httpResponse) ([]byte, error) 
 	}
 	if cl, err := contentLength(resp); err != nil {
 		return nil, err
+	} else if stream && cl >= streamMin {
+		resp.stream = &bodyStream{pc: pc, size: cl, left: cl}
+		return nil, nil
 	} else if cl >= 0 {
 		return readN(pc.r, cl, pc.bodies)
 	}
@@ -342,12 +394,15 @@ func readN(r io.Reader, n int64, bodies *reusedBuffer) ([]byte, error) {
 		if err == nil && int64(len(body)) < n {
 			err = io.ErrUnexpectedEOF
 		}
-		return body, err
+		if err != nil {
+			return nil, fmt.Errorf("body cut off after %d of %d bytes: %w", len(body), n, err)
+		}
+		return body, nil
 	}
 	body := bodies.take(int(n))
-	if _, err := io.ReadFull(r, body); err != nil {
+	if k, err := io.ReadFull(r, body); err != nil {
 		bodies.give(body)
-		return nil, fmt.Errorf("body: %w", err)
+		return nil, fmt.Errorf("body cut off after %d of %d bytes: %w", k, n, err)
 	}
 	return body, nil
 }

@@ -28,10 +28,14 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 			return err
 		}
 		out := inv.invoke(ctx, ev)
+		ev.event.finish() // before the post, which can then reuse its connection
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err := report(ctx, api, ev.requestID, out, log); err != nil {
+		if out.apiErr != nil {
+			return out.apiErr
+		}
+		if err := report(ctx, api, ev.requestID, &out, log); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -51,13 +55,22 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 
 // report posts an invocation's outcome. Answers that concern only this
 // invocation (413, 400, 403) are logged and the loop goes on; anything else
-// means the Runtime API is broken.
-func report(ctx context.Context, api *runtimeAPI, requestID string, out outcome, log *logger) error {
+// means the Runtime API is broken. A streamed result that stops short is
+// abandoned, and the invocation's error posted instead.
+func report(ctx context.Context, api *runtimeAPI, requestID string, out *outcome, log *logger) error {
 	var err error
-	if out.err != nil {
+	switch {
+	case out.err != nil:
 		log.failure(requestID, "Invoke Error", out.err)
 		err = api.postError(ctx, requestID, out.err)
-	} else {
+	case out.result != nil:
+		err = api.postResponseStream(ctx, requestID, out.result)
+		if isCut(err) && ctx.Err() == nil {
+			out.err, out.broken = out.cutOff(err), true
+			log.failure(requestID, "Invoke Error", out.err)
+			err = api.postError(ctx, requestID, out.err)
+		}
+	default:
 		err = api.postResponse(ctx, requestID, out.response)
 	}
 	var se *statusError
@@ -67,11 +80,19 @@ func report(ctx context.Context, api *runtimeAPI, requestID string, out outcome,
 	switch se.code {
 	case statusRequestEntityTooLarge:
 		log.errorf(requestID, "Function.ResponseSizeTooLarge: the response is %d bytes, over Lambda's limit of %d bytes; the invocation failed",
-			len(out.response), maxResponseBytes)
+			out.size(), maxResponseBytes)
 		return nil
 	case statusBadRequest, statusForbidden:
 		log.errorf(requestID, "The Runtime API refused the result: %v", se)
 		return nil
 	}
 	return err
+}
+
+// size is the result's length in bytes.
+func (out *outcome) size() int64 {
+	if out.result != nil {
+		return out.result.size
+	}
+	return int64(len(out.response))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ type fakeAPI struct {
 	events     []string
 	postStatus map[string]int // by request id; 202 when absent
 	posts      []string       // "id kind body"
+	incomplete []string       // "id kind": posts whose body ended before its length
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +40,11 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	parts := strings.Split(r.URL.Path, "/")
 	id, kind := parts[len(parts)-2], parts[len(parts)-1]
-	body, _ := io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil { // as the Runtime API does, an incomplete post counts for nothing
+		f.incomplete = append(f.incomplete, id+" "+kind)
+		return
+	}
 	f.posts = append(f.posts, id+" "+kind+" "+string(body))
 	if code, ok := f.postStatus[id]; ok {
 		w.WriteHeader(code)
@@ -48,11 +54,32 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // fakeInvoker answers events by their payload: "fail" fails, "break" fails
-// and breaks the process, anything else is echoed.
-type fakeInvoker struct{ resets, stops int }
+// and breaks the process, "cut" streams a result from cutSource that stops
+// halfway, anything else (a streamed event too) is echoed.
+type fakeInvoker struct {
+	resets, stops int
+	cutSource     *httpClient
+	cuts          []error // what cutOff was told
+}
 
-func (f *fakeInvoker) invoke(_ context.Context, inv *invocation) outcome {
+func (f *fakeInvoker) invoke(ctx context.Context, inv *invocation) outcome {
+	if inv.event != nil {
+		body, err := inv.event.readAll()
+		if err != nil {
+			return outcome{apiErr: err}
+		}
+		return outcome{response: body}
+	}
 	switch string(inv.payload) {
+	case `"cut"`:
+		resp, err := f.cutSource.doStream(ctx, &httpRequest{method: "GET", path: "/result"})
+		if err != nil {
+			return outcome{err: newInitError("Test", err.Error())}
+		}
+		return outcome{result: resp.stream, recycle: resp.stream.finish, cutOff: func(err error) *functionError {
+			f.cuts = append(f.cuts, err)
+			return exitError(inv.requestID, "signal: killed")
+		}}
 	case `"fail"`:
 		return outcome{err: newInitError("Error", "failed")}
 	case `"break"`:
@@ -71,38 +98,55 @@ func TestServe(t *testing.T) {
 		wantPosts  []string
 		wantResets int
 		wantErr    int // the status that ended serve
+		streamed   bool
 	}{
 		{"results and errors, then 410 ends the loop",
 			[]string{`{"a":1}`, `"fail"`, `2`}, nil,
 			[]string{`id-0 response {"a":1}`, `id-1 error {"errorType":"Error","errorMessage":"failed","stackTrace":[]}`, `id-2 response 2`},
-			0, 410},
+			0, 410, false},
 		{"a broken process is reset after its error is posted",
 			[]string{`"break"`, `1`}, nil,
 			[]string{`id-0 error {"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-0 Error: Runtime exited with error: exit status 3","stackTrace":[]}`, `id-1 response 1`},
-			1, 410},
+			1, 410, false},
 		{"413, 400 and 403 are logged and the loop goes on",
 			[]string{`1`, `2`, `3`, `4`}, map[string]int{"id-0": 413, "id-1": 400, "id-2": 403},
 			[]string{`id-0 response 1`, `id-1 response 2`, `id-2 response 3`, `id-3 response 4`},
-			0, 410},
+			0, 410, false},
 		{"500 on a post ends the loop",
 			[]string{`1`, `2`}, map[string]int{"id-0": 500},
 			[]string{`id-0 response 1`},
-			0, 500},
+			0, 500, false},
+		{"a result cut off halfway is abandoned and the invocation fails",
+			[]string{`"cut"`, `1`}, nil,
+			[]string{`id-0 error {"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-0 Error: Runtime exited with error: signal: killed","stackTrace":[]}`, `id-1 response 1`},
+			1, 410, false},
+		{"large events streamed from the API",
+			[]string{`"` + strings.Repeat("e", 100<<10) + `"`, `2`}, nil,
+			[]string{`id-0 response "` + strings.Repeat("e", 100<<10) + `"`, `id-1 response 2`},
+			0, 410, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := &fakeAPI{events: tt.events, postStatus: tt.postStatus}
 			srv := httptest.NewServer(api)
 			defer srv.Close()
-			inv := &fakeInvoker{}
+			cutSource, _ := streamSource(t, bytes.Repeat([]byte("r"), 200<<10), 100<<10)
+			inv := &fakeInvoker{cutSource: cutSource}
 			var logs bytes.Buffer
-			err := serve(context.Background(), newRuntimeAPI(srv.Listener.Addr().String()), inv, newLogger(&logs, false))
+			rapi := newRuntimeAPI(srv.Listener.Addr().String())
+			rapi.streamEvents = tt.streamed
+			err := serve(context.Background(), rapi, inv, newLogger(&logs, false))
 			var se *statusError
 			if !errors.As(err, &se) || se.code != tt.wantErr {
 				t.Fatalf("serve() = %v, want status %d", err, tt.wantErr)
 			}
 			if strings.Join(api.posts, "\n") != strings.Join(tt.wantPosts, "\n") {
 				t.Errorf("posts:\n%s\nwant:\n%s", strings.Join(api.posts, "\n"), strings.Join(tt.wantPosts, "\n"))
+			}
+			if cut := slices.Contains(tt.events, `"cut"`); cut != (len(api.incomplete) == 1 && len(inv.cuts) == 1) {
+				t.Errorf("incomplete posts %v, cuts %v; want one each only when a result is cut off", api.incomplete, inv.cuts)
+			} else if cut && !strings.Contains(logs.String(), "Runtime.ExitError") {
+				t.Errorf("the cut-off invocation's error was not logged: %s", logs.String())
 			}
 			if inv.resets != tt.wantResets {
 				t.Errorf("resets = %d, want %d", inv.resets, tt.wantResets)

@@ -75,6 +75,9 @@ func run(ctx context.Context) error {
 	}
 	defer rt.stop()
 
+	// runtime1 passes large events on to Deno as they arrive; runtime2 writes
+	// each whole to a fresh process.
+	api.streamEvents = runtimeName == "runtime1"
 	return serve(ctx, api, rt, log)
 }
 

@@ -46,6 +46,10 @@ type invocation struct {
 	cognitoIdentity string
 	tenantID        string
 	payload         []byte
+	// event, instead of payload when the API streams events: a large event
+	// still on its connection, for runtime1 to pass on to Deno as it arrives.
+	// serve finishes it once the invocation has run.
+	event *bodyStream
 }
 
 // runtimeAPI is a client of the Lambda Runtime API.
@@ -53,6 +57,8 @@ type invocation struct {
 // is frozen in between, so any client timeout would fire spuriously.
 type runtimeAPI struct {
 	client *httpClient
+	// streamEvents leaves large events on their connection (invocation.event).
+	streamEvents bool
 }
 
 // apiPrefix is the path of the Runtime API's version.
@@ -82,11 +88,19 @@ func (e *statusError) Error() string {
 // Lambda the previous invocation is complete: until then, the environment
 // keeps running and is billed.
 func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
-	resp, err := a.client.do(ctx, &httpRequest{method: "GET", path: apiPrefix + "/invocation/next"})
+	req := &httpRequest{method: "GET", path: apiPrefix + "/invocation/next"}
+	var resp *httpResponse
+	var err error
+	if a.streamEvents {
+		resp, err = a.client.doStream(ctx, req)
+	} else {
+		resp, err = a.client.do(ctx, req)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get next invocation: %w", err)
 	}
 	if resp.status != statusOK {
+		readStream(resp) // for the message; the answer is the error
 		return nil, newStatusError("GET", "/invocation/next", resp)
 	}
 	h := resp
@@ -98,13 +112,16 @@ func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
 		cognitoIdentity: h.get(headerCognitoIdentity),
 		tenantID:        h.get(headerTenantID),
 		payload:         resp.body,
+		event:           resp.stream,
 	}
 	if inv.requestID == "" {
+		inv.event.finish()
 		return nil, fmt.Errorf("get next invocation: no %s header", headerRequestID)
 	}
 	if ms := h.get(headerDeadlineMs); ms != "" {
 		n, err := strconv.ParseInt(ms, 10, 64)
 		if err != nil {
+			inv.event.finish()
 			return nil, fmt.Errorf("get next invocation: bad %s %q", headerDeadlineMs, ms)
 		}
 		inv.deadline = time.UnixMilli(n)
@@ -116,6 +133,15 @@ func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
 // next call to next.
 func (a *runtimeAPI) postResponse(ctx context.Context, requestID string, body []byte) error {
 	return a.post(ctx, "/invocation/"+url.PathEscape(requestID)+"/response", "application/json", "", body)
+}
+
+// postResponseStream sends a result as it arrives from Deno. If the result is
+// cut off, the post is abandoned halfway, the API takes nothing, and the error
+// is a *cutError: the invocation is still open for postError.
+func (a *runtimeAPI) postResponseStream(ctx context.Context, requestID string, result *bodyStream) error {
+	path := "/invocation/" + url.PathEscape(requestID) + "/response"
+	return a.send(ctx, path, &httpRequest{method: "POST", path: apiPrefix + path, stream: result,
+		header: []headerField{{"Content-Type", "application/json"}}})
 }
 
 // postError reports a failed invocation; the environment keeps serving.
@@ -135,6 +161,10 @@ func (a *runtimeAPI) post(ctx context.Context, path, contentType, errorType stri
 	if errorType != "" {
 		req.header = append(req.header, headerField{headerErrorType, headerSafe(errorType)})
 	}
+	return a.send(ctx, path, req)
+}
+
+func (a *runtimeAPI) send(ctx context.Context, path string, req *httpRequest) error {
 	resp, err := a.client.do(ctx, req)
 	if err != nil {
 		return fmt.Errorf("post %s: %w", path, err)
@@ -154,6 +184,18 @@ func headerSafe(v string) string {
 		}
 		return r
 	}, v)
+}
+
+// readStream reads a streamed body whole, for an answer the caller must look
+// into rather than pass on.
+func readStream(resp *httpResponse) error {
+	if resp.stream == nil {
+		return nil
+	}
+	body, err := resp.stream.readAll()
+	resp.stream.finish()
+	resp.body, resp.stream = body, nil
+	return err
 }
 
 func truncateBytes(b []byte, n int) []byte {

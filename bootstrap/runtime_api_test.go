@@ -33,7 +33,7 @@ func TestNextReadsEventAndHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := invocation{"id-1", time.UnixMilli(1700000000123), "arn:aws:lambda:us-east-1:1:function:f",
-		"Root=1-abc", `{"custom":{}}`, `{"cognitoIdentityId":"x"}`, "t-1", []byte(`{"a":1}`)}
+		"Root=1-abc", `{"custom":{}}`, `{"cognitoIdentityId":"x"}`, "t-1", []byte(`{"a":1}`), nil}
 	if inv.requestID != want.requestID || !inv.deadline.Equal(want.deadline) || inv.functionARN != want.functionARN ||
 		inv.traceID != want.traceID || inv.clientContext != want.clientContext ||
 		inv.cognitoIdentity != want.cognitoIdentity || inv.tenantID != want.tenantID || string(inv.payload) != string(want.payload) {

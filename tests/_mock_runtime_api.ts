@@ -52,6 +52,10 @@ export class MockRuntimeApi {
   #initErrorWaiters: (() => void)[] = [];
   #nextWaiters: ((n: number) => void)[] = [];
   nextCalls = 0;
+  /** "id kind" of each result post whose body ended before its Content-Length: it counts for nothing. */
+  readonly incompletePosts: string[] = [];
+  /** Runs once a result post's headers have arrived, before its body is read. */
+  beforeResultBody?: (id: string, kind: Outcome["kind"]) => Promise<void>;
 
   constructor() {
     this.#server = Deno.serve(
@@ -174,7 +178,15 @@ export class MockRuntimeApi {
   }
 
   async #result(req: Request, id: string, kind: Outcome["kind"]): Promise<Response> {
-    const body = await req.text();
+    await this.beforeResultBody?.(id, kind);
+    let body: string;
+    try {
+      body = await req.text();
+    } catch {
+      // The runtime hung up before the body's end: like the real API, take nothing.
+      this.incompletePosts.push(`${id} ${kind}`);
+      return json(400, { errorType: "IncompleteRequest", errorMessage: "The body ended early" });
+    }
     const pending = this.#invocations.get(id);
     if (!pending) {
       return json(400, { errorType: "InvalidRequestID", errorMessage: `Unknown request id ${id}` });

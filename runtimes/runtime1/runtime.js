@@ -25,7 +25,15 @@ Deno.serve({
   if (req.headers.get("x-bridge-token") !== control.token) {
     return new Response("Forbidden", { status: 403 });
   }
-  const result = await invoke(handler, await req.text(), req.headers, env);
+  let event;
+  try {
+    event = await req.text();
+  } catch {
+    // The bootstrap abandoned the request: the event was cut off on its way
+    // from the Runtime API. The handler never sees half an event.
+    return new Response(null, { status: 400 });
+  }
+  const result = await invoke(handler, event, req.headers, env);
   if (result.errorType === undefined) {
     return new Response(result.body); // the bootstrap needs no content type (7 µs less)
   }
