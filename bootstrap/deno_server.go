@@ -63,11 +63,13 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 			s.expected.Store(false)
 		}
 	}()
-	if !inv.deadline.IsZero() {
-		var cancel context.CancelFunc
+	var cancel context.CancelFunc
+	if inv.deadline.IsZero() {
+		ctx, cancel = context.WithCancel(ctx)
+	} else {
 		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
-		defer cancel()
 	}
+	defer cancel()
 	req := &httpRequest{method: "POST", path: "/invoke", body: inv.payload, stream: inv.event,
 		header: append(invocationHeaders(inv), headerField{bridgeTokenHeader, s.token})}
 
@@ -76,7 +78,9 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		err  error
 	}
 	answers := make(chan answer, 1)
+	exchanged := make(chan struct{})
 	go func() {
+		defer close(exchanged)
 		resp, err := s.client.doStream(ctx, req)
 		answers <- answer{resp, err}
 	}()
@@ -89,6 +93,17 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		return a.err
 	})
 	if fe != nil {
+		// The exchange may still be reading the event from the Runtime API's
+		// connection, which serve reuses once invoke returns: end it first.
+		cancel()
+		<-exchanged
+		select {
+		case a := <-answers: // an answer awaitAnswer did not take
+			if a.resp != nil {
+				a.resp.stream.finish()
+			}
+		default:
+		}
 		return outcome{err: fe, broken: true}
 	}
 	if ce := (*cutError)(nil); errors.As(a.err, &ce) {
