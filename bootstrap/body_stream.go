@@ -17,10 +17,11 @@ import (
 // bootstrap's heap.
 //
 // A body cut off halfway (its sender died, or a deadline ended the read) is
-// never passed on whole: the request carrying it is abandoned by closing its
-// connection before Content-Length bytes went out, so the receiver sees an
-// incomplete request and takes nothing. The invocation stays open, and its
-// error can still be posted on a fresh connection.
+// never passed on as if whole: the request carrying it is abandoned by closing
+// its connection before Content-Length bytes went out, so the receiver sees an
+// incomplete request. Deno then never runs the handler on half an event; the
+// Runtime API passes none of a half result on to the caller (what the bootstrap
+// does next is in report, loop.go).
 
 // streamMin is the smallest body passed on as a stream. Smaller ones are read
 // whole: they fit in a socket buffer, so a stream would save nothing.

@@ -42,8 +42,14 @@
 //   - Invocation failure (the handler throws, Deno exits or hangs past the
 //     deadline): posted to /runtime/invocation/{id}/error; the loop goes on,
 //     on a fresh Deno process if the old one is gone.
-//   - Runtime API failure (connection refused, 500, malformed answer): nothing
-//     can be reported; exit 1 promptly and let Lambda reset the environment.
+//   - Runtime API failure (connection refused, 500, malformed answer, an
+//     event cut off halfway): nothing can be reported; exit 1 promptly and let
+//     Lambda reset the environment.
+//     runtime1 passes large bodies on as they arrive (body_stream.go). A result
+//     Deno stops writing halfway (it died, or the deadline passed) is abandoned
+//     mid-post; the Runtime API passes none of it on, and as it then refuses
+//     any other answer for the invocation (403), the bootstrap exits 1 and
+//     Lambda fails the invocation with Runtime.ExitError.
 //     A request goes again only when the peer cannot have taken it (the
 //     kept-alive connection was found closed before it went out, or a GET got
 //     no byte of an answer); a POST that went out is never sent twice.

@@ -56,7 +56,8 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 // report posts an invocation's outcome. Answers that concern only this
 // invocation (413, 400, 403) are logged and the loop goes on; anything else
 // means the Runtime API is broken. A streamed result that stops short is
-// abandoned, and the invocation's error posted instead.
+// abandoned, and the invocation's error posted instead; if the API refuses it
+// (AWS's takes the abandoned post as the answer), the runtime must end.
 func report(ctx context.Context, api *runtimeAPI, requestID string, out *outcome, log *logger) error {
 	var err error
 	switch {
@@ -65,10 +66,21 @@ func report(ctx context.Context, api *runtimeAPI, requestID string, out *outcome
 		err = api.postError(ctx, requestID, out.err)
 	case out.result != nil:
 		err = api.postResponseStream(ctx, requestID, out.result)
-		if isCut(err) && ctx.Err() == nil {
+		var cut *cutError
+		if errors.As(err, &cut) && ctx.Err() == nil {
 			out.err, out.broken = out.cutOff(err), true
 			log.failure(requestID, "Invoke Error", out.err)
 			err = api.postError(ctx, requestID, out.err)
+			var se *statusError
+			if errors.As(err, &se) && se.code == statusForbidden {
+				// AWS's Runtime API (its emulator, at least) takes a post cut
+				// off halfway as the invocation's answer, passes none of it on,
+				// and then refuses everything, GET /next included, until the
+				// runtime exits: Lambda then fails the invocation with
+				// Runtime.ExitError and starts a fresh environment.
+				return fmt.Errorf("invocation %s: its result was cut off after %d of %d bytes (%s), and the Runtime API takes no other answer for it: exiting, so that Lambda fails it and starts afresh: %w",
+					requestID, cut.read, cut.size, out.err.Type, err)
+			}
 		}
 	default:
 		err = api.postResponse(ctx, requestID, out.response)

@@ -120,6 +120,10 @@ func TestServe(t *testing.T) {
 			[]string{`"cut"`, `1`}, nil,
 			[]string{`id-0 error {"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-0 Error: Runtime exited with error: signal: killed","stackTrace":[]}`, `id-1 response 1`},
 			1, 410, false},
+		{"a result cut off, then refused an error as AWS's emulator does, ends the loop",
+			[]string{`"cut"`, `1`}, map[string]int{"id-0": 403},
+			[]string{`id-0 error {"errorType":"Runtime.ExitError","errorMessage":"RequestId: id-0 Error: Runtime exited with error: signal: killed","stackTrace":[]}`},
+			0, 403, false},
 		{"large events streamed from the API",
 			[]string{`"` + strings.Repeat("e", 100<<10) + `"`, `2`}, nil,
 			[]string{`id-0 response "` + strings.Repeat("e", 100<<10) + `"`, `id-1 response 2`},
@@ -139,6 +143,9 @@ func TestServe(t *testing.T) {
 			var se *statusError
 			if !errors.As(err, &se) || se.code != tt.wantErr {
 				t.Fatalf("serve() = %v, want status %d", err, tt.wantErr)
+			}
+			if tt.wantErr == 403 && !strings.Contains(err.Error(), "cut off after 102400 of 204800 bytes (Runtime.ExitError)") {
+				t.Errorf("serve() = %v; want it to say the result was cut off", err)
 			}
 			if strings.Join(api.posts, "\n") != strings.Join(tt.wantPosts, "\n") {
 				t.Errorf("posts:\n%s\nwant:\n%s", strings.Join(api.posts, "\n"), strings.Join(tt.wantPosts, "\n"))

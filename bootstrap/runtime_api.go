@@ -136,8 +136,8 @@ func (a *runtimeAPI) postResponse(ctx context.Context, requestID string, body []
 }
 
 // postResponseStream sends a result as it arrives from Deno. If the result is
-// cut off, the post is abandoned halfway, the API takes nothing, and the error
-// is a *cutError: the invocation is still open for postError.
+// cut off, the post is abandoned halfway, so the API passes none of it on, and
+// the error is a *cutError.
 func (a *runtimeAPI) postResponseStream(ctx context.Context, requestID string, result *bodyStream) error {
 	path := "/invocation/" + url.PathEscape(requestID) + "/response"
 	return a.send(ctx, path, &httpRequest{method: "POST", path: apiPrefix + path, stream: result,

@@ -1,6 +1,8 @@
 // A strict mock of the Lambda Runtime API, written from AWS's public spec and
 // the edge cases of AWS's emulator: wrong request id -> 400, a second result
-// -> 403, a response over 6 MiB + 100 B -> 413, /init/error after init -> 403.
+// -> 403, a response over 6 MiB + 100 B -> 413, /init/error after init -> 403,
+// and a result post cut off halfway -> none of it is passed on, and every
+// later request is refused with 403 until the runtime exits.
 
 const PREFIX = "/2018-06-01/runtime";
 /** The Runtime API's limit on a buffered response body. */
@@ -52,8 +54,11 @@ export class MockRuntimeApi {
   #initErrorWaiters: (() => void)[] = [];
   #nextWaiters: ((n: number) => void)[] = [];
   nextCalls = 0;
-  /** "id kind" of each result post whose body ended before its Content-Length: it counts for nothing. */
+  /** "id kind" of each result post whose body ended before its Content-Length. */
   readonly incompletePosts: string[] = [];
+  /** Set by a result post cut off halfway: from then on everything is refused. */
+  #stuck = false;
+  #incompleteWaiters: (() => void)[] = [];
   /** Runs once a result post's headers have arrived, before its body is read. */
   beforeResultBody?: (id: string, kind: Outcome["kind"]) => Promise<void>;
 
@@ -97,6 +102,12 @@ export class MockRuntimeApi {
   initError(): Promise<void> {
     if (this.initErrors.length > 0) return Promise.resolve();
     return new Promise((resolve) => this.#initErrorWaiters.push(resolve));
+  }
+
+  /** Resolves once a result post has ended before its Content-Length. */
+  incompletePost(): Promise<void> {
+    if (this.incompletePosts.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.#incompleteWaiters.push(resolve));
   }
 
   /** Resolves once GET /next has been called n times in all. */
@@ -144,6 +155,7 @@ export class MockRuntimeApi {
   }
 
   async #next(req: Request): Promise<Response> {
+    if (this.#stuck) return stuckAnswer();
     this.#initDone = true;
     this.nextCalls++;
     for (const w of this.#nextWaiters) w(this.nextCalls);
@@ -178,14 +190,18 @@ export class MockRuntimeApi {
   }
 
   async #result(req: Request, id: string, kind: Outcome["kind"]): Promise<Response> {
+    if (this.#stuck) return stuckAnswer();
     await this.beforeResultBody?.(id, kind);
     let body: string;
     try {
       body = await req.text();
     } catch {
-      // The runtime hung up before the body's end: like the real API, take nothing.
+      // The runtime hung up before the body's end. AWS's emulator takes that
+      // as the answer, passes none of it on, and refuses everything after.
       this.incompletePosts.push(`${id} ${kind}`);
-      return json(400, { errorType: "IncompleteRequest", errorMessage: "The body ended early" });
+      this.#stuck = true;
+      for (const w of this.#incompleteWaiters.splice(0)) w();
+      return json(500, { errorType: "IncompleteRequest", errorMessage: "The body ended early" });
     }
     const pending = this.#invocations.get(id);
     if (!pending) {
@@ -222,6 +238,13 @@ export class MockRuntimeApi {
     pending.resolve(outcome);
     return json(202, { status: "OK" });
   }
+}
+
+function stuckAnswer(): Response {
+  return json(403, {
+    errorType: "InvalidStateTransition",
+    errorMessage: "State transition from InvocationResponse failed: the last result was cut off",
+  });
 }
 
 function json(status: number, body: unknown): Response {

@@ -78,3 +78,29 @@ Deno.test("mock refuses /init/error once init is over", async () => {
     assert.equal((await post(`${base}/init/error`, "{}")).status, 403);
   });
 });
+
+Deno.test("mock, as AWS's emulator, passes on none of a result cut off halfway and refuses everything after", async () => {
+  await withMock(async (api, base) => {
+    const outcome = api.invoke({}, { requestId: "r9" });
+    outcome.catch(() => {}); // abandoned below
+    await (await fetch(`${base}/invocation/next`)).body?.cancel();
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: Number(api.address.split(":")[1]),
+    });
+    await conn.write(new TextEncoder().encode(
+      `POST /2018-06-01/runtime/invocation/r9/response HTTP/1.1\r\nHost: ${api.address}\r\n` +
+        'Content-Length: 1000\r\n\r\n"only half',
+    ));
+    conn.close();
+    await api.incompletePost();
+    assert.deepEqual(api.incompletePosts, ["r9 response"]);
+    const error = await post(`${base}/invocation/r9/error`, '{"errorType":"Runtime.ExitError"}');
+    assert.deepEqual([error.status, error.body.errorType], [403, "InvalidStateTransition"]);
+    const next = await fetch(`${base}/invocation/next`);
+    assert.equal(next.status, 403);
+    await next.body?.cancel();
+    api.abandon("the runtime exited");
+    await assert.rejects(outcome, /got no result/);
+  });
+});
