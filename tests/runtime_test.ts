@@ -33,7 +33,7 @@ for (const runtime of RUNTIMES) {
   });
 
   t("large events of any size, one after another, each arrive and return whole", async () => {
-    // The bootstrap reads large bodies into buffers it reuses from one invocation to the next.
+    // runtime1 passes large bodies on as they arrive; runtime2 reads them into buffers it reuses.
     await withBootstrap({ runtime, handler: "handlers.identity" }, async ({ api }) => {
       for (const [i, size] of [1_000_000, 300_000, 2_000_000, 70_000, 1_000_000, 5].entries()) {
         const event = { i, data: String.fromCharCode(97 + i).repeat(size) };
