@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -197,5 +198,87 @@ func TestStreamCancelEndsABodyThatStalls(t *testing.T) {
 	resp.stream.finish()
 	if src.swapIdle(nil) != nil {
 		t.Error("the stalled body's connection was kept")
+	}
+}
+
+func TestStreamCancelWhileTheAnswerIsAwaitedLeavesTheBodyToItsOwner(t *testing.T) {
+	// The event went out whole and Deno is running the handler when ctx ends
+	// (SIGTERM). Once do returns, serve finishes the event's stream at once:
+	// nothing of do's may still touch it. The race detector (deno task ok runs
+	// go test -race) catches the cancel hook reaching it late.
+	body := randomBody(300 << 10)
+	src, _ := streamSource(t, body, 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	bodyIn := make(chan struct{})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
+					return
+				}
+				io.Copy(io.Discard, req.Body)
+				bodyIn <- struct{}{}
+				io.Copy(io.Discard, c) // never answers
+			}()
+		}
+	}()
+	dst := newHTTPClient(ln.Addr().String())
+	for range 100 {
+		resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
+		if err != nil || resp.stream == nil {
+			t.Fatalf("got %+v, %v; want a stream", resp, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() { <-bodyIn; cancel() }()
+		if _, err := dst.do(ctx, &httpRequest{method: "POST", path: "/invoke", stream: resp.stream}); !errors.Is(err, context.Canceled) {
+			t.Fatalf("post = %v; want the cancellation", err)
+		}
+		resp.stream.finish()
+	}
+}
+
+func TestReadStreamEndsWhenCancelled(t *testing.T) {
+	// A large error body Deno stops sending halfway, and the environment
+	// shuts down with no deadline: reading it must end, and its connection
+	// must not serve again.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	stall := make(chan struct{})
+	defer close(stall)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nLambda-Runtime-Function-Error-Type: E\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000))
+		<-stall
+	}()
+	c := newHTTPClient(ln.Addr().String())
+	resp, err := c.doStream(context.Background(), &httpRequest{method: "POST", path: "/invoke", body: []byte("{}")})
+	if err != nil || resp.stream == nil {
+		t.Fatalf("got %+v, %v; want a stream", resp, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := readStream(ctx, resp); err == nil {
+		t.Fatal("readStream of a stalled body returned no error after cancel")
+	}
+	if c.swapIdle(nil) != nil {
+		t.Error("the stalled body's connection was kept for the next request")
 	}
 }

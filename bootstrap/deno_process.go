@@ -234,7 +234,7 @@ func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *invocation, an
 		p.stop(0)
 		return a, timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds())
 	case ctx.Err() != nil:
-		return a, newInitError("Runtime.Shutdown", "RequestId: "+inv.requestID+" Error: runtime shutting down")
+		return a, shutdownError(inv.requestID)
 	case errOf(a) != nil:
 		select {
 		case <-p.done:

@@ -97,10 +97,13 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		// connection, which serve reuses once invoke returns: end it first.
 		cancel()
 		<-exchanged
+		if a.resp != nil { // taken as the deadline passed
+			a.resp.stream.finish()
+		}
 		select {
-		case a := <-answers: // an answer awaitAnswer did not take
-			if a.resp != nil {
-				a.resp.stream.finish()
+		case late := <-answers: // an answer awaitAnswer did not take
+			if late.resp != nil {
+				late.resp.stream.finish()
 			}
 		default:
 		}
@@ -126,7 +129,10 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 			},
 		}
 	}
-	if err := readStream(resp); err != nil {
+	if err := readStream(ctx, resp); err != nil {
+		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return outcome{err: shutdownError(inv.requestID), broken: true}
+		}
 		return outcome{err: s.cutOff(inv, started, err), broken: true}
 	}
 	recycle := func() { s.client.bodies.give(resp.body) }

@@ -45,6 +45,11 @@ func timeoutError(requestID string, seconds float64) *functionError {
 		fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", requestID, seconds))
 }
 
+// shutdownError reports an invocation cut short by the environment's shutdown.
+func shutdownError(requestID string) *functionError {
+	return newInitError("Runtime.Shutdown", "RequestId: "+requestID+" Error: runtime shutting down")
+}
+
 // decodeFunctionError reads an error body produced by runtime.js, falling back
 // to the header's type and the body as the message when the body is not what
 // runtime.js writes.

@@ -185,16 +185,16 @@ type httpConn struct {
 func (pc *httpConn) close() { pc.conn.Close() }
 
 func (pc *httpConn) roundTrip(ctx context.Context, host string, req *httpRequest, stream bool) (*httpResponse, error) {
-	stop := context.AfterFunc(ctx, func() {
-		pc.conn.SetDeadline(aLongTimeAgo)
-		if req.stream != nil { // a body on its way in must not hold the request up either
-			req.stream.pc.conn.SetDeadline(aLongTimeAgo)
-		}
-	})
+	var source net.Conn // a body on its way in must not hold the request up either
+	if req.stream != nil {
+		source = req.stream.pc.conn
+	}
+	stop, fired := poisonOnCancel(ctx, pc.conn, source)
 	resp, err := pc.exchange(host, req, stream)
 	if !stop() {
 		// ctx ended while the request ran: the deadline now poisons the
 		// connection, whatever came of the exchange.
+		<-fired
 		pc.mustClose = true
 		if req.stream != nil {
 			req.stream.poisoned = true
@@ -207,6 +207,21 @@ func (pc *httpConn) roundTrip(ctx context.Context, host string, req *httpRequest
 		}
 	}
 	return resp, err
+}
+
+// poisonOnCancel makes every blocked read and write on conns fail at once when
+// ctx ends. stop unhooks it; when stop returns false, it has fired, or is
+// firing, and fired is closed once it is done with conns.
+func poisonOnCancel(ctx context.Context, conns ...net.Conn) (stop func() bool, fired <-chan struct{}) {
+	done := make(chan struct{})
+	return context.AfterFunc(ctx, func() {
+		defer close(done)
+		for _, c := range conns {
+			if c != nil {
+				c.SetDeadline(aLongTimeAgo)
+			}
+		}
+	}), done
 }
 
 func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpResponse, error) {

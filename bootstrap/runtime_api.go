@@ -100,7 +100,7 @@ func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
 		return nil, fmt.Errorf("get next invocation: %w", err)
 	}
 	if resp.status != statusOK {
-		readStream(resp) // for the message; the answer is the error
+		readStream(ctx, resp) // for the message; the answer is the error
 		return nil, newStatusError("GET", "/invocation/next", resp)
 	}
 	h := resp
@@ -187,13 +187,19 @@ func headerSafe(v string) string {
 }
 
 // readStream reads a streamed body whole, for an answer the caller must look
-// into rather than pass on.
-func readStream(resp *httpResponse) error {
-	if resp.stream == nil {
+// into rather than pass on. Cancelling ctx ends it.
+func readStream(ctx context.Context, resp *httpResponse) error {
+	s := resp.stream
+	if s == nil {
 		return nil
 	}
-	body, err := resp.stream.readAll()
-	resp.stream.finish()
+	stop, fired := poisonOnCancel(ctx, s.pc.conn)
+	body, err := s.readAll()
+	if !stop() {
+		<-fired
+		s.poisoned = true
+	}
+	s.finish()
 	resp.body, resp.stream = body, nil
 	return err
 }

@@ -1,5 +1,6 @@
 // `deno task ok`: everything a change must pass before it lands, in order of
-// cost: format, lint, type checks, the workflows' lint, gofmt, go vet, Go tests,
+// cost: format, lint, type checks, the workflows' lint, gofmt, go vet, Go tests
+// (race detector on),
 // then the build and every Deno test. Ends with one "N passed, N failed" line
 // over all tests.
 
@@ -13,7 +14,9 @@ const steps: { cmd: string; args: string[]; dir?: string }[] = [
   { cmd: "go", args: ["run", ACTIONLINT] },
   { cmd: "gofmt", args: ["-l", "."], dir: "bootstrap" },
   { cmd: "go", args: ["vet", "./..."], dir: "bootstrap" },
-  { cmd: "go", args: ["test", "-count=1", "-v", "./..."], dir: "bootstrap" },
+  // Under the race detector: the bootstrap's goroutines share connections and
+  // bodies. It needs cgo, so a C compiler (.ci/run installs gcc).
+  { cmd: "go", args: ["test", "-race", "-count=1", "-v", "./..."], dir: "bootstrap" },
   { cmd: "deno", args: ["task", "test"] },
 ];
 
