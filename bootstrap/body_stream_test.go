@@ -51,6 +51,29 @@ func streamDestination(t *testing.T) (*httpClient, <-chan received, func() int32
 	return newHTTPClient(addr), got, conns.Load
 }
 
+// stallingPeer answers its first request with answer, a body shorter than its
+// Content-Length, and then neither sends more nor hangs up until the test ends.
+func stallingPeer(t *testing.T, answer string) (addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stall := make(chan struct{})
+	t.Cleanup(func() { close(stall); ln.Close() })
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, answer)
+		<-stall
+	}()
+	return ln.Addr().String()
+}
+
 func randomBody(n int) []byte {
 	b := make([]byte, n)
 	for i := range b {
@@ -161,23 +184,7 @@ func TestStreamCancelEndsABodyThatStalls(t *testing.T) {
 	// The sender stops halfway without hanging up: the request's context
 	// (an invocation's deadline, say) must still end it, and neither
 	// connection may serve again.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	stall := make(chan struct{})
-	defer close(stall)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n"+strings.Repeat("x", 100000))
-		<-stall
-	}()
-	src := newHTTPClient(ln.Addr().String())
+	src := newHTTPClient(stallingPeer(t, "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n"+strings.Repeat("x", 100000)))
 	resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
 	if err != nil {
 		t.Fatal(err)
@@ -251,24 +258,7 @@ func TestReadStreamEndsWhenCancelled(t *testing.T) {
 	// A large error body Deno stops sending halfway, and the environment
 	// shuts down with no deadline: reading it must end, and its connection
 	// must not serve again.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	stall := make(chan struct{})
-	defer close(stall)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		http.ReadRequest(bufio.NewReader(c))
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nLambda-Runtime-Function-Error-Type: E\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000))
-		<-stall
-	}()
-	c := newHTTPClient(ln.Addr().String())
+	c := newHTTPClient(stallingPeer(t, "HTTP/1.1 200 OK\r\nLambda-Runtime-Function-Error-Type: E\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000)))
 	resp, err := c.doStream(context.Background(), &httpRequest{method: "POST", path: "/invoke", body: []byte("{}")})
 	if err != nil || resp.stream == nil {
 		t.Fatalf("got %+v, %v; want a stream", resp, err)
