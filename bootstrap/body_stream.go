@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -114,8 +115,29 @@ func (s *bodyStream) finish() {
 	s.owner.release(pc)
 }
 
-// isCut tells whether err is the sender of a body being passed on failing.
-func isCut(err error) bool {
+// asCut is err's *cutError, nil when err is not the sender of a body being
+// passed on failing.
+func asCut(err error) *cutError {
 	var ce *cutError
-	return errors.As(err, &ce)
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return nil
+}
+
+// readStream reads a streamed body whole, for an answer the caller must look
+// into rather than pass on. Cancelling ctx ends it.
+func readStream(ctx context.Context, resp *httpResponse) error {
+	s := resp.stream
+	if s == nil {
+		return nil
+	}
+	stop := poisonOnCancel(ctx, s.pc.conn)
+	body, err := s.readAll()
+	if !stop() {
+		s.poisoned = true
+	}
+	s.finish()
+	resp.body, resp.stream = body, nil
+	return err
 }

@@ -75,7 +75,7 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 	if err != nil {
 		return c, err
 	}
-	c.permissions, err = parsePermissions(getenv(permissionsVar), c, runtimeName)
+	c.permissions, err = parsePermissions(getenv(permissionsVar), c, runtimeName == "runtime1")
 	return c, err
 }
 

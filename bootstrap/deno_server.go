@@ -87,7 +87,7 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 
 	// An event cut off on its way in is the Runtime API's failure, not Deno's.
 	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error {
-		if isCut(a.err) {
+		if asCut(a.err) != nil {
 			return nil
 		}
 		return a.err
@@ -109,14 +109,15 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		}
 		return outcome{err: fe, broken: true}
 	}
-	if ce := (*cutError)(nil); errors.As(a.err, &ce) {
-		return outcome{apiErr: fmt.Errorf("get next invocation: %w", ce)}
+	if cut := asCut(a.err); cut != nil {
+		return outcome{apiErr: fmt.Errorf("get next invocation: %w", cut)}
 	}
 	resp := a.resp
-	if resp.stream != nil && !inv.deadline.IsZero() {
-		resp.stream.pc.conn.SetReadDeadline(inv.deadline) // finish clears it
-	}
 	if resp.stream != nil && resp.status == statusOK && resp.get(headerErrorType) == "" {
+		// serve reads the result after invoke returns, out of ctx's reach.
+		if !inv.deadline.IsZero() {
+			resp.stream.pc.conn.SetReadDeadline(inv.deadline) // finish clears it
+		}
 		streaming = true
 		return outcome{
 			result: resp.stream,

@@ -189,12 +189,11 @@ func (pc *httpConn) roundTrip(ctx context.Context, host string, req *httpRequest
 	if req.stream != nil {
 		source = req.stream.pc.conn
 	}
-	stop, fired := poisonOnCancel(ctx, pc.conn, source)
+	stop := poisonOnCancel(ctx, pc.conn, source)
 	resp, err := pc.exchange(host, req, stream)
 	if !stop() {
 		// ctx ended while the request ran: the deadline now poisons the
 		// connection, whatever came of the exchange.
-		<-fired
 		pc.mustClose = true
 		if req.stream != nil {
 			req.stream.poisoned = true
@@ -211,17 +210,16 @@ func (pc *httpConn) roundTrip(ctx context.Context, host string, req *httpRequest
 
 // poisonOnCancel makes every blocked read and write on conns fail at once when
 // ctx ends. stop unhooks it; when stop returns false, it has fired, or is
-// firing, and fired is closed once it is done with conns.
-func poisonOnCancel(ctx context.Context, conns ...net.Conn) (stop func() bool, fired <-chan struct{}) {
-	done := make(chan struct{})
+// firing, and the caller must close conns rather than reuse them. conns are
+// taken now, so the hook never looks at state the caller changes afterwards.
+func poisonOnCancel(ctx context.Context, conns ...net.Conn) (stop func() bool) {
 	return context.AfterFunc(ctx, func() {
-		defer close(done)
 		for _, c := range conns {
 			if c != nil {
 				c.SetDeadline(aLongTimeAgo)
 			}
 		}
-	}), done
+	})
 }
 
 func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpResponse, error) {
@@ -238,14 +236,13 @@ func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpR
 		head = append(head, f.value...)
 		head = append(head, "\r\n"...)
 	}
-	switch {
-	case req.stream != nil:
+	if req.stream != nil || req.body != nil || req.method == "POST" {
+		length := int64(len(req.body))
+		if req.stream != nil {
+			length = req.stream.left
+		}
 		head = append(head, "Content-Length: "...)
-		head = strconv.AppendInt(head, req.stream.left, 10)
-		head = append(head, "\r\n"...)
-	case req.body != nil || req.method == "POST":
-		head = append(head, "Content-Length: "...)
-		head = strconv.AppendInt(head, int64(len(req.body)), 10)
+		head = strconv.AppendInt(head, length, 10)
 		head = append(head, "\r\n"...)
 	}
 	head = append(head, "\r\n"...)
@@ -261,7 +258,7 @@ func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpR
 	}
 	if writeErr != nil {
 		pc.mustClose = true
-		if isCut(writeErr) {
+		if asCut(writeErr) != nil {
 			// The request stops short of its Content-Length, and closing the
 			// connection abandons it: the peer takes nothing, and no answer is
 			// due.

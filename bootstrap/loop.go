@@ -66,8 +66,7 @@ func report(ctx context.Context, api *runtimeAPI, requestID string, out *outcome
 		err = api.postError(ctx, requestID, out.err)
 	case out.result != nil:
 		err = api.postResponseStream(ctx, requestID, out.result)
-		var cut *cutError
-		if errors.As(err, &cut) && ctx.Err() == nil {
+		if cut := asCut(err); cut != nil && ctx.Err() == nil {
 			out.err, out.broken = out.cutOff(err), true
 			log.failure(requestID, "Invoke Error", out.err)
 			err = api.postError(ctx, requestID, out.err)

@@ -36,13 +36,13 @@ func defaultPermissions(cfg config) []string {
 // parsePermissions reads DENO_LAMBDA_PERMISSIONS: whitespace-separated Deno
 // permission flags, or the defaults when it is empty. A bare --deny-* flag for
 // a permission the runtime itself needs is refused: Deno lets a denial beat
-// every grant, so the runtime could not start.
-func parsePermissions(spec string, cfg config, runtime string) ([]string, error) {
+// every grant, so the runtime could not start. listens: the runtime serves on a
+// loopback port (runtime1).
+func parsePermissions(spec string, cfg config, listens bool) ([]string, error) {
 	flags := strings.Fields(spec)
 	if len(flags) == 0 {
 		return defaultPermissions(cfg), nil
 	}
-	listens := runtime == "runtime1"
 	needs, what := runtimeNeeds(listens), "its bundle, control channel and settings"
 	if listens {
 		what = "its bundle, control channel, settings and bridge port on 127.0.0.1"

@@ -31,7 +31,7 @@ func TestParsePermissions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			got, err := parsePermissions(tt.spec, cfg, "runtime1")
+			got, err := parsePermissions(tt.spec, cfg, true)
 			if tt.err {
 				var fe *functionError
 				if !errors.As(err, &fe) || fe.Type != "Runtime.InvalidPermissions" {
@@ -57,10 +57,10 @@ func TestRuntimePermissionsForEvents(t *testing.T) {
 
 func TestRuntime2AllowsDenyingTheNetwork(t *testing.T) {
 	cfg := config{taskRoot: "/var/task", layerDir: "/opt", tmpDir: "/tmp"}
-	if got, err := parsePermissions("--deny-net", cfg, "runtime2"); err != nil || !slices.Equal(got, []string{"--deny-net"}) {
+	if got, err := parsePermissions("--deny-net", cfg, false); err != nil || !slices.Equal(got, []string{"--deny-net"}) {
 		t.Errorf("got %v, %v; want --deny-net kept", got, err)
 	}
-	_, err := parsePermissions("--deny-net", cfg, "runtime1")
+	_, err := parsePermissions("--deny-net", cfg, true)
 	if err == nil || !strings.Contains(err.Error(), "leave --allow-net out instead") {
 		t.Errorf("runtime1: got %v, want advice to leave --allow-net out", err)
 	}

@@ -88,14 +88,7 @@ func (e *statusError) Error() string {
 // Lambda the previous invocation is complete: until then, the environment
 // keeps running and is billed.
 func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
-	req := &httpRequest{method: "GET", path: apiPrefix + "/invocation/next"}
-	var resp *httpResponse
-	var err error
-	if a.streamEvents {
-		resp, err = a.client.doStream(ctx, req)
-	} else {
-		resp, err = a.client.do(ctx, req)
-	}
+	resp, err := a.client.send(ctx, &httpRequest{method: "GET", path: apiPrefix + "/invocation/next"}, a.streamEvents)
 	if err != nil {
 		return nil, fmt.Errorf("get next invocation: %w", err)
 	}
@@ -140,7 +133,7 @@ func (a *runtimeAPI) postResponse(ctx context.Context, requestID string, body []
 // the error is a *cutError.
 func (a *runtimeAPI) postResponseStream(ctx context.Context, requestID string, result *bodyStream) error {
 	path := "/invocation/" + url.PathEscape(requestID) + "/response"
-	return a.send(ctx, path, &httpRequest{method: "POST", path: apiPrefix + path, stream: result,
+	return a.postRequest(ctx, path, &httpRequest{method: "POST", path: apiPrefix + path, stream: result,
 		header: []headerField{{"Content-Type", "application/json"}}})
 }
 
@@ -161,10 +154,11 @@ func (a *runtimeAPI) post(ctx context.Context, path, contentType, errorType stri
 	if errorType != "" {
 		req.header = append(req.header, headerField{headerErrorType, headerSafe(errorType)})
 	}
-	return a.send(ctx, path, req)
+	return a.postRequest(ctx, path, req)
 }
 
-func (a *runtimeAPI) send(ctx context.Context, path string, req *httpRequest) error {
+// postRequest sends a post and expects 202 Accepted.
+func (a *runtimeAPI) postRequest(ctx context.Context, path string, req *httpRequest) error {
 	resp, err := a.client.do(ctx, req)
 	if err != nil {
 		return fmt.Errorf("post %s: %w", path, err)
@@ -184,24 +178,6 @@ func headerSafe(v string) string {
 		}
 		return r
 	}, v)
-}
-
-// readStream reads a streamed body whole, for an answer the caller must look
-// into rather than pass on. Cancelling ctx ends it.
-func readStream(ctx context.Context, resp *httpResponse) error {
-	s := resp.stream
-	if s == nil {
-		return nil
-	}
-	stop, fired := poisonOnCancel(ctx, s.pc.conn)
-	body, err := s.readAll()
-	if !stop() {
-		<-fired
-		s.poisoned = true
-	}
-	s.finish()
-	resp.body, resp.stream = body, nil
-	return err
 }
 
 func truncateBytes(b []byte, n int) []byte {
