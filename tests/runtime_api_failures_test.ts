@@ -41,7 +41,7 @@ function apiCuttingTheEvent(eventBytes: number, sentBytes: number) {
         const answer = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: cut-1\r\n" +
           `Lambda-Runtime-Deadline-Ms: ${Date.now() + 30_000}\r\n` +
           `Content-Length: ${eventBytes}\r\n\r\n` + '{"data":"' + "x".repeat(sentBytes - 9);
-        await writeAll(conn, new TextEncoder().encode(answer)).catch(() => {});
+        await conn.writable.getWriter().write(new TextEncoder().encode(answer)).catch(() => {});
       }
       conn.close();
     }
@@ -65,10 +65,6 @@ async function readHead(conn: Deno.Conn): Promise<string> {
     text += new TextDecoder().decode(buf.subarray(0, n));
   }
   return text;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  for (let off = 0; off < bytes.length;) off += await conn.write(bytes.subarray(off));
 }
 
 for (const runtime of RUNTIMES) {
