@@ -6,7 +6,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"time"
 )
 
 const (
@@ -19,18 +21,19 @@ const (
 
 // config is everything the bootstrap needs to know, resolved once at init.
 type config struct {
-	runtimeAPI  string   // host:port of the Runtime API
-	handler     string   // _HANDLER as given
-	exportPath  string   // the export to call, may be nested ("a.b")
-	bundlePath  string   // the function bundle to import
-	runtimeJS   string   // the JavaScript bridge beside the bootstrap
-	denoPath    string   // the deno executable
-	tmpDir      string   // the writable directory
-	denoDir     string   // DENO_DIR, always under tmpDir
-	layerDir    string   // the directory holding the bootstrap (/opt on Lambda)
-	taskRoot    string   // LAMBDA_TASK_ROOT
-	jsonLogs    bool     // AWS_LAMBDA_LOG_FORMAT=JSON
-	permissions []string // the function's Deno permission flags
+	runtimeAPI  string        // host:port of the Runtime API
+	handler     string        // _HANDLER as given
+	exportPath  string        // the export to call, may be nested ("a.b")
+	bundlePath  string        // the function bundle to import
+	runtimeJS   string        // the JavaScript bridge beside the bootstrap
+	denoPath    string        // the deno executable
+	tmpDir      string        // the writable directory
+	denoDir     string        // DENO_DIR, always under tmpDir
+	layerDir    string        // the directory holding the bootstrap (/opt on Lambda)
+	taskRoot    string        // LAMBDA_TASK_ROOT
+	jsonLogs    bool          // AWS_LAMBDA_LOG_FORMAT=JSON
+	permissions []string      // the function's Deno permission flags
+	busyWait    time.Duration // how long runtime1 spins for Deno's answer (busy_wait.go)
 }
 
 // errNoRuntimeAPI means there is nobody to report an init error to.
@@ -76,6 +79,10 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 		return c, err
 	}
 	c.permissions, err = parsePermissions(getenv(permissionsVar), c, runtimeName == "runtime1")
+	if err != nil {
+		return c, err
+	}
+	c.busyWait, err = busyWaitBudget(getenv, runtime.NumCPU())
 	return c, err
 }
 

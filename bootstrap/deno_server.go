@@ -46,7 +46,8 @@ func startDenoServer(ctx context.Context, cfg config, env []string, results *reu
 	return &denoServer{
 		denoProcess: p,
 		token:       token,
-		client:      &httpClient{addr: "127.0.0.1:" + strconv.Itoa(ready.Port), bodies: results},
+		client: &httpClient{addr: "127.0.0.1:" + strconv.Itoa(ready.Port), bodies: results,
+			busy: newBusyWaiter(cfg.busyWait)},
 	}, nil
 }
 

@@ -26,6 +26,10 @@
 //	DENO_LAMBDA_PERMISSIONS  Deno permission flags for the function, replacing
 //	                         the defaults (network, environment, system info,
 //	                         reading the task root, /opt and TMPDIR, writing TMPDIR)
+//	DENO_LAMBDA_BUSY_WAIT_US how long runtime1 spins for Deno's answer before it
+//	                         sleeps, 0 to 1000 µs; by default 300 with two vCPUs
+//	                         or more (AWS_LAMBDA_FUNCTION_MEMORY_SIZE 3538 and
+//	                         up), else 0 (busy_wait.go)
 //
 // Everything in the environment, credentials included, is passed on to Deno.
 // DENO_DIR is always set to $TMPDIR/deno-dir, because the layers are read-only
@@ -36,8 +40,8 @@
 //
 // Three classes, each handled differently:
 //
-//   - Init failure (bad _HANDLER or DENO_LAMBDA_PERMISSIONS, no deno, the
-//     function fails to import):
+//   - Init failure (bad _HANDLER, DENO_LAMBDA_PERMISSIONS or
+//     DENO_LAMBDA_BUSY_WAIT_US, no deno, the function fails to import):
 //     posted to /runtime/init/error with a Runtime.* type; then exit 1.
 //   - Invocation failure (the handler throws, Deno exits or hangs past the
 //     deadline): posted to /runtime/invocation/{id}/error; the loop goes on,

@@ -27,6 +27,7 @@ import (
 type httpClient struct {
 	addr   string        // host:port
 	bodies *reusedBuffer // large bodies are read into it; the caller gives them back
+	busy   *busyWaiter   // how to wait for answers; nil sleeps at once
 
 	mu   sync.Mutex
 	idle *httpConn // the kept-alive connection, nil when none is idle
@@ -144,7 +145,7 @@ func (c *httpClient) take(ctx context.Context) (conn *httpConn, reused bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	return &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize), bodies: c.bodies}, false, nil
+	return &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize), bodies: c.bodies, busy: c.busy}, false, nil
 }
 
 // release keeps a connection for the next request, unless it must close.
@@ -179,6 +180,7 @@ type httpConn struct {
 	conn      net.Conn
 	r         *bufio.Reader
 	bodies    *reusedBuffer
+	busy      *busyWaiter
 	mustClose bool // the peer said Connection: close, or delimited a body by closing
 }
 
@@ -270,7 +272,14 @@ func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpR
 		// The peer may have answered before it stopped reading: the Runtime API
 		// refuses an oversized response with 413 without reading all of it.
 	}
+	asked := time.Now()
+	if writeErr == nil {
+		pc.busy.await(pc.conn)
+	}
 	resp, err := pc.readResponse(req.method, stream)
+	if err == nil {
+		pc.busy.observe(time.Since(asked))
+	}
 	switch {
 	case err == nil:
 		return resp, nil

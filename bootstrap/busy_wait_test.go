@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestBusyWaitBudget(t *testing.T) {
+	tests := []struct {
+		name   string
+		env    map[string]string
+		cpus   int
+		budget time.Duration
+		bad    bool
+	}{
+		{"outside Lambda, two CPUs", nil, 2, defaultBusyWait, false},
+		{"one CPU", nil, 1, 0, false},
+		{"under two vCPUs by memory", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3008"}, 2, 0, false},
+		{"two vCPUs by memory", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "3538"}, 2, defaultBusyWait, false},
+		{"two vCPUs by memory, one CPU to run on", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "10240"}, 1, 0, false},
+		{"unreadable memory", map[string]string{"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "lots"}, 2, 0, false},
+		{"off", map[string]string{busyWaitVar: "0"}, 2, 0, false},
+		{"set, whatever the CPUs", map[string]string{busyWaitVar: "250", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, 1, 250 * time.Microsecond, false},
+		{"the most", map[string]string{busyWaitVar: "1000"}, 2, time.Millisecond, false},
+		{"too long", map[string]string{busyWaitVar: "1001"}, 2, 0, true},
+		{"negative", map[string]string{busyWaitVar: "-1"}, 2, 0, true},
+		{"not a number", map[string]string{busyWaitVar: "100us"}, 2, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			budget, err := busyWaitBudget(func(k string) string { return tt.env[k] }, tt.cpus)
+			if tt.bad {
+				var fe *functionError
+				if !errors.As(err, &fe) || fe.Type != "Runtime.InvalidBusyWait" {
+					t.Fatalf("got %v, want Runtime.InvalidBusyWait", err)
+				}
+				return
+			}
+			if err != nil || budget != tt.budget {
+				t.Fatalf("got %v, %v, want %v", budget, err, tt.budget)
+			}
+		})
+	}
+}
+
+// loopbackPair returns both ends of a TCP connection on loopback.
+func loopbackPair(t *testing.T) (near, far net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	near, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	far = <-accepted
+	if far == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { near.Close(); far.Close() })
+	return near, far
+}
+
+// awaitWithin runs b.await(conn) and fails the test unless it returns before
+// limit, which is far below b's budget.
+func awaitWithin(t *testing.T, b *busyWaiter, conn net.Conn, limit time.Duration) {
+	t.Helper()
+	returned := make(chan struct{})
+	go func() {
+		b.await(conn)
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(limit):
+		t.Fatalf("await still spinning after %v with a budget of %v", limit, b.budget)
+	}
+}
+
+func TestBusyWaitReturnsWhenTheAnswerComesAndLeavesItToRead(t *testing.T) {
+	near, far := loopbackPair(t)
+	b := newBusyWaiter(time.Minute)
+	go far.Write([]byte("answer"))
+	awaitWithin(t, b, near, 10*time.Second)
+	got := make([]byte, 6)
+	if _, err := io.ReadFull(near, got); err != nil || string(got) != "answer" {
+		t.Fatalf("read %q, %v after await; want the whole answer", got, err)
+	}
+}
+
+func TestBusyWaitReturnsWhenThePeerHangsUp(t *testing.T) {
+	near, far := loopbackPair(t)
+	far.Close()
+	awaitWithin(t, newBusyWaiter(time.Minute), near, 10*time.Second)
+}
+
+func TestBusyWaitSpinsForItsBudgetAtMost(t *testing.T) {
+	near, _ := loopbackPair(t)
+	b := newBusyWaiter(20 * time.Millisecond)
+	started := time.Now()
+	b.await(near)
+	if spun := time.Since(started); spun < b.budget {
+		t.Fatalf("await returned after %v with nothing to read; the budget is %v", spun, b.budget)
+	}
+}
+
+func TestBusyWaitSkipsTheSpinAfterASlowAnswer(t *testing.T) {
+	near, _ := loopbackPair(t)
+	b := newBusyWaiter(time.Minute)
+	b.observe(2 * time.Minute)
+	awaitWithin(t, b, near, 10*time.Second) // nothing to read: only skipping returns
+	b.observe(time.Millisecond)
+	started := time.Now()
+	b.budget = 20 * time.Millisecond
+	b.await(near)
+	if spun := time.Since(started); spun < b.budget {
+		t.Fatalf("await returned after %v; after a quick answer it should spin its budget of %v", spun, b.budget)
+	}
+}
+
+func TestBusyWaitOffIsANoOp(t *testing.T) {
+	if newBusyWaiter(0) != nil {
+		t.Fatal("a zero budget should give no busyWaiter")
+	}
+	near, _ := loopbackPair(t)
+	var b *busyWaiter
+	awaitWithin(t, b, near, 10*time.Second)
+	b.observe(time.Second)
+}
+
+func TestHTTPClientWithBusyWaitRecordsEachAnswer(t *testing.T) {
+	addr, _ := rawServer(t, func(n int, req *http.Request, body string) string {
+		return "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npong"
+	})
+	c := newHTTPClient(addr)
+	c.busy = newBusyWaiter(time.Millisecond)
+	for i := 0; i < 3; i++ {
+		c.busy.last.Store(-1)
+		resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/invoke", body: []byte("ping")})
+		if err != nil || string(resp.body) != "pong" {
+			t.Fatalf("request %d: %v, %v", i, resp, err)
+		}
+		if c.busy.last.Load() <= 0 {
+			t.Fatalf("request %d: the answer's time was not recorded", i)
+		}
+	}
+}
