@@ -29,6 +29,12 @@ export interface Contender {
   start(options: StartOptions): Deno.ChildProcess;
 }
 
+/**
+ * The memory size Lambda would give a function with this machine's CPUs: one
+ * vCPU per 1,769 MB. runtime1 busy-waits for Deno's answers from two vCPUs.
+ */
+const MEMORY_MB = String(1769 * navigator.hardwareConcurrency);
+
 /** The environment Lambda gives a function, for every contender alike. */
 function lambdaEnv(o: StartOptions, layer: string): Record<string, string> {
   return {
@@ -43,7 +49,7 @@ function lambdaEnv(o: StartOptions, layer: string): Record<string, string> {
     AWS_DEFAULT_REGION: "us-east-1",
     AWS_LAMBDA_FUNCTION_NAME: "bench",
     AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "1024",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: MEMORY_MB,
     AWS_LAMBDA_LOG_GROUP_NAME: "/aws/lambda/bench",
     AWS_LAMBDA_LOG_STREAM_NAME: "2026/11/25/[$LATEST]0123456789abcdef",
     AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
