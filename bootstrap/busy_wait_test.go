@@ -30,6 +30,8 @@ func TestBusyWaitBudget(t *testing.T) {
 		{"too long", map[string]string{busyWaitVar: "1001"}, 2, 0, true},
 		{"negative", map[string]string{busyWaitVar: "-1"}, 2, 0, true},
 		{"not a number", map[string]string{busyWaitVar: "100us"}, 2, 0, true},
+		{"long enough to wrap around as a duration", map[string]string{busyWaitVar: "18446744073709552"}, 2, 0, true},
+		{"long enough to turn negative as a duration", map[string]string{busyWaitVar: "9223372036854776"}, 2, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -91,9 +93,9 @@ func awaitWithin(t *testing.T, b *busyWaiter, conn net.Conn, limit time.Duration
 
 func TestBusyWaitReturnsWhenTheAnswerComesAndLeavesItToRead(t *testing.T) {
 	near, far := loopbackPair(t)
-	b := newBusyWaiter(time.Minute)
+	b := newBusyWaiter(20 * time.Second)
 	go far.Write([]byte("answer"))
-	awaitWithin(t, b, near, 10*time.Second)
+	awaitWithin(t, b, near, 5*time.Second)
 	got := make([]byte, 6)
 	if _, err := io.ReadFull(near, got); err != nil || string(got) != "answer" {
 		t.Fatalf("read %q, %v after await; want the whole answer", got, err)
@@ -103,30 +105,42 @@ func TestBusyWaitReturnsWhenTheAnswerComesAndLeavesItToRead(t *testing.T) {
 func TestBusyWaitReturnsWhenThePeerHangsUp(t *testing.T) {
 	near, far := loopbackPair(t)
 	far.Close()
-	awaitWithin(t, newBusyWaiter(time.Minute), near, 10*time.Second)
+	awaitWithin(t, newBusyWaiter(20*time.Second), near, 5*time.Second)
 }
 
-func TestBusyWaitSpinsForItsBudgetAtMost(t *testing.T) {
+func TestBusyWaitSpinsItsBudgetWhenNothingComes(t *testing.T) {
 	near, _ := loopbackPair(t)
 	b := newBusyWaiter(20 * time.Millisecond)
 	started := time.Now()
-	b.await(near)
+	awaitWithin(t, b, near, 5*time.Second)
 	if spun := time.Since(started); spun < b.budget {
 		t.Fatalf("await returned after %v with nothing to read; the budget is %v", spun, b.budget)
 	}
 }
 
-func TestBusyWaitSkipsTheSpinAfterASlowAnswer(t *testing.T) {
-	near, _ := loopbackPair(t)
-	b := newBusyWaiter(time.Minute)
-	b.observe(2 * time.Minute)
-	awaitWithin(t, b, near, 10*time.Second) // nothing to read: only skipping returns
-	b.observe(time.Millisecond)
-	started := time.Now()
-	b.budget = 20 * time.Millisecond
+func TestBusyWaitSkipsTheSpinAfterASlowAnswerButProbes(t *testing.T) {
+	near, far := loopbackPair(t)
+	far.Write([]byte("x")) // always something to read: a spin ends at once
+	b := newBusyWaiter(time.Millisecond)
 	b.await(near)
-	if spun := time.Since(started); spun < b.budget {
-		t.Fatalf("await returned after %v; after a quick answer it should spin its budget of %v", spun, b.budget)
+	if b.spins.Load() != 1 {
+		t.Fatalf("spins = %d before any answer was timed, want 1", b.spins.Load())
+	}
+	b.observe(time.Second)
+	for i := 1; i < probeEvery; i++ {
+		b.await(near)
+	}
+	if b.spins.Load() != 1 {
+		t.Fatalf("spins = %d after %d awaits following a slow answer, want none of them spun", b.spins.Load(), probeEvery-1)
+	}
+	b.await(near)
+	if b.spins.Load() != 2 {
+		t.Fatalf("spins = %d, want the %d-th await after a slow answer to spin", b.spins.Load(), probeEvery)
+	}
+	b.observe(100 * time.Microsecond)
+	b.await(near)
+	if b.spins.Load() != 3 {
+		t.Fatalf("spins = %d, want a spin again after a quick answer", b.spins.Load())
 	}
 }
 
@@ -140,20 +154,35 @@ func TestBusyWaitOffIsANoOp(t *testing.T) {
 	b.observe(time.Second)
 }
 
-func TestHTTPClientWithBusyWaitRecordsEachAnswer(t *testing.T) {
+func TestHTTPClientWithBusyWaitSpinsAndRecordsEachAnswer(t *testing.T) {
 	addr, _ := rawServer(t, func(n int, req *http.Request, body string) string {
 		return "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\npong"
 	})
 	c := newHTTPClient(addr)
-	c.busy = newBusyWaiter(time.Millisecond)
-	for i := 0; i < 3; i++ {
+	c.busy = newBusyWaiter(time.Second)
+	post := func() {
+		t.Helper()
 		c.busy.last.Store(-1)
 		resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/invoke", body: []byte("ping")})
 		if err != nil || string(resp.body) != "pong" {
-			t.Fatalf("request %d: %v, %v", i, resp, err)
+			t.Fatalf("%v, %v", resp, err)
 		}
 		if c.busy.last.Load() <= 0 {
-			t.Fatalf("request %d: the answer's time was not recorded", i)
+			t.Fatal("the answer's time was not recorded")
 		}
+	}
+	for i := 1; i <= 3; i++ {
+		post()
+		if c.busy.spins.Load() != int64(i) {
+			t.Fatalf("spins = %d after %d requests answered at once, want one each", c.busy.spins.Load(), i)
+		}
+	}
+	c.busy.last.Store(int64(time.Minute)) // as if the last answer had been slow
+	resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/invoke", body: []byte("ping")})
+	if err != nil || string(resp.body) != "pong" || c.busy.spins.Load() != 3 {
+		t.Fatalf("after a slow answer: %v, %v, spins = %d, want 3 (no spin)", resp, err, c.busy.spins.Load())
+	}
+	if c.busy.last.Load() >= int64(time.Minute) {
+		t.Fatal("the quick answer awaited asleep was not recorded")
 	}
 }

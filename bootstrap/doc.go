@@ -27,9 +27,10 @@
 //	                         the defaults (network, environment, system info,
 //	                         reading the task root, /opt and TMPDIR, writing TMPDIR)
 //	DENO_LAMBDA_BUSY_WAIT_US how long runtime1 spins for Deno's answer before it
-//	                         sleeps, 0 to 1000 µs; by default 300 with two vCPUs
-//	                         or more (AWS_LAMBDA_FUNCTION_MEMORY_SIZE 3538 and
-//	                         up), else 0 (busy_wait.go)
+//	                         sleeps, 0 to 1000 µs; by default 300 when the
+//	                         process may run on two CPUs and the function has
+//	                         two vCPUs (AWS_LAMBDA_FUNCTION_MEMORY_SIZE 3538 and
+//	                         up, or unset), else 0 (busy_wait.go)
 //
 // Everything in the environment, credentials included, is passed on to Deno.
 // DENO_DIR is always set to $TMPDIR/deno-dir, because the layers are read-only

@@ -1,6 +1,7 @@
 // runtime1 with its busy wait on (DENO_LAMBDA_BUSY_WAIT_US): the bootstrap
 // spins on the bridge socket for Deno's answer. Quick and slow answers, errors
-// and a Deno exiting while the bootstrap spins are reported as without it.
+// and a Deno that exits are reported as without it. (How the spin behaves is
+// tested in bootstrap/busy_wait_test.go.)
 import assert from "node:assert/strict";
 import { withBootstrap } from "./_harness.ts";
 
