@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -41,6 +40,7 @@ const (
 // busyWaiter holds that policy for one bridge client; nil never spins.
 type busyWaiter struct {
 	budget  time.Duration // the longest spin
+	asked   time.Time     // when await began, for answered
 	last    atomic.Int64  // how long the last answer took, in nanoseconds
 	skipped atomic.Int32  // answers awaited asleep since the last spin
 	spins   atomic.Int64  // how many times it spun, for tests
@@ -81,33 +81,28 @@ func newBusyWaiter(budget time.Duration) *busyWaiter {
 	return &busyWaiter{budget: budget}
 }
 
-// await returns once conn has bytes to read, or the budget has passed, or at
-// once if the last answer took longer than the budget (but for every
-// probeEvery-th time): a slow handler is not worth a spinning CPU.
-func (b *busyWaiter) await(conn net.Conn) {
+// await returns once the socket has bytes to read, or the budget has passed,
+// or at once if the last answer took longer than the budget (but for every
+// probeEvery-th time): a slow handler is not worth a spinning CPU. raw may be
+// nil: then it only notes the time, for answered.
+func (b *busyWaiter) await(raw syscall.RawConn) {
 	if b == nil {
 		return
 	}
+	b.asked = time.Now()
 	if time.Duration(b.last.Load()) > b.budget && b.skipped.Add(1) < probeEvery {
 		return
 	}
 	b.skipped.Store(0)
 	b.spins.Add(1)
-	sc, ok := conn.(syscall.Conn)
-	if !ok {
+	if raw == nil {
 		return
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return
-	}
-	var peek [1]byte
-	end := time.Now().Add(b.budget)
+	end := b.asked.Add(b.budget)
 	raw.Control(func(fd uintptr) {
 		for time.Now().Before(end) {
-			n, _, err := syscall.Recvfrom(int(fd), peek[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-			if n > 0 || (err != nil && err != syscall.EAGAIN && err != syscall.EINTR) || (err == nil && n == 0) {
-				// Bytes, an error, or the end of the stream: the read will see
+			if n, err := peek(fd); n >= 0 || (err != syscall.EAGAIN && err != syscall.EINTR) {
+				// Bytes, the end of the stream, or an error: the read will see
 				// it. A reset, though, reads as the end: the peek took its error.
 				return
 			}
@@ -115,8 +110,15 @@ func (b *busyWaiter) await(conn net.Conn) {
 	})
 }
 
-// observe records how long an answer took, from the request sent to the
-// answer read (its head, for a body left to stream).
+// answered records how long the answer took since await: to the whole answer
+// read, or its head for a body left to stream.
+func (b *busyWaiter) answered() {
+	if b != nil {
+		b.observe(time.Since(b.asked))
+	}
+}
+
+// observe records how long an answer took.
 func (b *busyWaiter) observe(took time.Duration) {
 	if b != nil {
 		b.last.Store(int64(took))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -75,13 +76,24 @@ func loopbackPair(t *testing.T) (near, far net.Conn) {
 	return near, far
 }
 
-// awaitWithin runs b.await(conn) and fails the test unless it returns before
+// rawOf returns conn's socket, as httpClient keeps it for await.
+func rawOf(t *testing.T, conn net.Conn) syscall.RawConn {
+	t.Helper()
+	raw, err := conn.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// awaitWithin runs b.await on conn and fails the test unless it returns before
 // limit, which is far below b's budget.
 func awaitWithin(t *testing.T, b *busyWaiter, conn net.Conn, limit time.Duration) {
 	t.Helper()
+	raw := rawOf(t, conn)
 	returned := make(chan struct{})
 	go func() {
-		b.await(conn)
+		b.await(raw)
 		close(returned)
 	}()
 	select {
@@ -122,23 +134,23 @@ func TestBusyWaitSkipsTheSpinAfterASlowAnswerButProbes(t *testing.T) {
 	near, far := loopbackPair(t)
 	far.Write([]byte("x")) // always something to read: a spin ends at once
 	b := newBusyWaiter(time.Millisecond)
-	b.await(near)
+	b.await(rawOf(t, near))
 	if b.spins.Load() != 1 {
 		t.Fatalf("spins = %d before any answer was timed, want 1", b.spins.Load())
 	}
 	b.observe(time.Second)
 	for i := 1; i < probeEvery; i++ {
-		b.await(near)
+		b.await(rawOf(t, near))
 	}
 	if b.spins.Load() != 1 {
 		t.Fatalf("spins = %d after %d awaits following a slow answer, want none of them spun", b.spins.Load(), probeEvery-1)
 	}
-	b.await(near)
+	b.await(rawOf(t, near))
 	if b.spins.Load() != 2 {
 		t.Fatalf("spins = %d, want the %d-th await after a slow answer to spin", b.spins.Load(), probeEvery)
 	}
 	b.observe(100 * time.Microsecond)
-	b.await(near)
+	b.await(rawOf(t, near))
 	if b.spins.Load() != 3 {
 		t.Fatalf("spins = %d, want a spin again after a quick answer", b.spins.Load())
 	}

@@ -145,7 +145,11 @@ func (c *httpClient) take(ctx context.Context) (conn *httpConn, reused bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	return &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize), bodies: c.bodies, busy: c.busy}, false, nil
+	pc := &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize), bodies: c.bodies, busy: c.busy}
+	if sc, ok := nc.(syscall.Conn); ok {
+		pc.raw, _ = sc.SyscallConn()
+	}
+	return pc, false, nil
 }
 
 // release keeps a connection for the next request, unless it must close.
@@ -178,6 +182,7 @@ func (c *httpClient) swapIdle(conn *httpConn) *httpConn {
 // httpConn is one connection and the reader that buffers its answers.
 type httpConn struct {
 	conn      net.Conn
+	raw       syscall.RawConn // conn's socket, for peeking; nil when it has none
 	r         *bufio.Reader
 	bodies    *reusedBuffer
 	busy      *busyWaiter
@@ -272,13 +277,12 @@ func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpR
 		// The peer may have answered before it stopped reading: the Runtime API
 		// refuses an oversized response with 413 without reading all of it.
 	}
-	asked := time.Now()
 	if writeErr == nil {
-		pc.busy.await(pc.conn)
+		pc.busy.await(pc.raw)
 	}
 	resp, err := pc.readResponse(req.method, stream)
-	if err == nil {
-		pc.busy.observe(time.Since(asked))
+	if err == nil && writeErr == nil {
+		pc.busy.answered()
 	}
 	switch {
 	case err == nil:
@@ -298,22 +302,25 @@ func (pc *httpConn) stillIdle() bool {
 	if pc.r.Buffered() > 0 {
 		return false
 	}
-	sc, ok := pc.conn.(syscall.Conn)
-	if !ok {
+	if pc.raw == nil {
 		return true
 	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
 	alive := false
-	var buf [1]byte
-	err = raw.Read(func(fd uintptr) bool {
-		n, _, err := syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	err := pc.raw.Read(func(fd uintptr) bool {
+		n, err := peek(fd)
 		alive = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
 		return true // never wait for the socket to become readable
 	})
 	return err == nil && alive
+}
+
+// peek looks at the socket without blocking and without taking a byte: n > 0
+// when there is something to read, 0 at its end, -1 with EAGAIN when nothing
+// has come yet, -1 with another error when it failed.
+func peek(fd uintptr) (n int, err error) {
+	var buf [1]byte
+	n, _, err = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return n, err
 }
 
 // readResponse reads a status line, headers and body, skipping any interim

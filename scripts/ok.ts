@@ -1,8 +1,7 @@
 // `deno task ok`: everything a change must pass before it lands, in order of
 // cost: format, lint, type checks, the workflows' lint, gofmt, go vet, Go tests
-// (race detector on),
-// then the build and every Deno test. Ends with one "N passed, N failed" line
-// over all tests.
+// (race detector on), then the build and every Deno test. Ends with one
+// "N passed, N failed" line over all tests.
 
 /** actionlint lints .github/workflows; `go run` builds it from its Go module. */
 const ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12";
