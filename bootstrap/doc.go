@@ -20,8 +20,9 @@
 //	LAMBDA_TASK_ROOT         where the function zip is unpacked, default /var/task
 //	TMPDIR                   the only writable place, default /tmp
 //	AWS_LAMBDA_LOG_FORMAT    "Text" (default) or "JSON", for the runtime's own lines too
+//	AWS_LAMBDA_FUNCTION_MEMORY_SIZE  whether runtime1 busy-waits by default
 //
-// The runtime's own setting:
+// The runtime's own settings:
 //
 //	DENO_LAMBDA_PERMISSIONS  Deno permission flags for the function, replacing
 //	                         the defaults (network, environment, system info,
