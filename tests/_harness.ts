@@ -58,6 +58,8 @@ export interface BootstrapOptions {
 export interface Bootstrap {
   api: MockRuntimeApi;
   tmpDir: string;
+  /** The bootstrap's process id. */
+  pid: number;
   /** SIGTERM (or the given signal), then its exit status once all its output is read. */
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
   /** Its exit status once it exits by itself, with all its output read. */
@@ -66,6 +68,8 @@ export interface Bootstrap {
   stderr(): string;
   /** Resolves once the bootstrap's stderr matches re. */
   stderrMatches(re: RegExp): Promise<void>;
+  /** Resolves once the bootstrap's stdout (where Deno writes) matches re. */
+  stdoutMatches(re: RegExp): Promise<void>;
 }
 
 /** The environment Lambda gives a custom runtime. */
@@ -125,12 +129,14 @@ export async function withBootstrap(
   }).spawn();
   const out: string[] = [];
   const err: string[] = [];
-  let watchers: { re: RegExp; resolve: () => void }[] = [];
+  let watchers: { re: RegExp; sink: string[]; resolve: () => void }[] = [];
   const check = () => {
-    const text = err.join("");
-    watchers = watchers.filter((w) => !(w.re.test(text) && (w.resolve(), true)));
+    watchers = watchers.filter((w) => !(w.re.test(w.sink.join("")) && (w.resolve(), true)));
   };
-  const reading = Promise.all([collect(child.stdout, out), collect(child.stderr, err, check)]);
+  const reading = Promise.all([
+    collect(child.stdout, out, check),
+    collect(child.stderr, err, check),
+  ]);
   const exited = async () => {
     const status = await child.status;
     await reading;
@@ -141,6 +147,7 @@ export async function withBootstrap(
   const b: Bootstrap = {
     api,
     tmpDir,
+    pid: child.pid,
     exited,
     stop: (signal = "SIGTERM") => {
       try {
@@ -152,7 +159,12 @@ export async function withBootstrap(
     stderr: () => err.join(""),
     stderrMatches: (re) =>
       new Promise((resolve) => {
-        watchers.push({ re, resolve });
+        watchers.push({ re, sink: err, resolve });
+        check();
+      }),
+    stdoutMatches: (re) =>
+      new Promise((resolve) => {
+        watchers.push({ re, sink: out, resolve });
         check();
       }),
   };
@@ -192,4 +204,40 @@ export async function within<T>(ms: number, promise: Promise<T>, message: string
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The TCP ports a process listens on: its sockets (from /proc/<pid>/fd) that
+ * /proc/<pid>/net/tcp lists in the LISTEN state.
+ */
+export async function listeningPorts(pid: number): Promise<number[]> {
+  const inodes = new Set<string>();
+  for await (const fd of Deno.readDir(`/proc/${pid}/fd`)) {
+    const target = await Deno.readLink(`/proc/${pid}/fd/${fd.name}`).catch(() => "");
+    const inode = target.match(/^socket:\[(\d+)\]$/)?.[1];
+    if (inode) inodes.add(inode);
+  }
+  const ports: number[] = [];
+  for (const line of (await Deno.readTextFile(`/proc/${pid}/net/tcp`)).split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 9 && f[3] === "0A" && inodes.has(f[9])) {
+      ports.push(parseInt(f[1].split(":")[1], 16));
+    }
+  }
+  return ports;
+}
+
+/** Live processes whose command line contains text. */
+export async function processesRunning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`).catch(() => "");
+    const state = await Deno.readTextFile(`/proc/${entry.name}/stat`).catch(() => "");
+    // A zombie is dead: it only waits for its parent to read its status.
+    if (cmdline.replaceAll("\0", " ").includes(text) && !/\) Z /.test(state)) {
+      pids.push(Number(entry.name));
+    }
+  }
+  return pids;
 }

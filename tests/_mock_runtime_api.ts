@@ -29,12 +29,20 @@ export interface InvokeOptions {
   cognitoIdentity?: string;
   tenantId?: string;
   functionArn?: string;
+  /**
+   * Lambda-Runtime-Deadline-Ms exactly as sent, instead of now + timeoutMs;
+   * null leaves the header out.
+   */
+  deadline?: string | null;
+  /** Sends the event's first bytes, then nothing more, its connection left open. */
+  stallBody?: boolean;
 }
 
 interface Pending {
   id: string;
   payload: string;
   headers: Headers;
+  stallBody: boolean;
   resolve: (o: Outcome) => void;
   reject: (e: Error) => void;
   done: boolean;
@@ -80,11 +88,14 @@ export class MockRuntimeApi {
     const id = options.requestId ?? `req-${++counter}-${crypto.randomUUID()}`;
     const headers = new Headers({
       "Lambda-Runtime-Aws-Request-Id": id,
-      "Lambda-Runtime-Deadline-Ms": String(Date.now() + (options.timeoutMs ?? 30_000)),
       "Lambda-Runtime-Invoked-Function-Arn": options.functionArn ??
         "arn:aws:lambda:us-east-1:123456789012:function:test-function",
       "Content-Type": "application/json",
     });
+    const deadline = options.deadline === undefined
+      ? String(Date.now() + (options.timeoutMs ?? 30_000))
+      : options.deadline;
+    if (deadline !== null) headers.set("Lambda-Runtime-Deadline-Ms", deadline);
     if (options.traceId) headers.set("Lambda-Runtime-Trace-Id", options.traceId);
     if (options.clientContext) headers.set("Lambda-Runtime-Client-Context", options.clientContext);
     if (options.cognitoIdentity) {
@@ -92,7 +103,15 @@ export class MockRuntimeApi {
     }
     if (options.tenantId) headers.set("Lambda-Runtime-Aws-Tenant-Id", options.tenantId);
     return new Promise((resolve, reject) => {
-      const pending: Pending = { id, payload, headers, resolve, reject, done: false };
+      const pending: Pending = {
+        id,
+        payload,
+        headers,
+        stallBody: options.stallBody ?? false,
+        resolve,
+        reject,
+        done: false,
+      };
       this.#invocations.set(id, pending);
       this.#dispatch(pending);
     });
@@ -172,6 +191,16 @@ export class MockRuntimeApi {
       });
     });
     if (pending === null) return new Response(null, { status: 499 });
+    if (pending.stallBody) {
+      // Content-Length promises the whole event; the stream sends a third.
+      const bytes = new TextEncoder().encode(pending.payload);
+      const headers = new Headers(pending.headers);
+      headers.set("Content-Length", String(bytes.length));
+      const body = new ReadableStream({
+        start: (c) => c.enqueue(bytes.subarray(0, Math.floor(bytes.length / 3))),
+      });
+      return new Response(body, { status: 200, headers });
+    }
     return new Response(pending.payload, { status: 200, headers: pending.headers });
   }
 

@@ -1,0 +1,136 @@
+// Hostile invocations: deadlines that are missing or absurd, event bodies that
+// stall, errors that throw when read, errors nothing catches, and headers too
+// large to pass on. Each fails its own invocation with a clear error of the
+// right class, and the runtime serves on.
+import assert from "node:assert/strict";
+import { RUNTIMES } from "../scripts/_paths.ts";
+import { withBootstrap, within } from "./_harness.ts";
+
+const HOSTILE = "hostile.run";
+
+for (const runtime of RUNTIMES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`${runtime}: ${name}`, fn);
+
+  t("a missing or unusable deadline falls back to AWS_LAMBDA_FUNCTION_TIMEOUT", async () => {
+    const env = { AWS_LAMBDA_FUNCTION_TIMEOUT: "1" };
+    await withBootstrap({ runtime, handler: HOSTILE, env }, async (b) => {
+      for (const deadline of [null, "", "0", "-5", "abc", "1e3", "99999999999999999999"]) {
+        const requestId = `deadline-${deadline}`;
+        const hung = await within(
+          10_000,
+          b.api.invoke({ run: "hangs" }, { deadline, requestId }),
+          `deadline ${JSON.stringify(deadline)}`,
+        );
+        assert.equal(hung.errorType, "Runtime.Timeout", hung.body);
+        assert.equal(
+          JSON.parse(hung.body).errorMessage,
+          `RequestId: ${requestId} Error: Task timed out after 1.00 seconds`,
+        );
+        const quick = await b.api.invoke({ run: "whoami" }, { deadline });
+        assert.equal(quick.kind, "response", quick.body);
+      }
+      assert.match(
+        b.stderr(),
+        /deadline-null\tERROR\tLambda-Runtime-Deadline-Ms is missing: the invocation gets AWS_LAMBDA_FUNCTION_TIMEOUT \(1 s\)/,
+      );
+      assert.match(
+        b.stderr(),
+        /deadline-abc\tERROR\tLambda-Runtime-Deadline-Ms "abc" is unusable: the invocation gets AWS_LAMBDA_FUNCTION_TIMEOUT \(1 s\)/,
+      );
+    });
+  });
+
+  t("an event body that stalls times its invocation out, and the runtime serves on", async () => {
+    await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+      for (const size of [1_000, 200_000]) {
+        const event = { run: "whoami", pad: "x".repeat(size) };
+        const out = await within(
+          10_000,
+          b.api.invoke(event, { stallBody: true, timeoutMs: 1000, requestId: `stall-${size}` }),
+          `stalled ${size} B event`,
+        );
+        assert.equal(out.errorType, "Runtime.Timeout", out.body);
+        assert.match(JSON.parse(out.body).errorMessage, new RegExp(`^RequestId: stall-${size} `));
+        const next = await b.api.invoke({ run: "whoami" });
+        assert.equal(next.kind, "response", next.body);
+      }
+    });
+  });
+
+  t(
+    "errors whose name, message or stack throw when read still fail the invocation clearly",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        for (const run of ["throwsProxy", "throwsGetters", "throwsNullPrototype"]) {
+          const out = await b.api.invoke({ run });
+          assert.equal(out.kind, "error", out.body);
+          // Node.js's runtime names this case "handled".
+          assert.equal(out.errorType, "handled", `${run}: ${out.body}`);
+          assert.match(JSON.parse(out.body).errorMessage, /cannot be read/);
+          const next = await b.api.invoke({ run: "whoami" });
+          assert.equal(next.kind, "response", next.body);
+        }
+      });
+    },
+  );
+
+  t(
+    "an error nothing catches fails the invocation it happened in, logged once in plain text",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        const thrown = await b.api.invoke({ run: "uncaught" }, { requestId: "uncaught-1" });
+        assert.equal(thrown.errorType, "TypeError", thrown.body);
+        assert.equal(JSON.parse(thrown.body).errorMessage, "thrown where nothing catches it");
+        assert.equal((await b.api.invoke({ run: "whoami" })).kind, "response");
+
+        const rejected = await b.api.invoke({ run: "unhandledRejection" }, {
+          requestId: "rejected-1",
+        });
+        assert.equal(rejected.errorType, "Runtime.UnhandledPromiseRejection", rejected.body);
+        assert.equal(
+          JSON.parse(rejected.body).errorMessage,
+          "RangeError: rejected where nothing handles it",
+        );
+        assert.equal((await b.api.invoke({ run: "whoami" })).kind, "response");
+        await b.stop();
+
+        const output = b.stdout() + b.stderr();
+        assert.ok(!output.includes("\x1b["), "no terminal escapes in the logs");
+        // One record each from runtime.js, as Node.js's runtime writes it; the
+        // bootstrap's "Invoke Error" record follows, as for every failure.
+        const records = (label: string) =>
+          output.split("\n").filter((l) => l.includes(`\tERROR\t${label} \t`));
+        const uncaught = records("Uncaught Exception");
+        assert.equal(uncaught.length, 1, uncaught.join("\n"));
+        assert.match(
+          uncaught[0],
+          /\tuncaught-1\tERROR\tUncaught Exception \t\{"errorType":"TypeError"/,
+        );
+        const unhandled = records("Unhandled Promise Rejection");
+        assert.equal(unhandled.length, 1, unhandled.join("\n"));
+        assert.match(
+          unhandled[0],
+          /\trejected-1\tERROR\tUnhandled Promise Rejection \t\{"errorType":"Runtime\.UnhandledPromiseRejection"/,
+        );
+      });
+    },
+  );
+
+  t("an invocation header too large to pass on fails that invocation only", async () => {
+    await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+      const context = (bytes: number) => JSON.stringify({ custom: { pad: "x".repeat(bytes) } });
+      const big = await b.api.invoke({ run: "whoami" }, {
+        clientContext: context(70_000),
+        requestId: "big-context",
+      });
+      assert.equal(big.errorType, "Runtime.InvalidInvocationHeader", big.body);
+      assert.match(
+        JSON.parse(big.body).errorMessage,
+        /^RequestId: big-context Error: Lambda-Runtime-Client-Context is 70\d\d\d bytes/,
+      );
+      // Lambda allows 3,583 bytes; what runtime.js can take still passes.
+      const fits = await b.api.invoke({ run: "whoami" }, { clientContext: context(20_000) });
+      assert.equal(fits.kind, "response", fits.body);
+    });
+  });
+}

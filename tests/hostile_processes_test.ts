@@ -1,0 +1,121 @@
+// Hostile functions against the runtime's processes: nothing a function starts
+// outlives its invocation (runtime2) or the environment's shutdown (both), and
+// its own SIGTERM listeners run at shutdown, idle or busy.
+import assert from "node:assert/strict";
+import { RUNTIMES } from "../scripts/_paths.ts";
+import { denoProcessesOf, processesRunning, withBootstrap } from "./_harness.ts";
+
+const HOSTILE = "hostile.run";
+/** Run permission, which starting processes needs; env for TMPDIR. */
+const RUN = { DENO_LAMBDA_PERMISSIONS: "--allow-run --allow-env" };
+
+/** A tag for one test's sleepers, and a way to kill any it leaves. */
+function sleepers() {
+  const tag = String(Math.floor(Math.random() * 1e9));
+  const text = `sleep 3600.${tag}`;
+  return {
+    tag,
+    alive: () => processesRunning(text),
+    cleanUp: async () => {
+      for (const pid of await processesRunning(text)) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* gone */ }
+      }
+    },
+  };
+}
+
+for (const runtime of RUNTIMES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`${runtime}: ${name}`, fn);
+
+  if (runtime === "runtime2") {
+    t(
+      "processes a function starts, setsid and double-forked ones too, end with its invocation",
+      async () => {
+        const s = sleepers();
+        try {
+          await withBootstrap({ runtime, handler: HOSTILE, env: RUN }, async (b) => {
+            const out = await b.api.invoke({ run: "spawnOrphans", tag: s.tag });
+            assert.equal(out.kind, "response", out.body);
+            await b.api.nextCalled(2); // the used process is discarded before the next GET
+            assert.deepEqual(await s.alive(), []);
+            const next = await b.api.invoke({ run: "whoami" });
+            assert.equal(next.kind, "response", next.body);
+          });
+        } finally {
+          await s.cleanUp();
+        }
+      },
+    );
+  }
+
+  t("processes a function starts are gone once the bootstrap exits on SIGTERM", async () => {
+    const s = sleepers();
+    try {
+      await withBootstrap({ runtime, handler: HOSTILE, env: RUN }, async (b) => {
+        const out = await b.api.invoke({ run: "spawnOrphans", tag: s.tag });
+        assert.equal(out.kind, "response", out.body);
+        if (runtime === "runtime1") {
+          // They belong to the environment until it ends.
+          assert.equal((await s.alive()).length, 2);
+        }
+        assert.equal((await b.stop("SIGTERM")).code, 0);
+        assert.deepEqual(await s.alive(), []);
+        assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+      });
+    } finally {
+      await s.cleanUp();
+    }
+  });
+
+  t("processes a function starts end when its invocation times out", async () => {
+    const s = sleepers();
+    try {
+      await withBootstrap({ runtime, handler: HOSTILE, env: RUN }, async (b) => {
+        const out = await b.api.invoke({ run: "spawnOrphans", tag: s.tag, hang: true }, {
+          timeoutMs: 1500,
+        });
+        assert.equal(out.errorType, "Runtime.Timeout", out.body);
+        await b.api.nextCalled(2);
+        assert.deepEqual(await s.alive(), []);
+        const next = await b.api.invoke({ run: "whoami" });
+        assert.equal(next.kind, "response", next.body);
+      });
+    } finally {
+      await s.cleanUp();
+    }
+  });
+
+  t(
+    "on SIGTERM an idle environment runs the function's shutdown listeners, then ends",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        assert.equal((await b.api.invoke({ run: "whoami" })).kind, "response");
+        await b.api.nextCalled(2);
+        const [pid] = await denoProcessesOf(b.tmpDir);
+        // runtime2's spare imports the function while the first event runs.
+        await b.stdoutMatches(new RegExp(`imported in ${pid}\n`));
+        assert.equal((await b.stop("SIGTERM")).code, 0);
+        assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
+        assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
+        assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+      });
+    },
+  );
+
+  t(
+    "on SIGTERM mid-invocation the busy process runs its shutdown listeners, then ends",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        b.api.invoke({ run: "waits", ms: 30_000 }).catch(() => {}); // never answered
+        await b.stdoutMatches(/waiting in \d+\n/);
+        const pid = b.stdout().match(/waiting in (\d+)\n/)![1];
+        assert.equal((await b.stop("SIGTERM")).code, 0);
+        assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
+        assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
+        assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+      });
+    },
+  );
+}
