@@ -158,7 +158,7 @@ func TestStreamAReceiverThatAnswersEarlyIsHeard(t *testing.T) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 	}))
 	defer srv.Close()
-	src, srcConns := streamSource(t, bytes.Repeat([]byte("x"), 20<<20), 0)
+	src, srcConns := streamSource(t, bytes.Repeat([]byte("x"), maxBodyBytes), 0)
 	resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
 	if err != nil {
 		t.Fatal(err)
@@ -169,7 +169,7 @@ func TestStreamAReceiverThatAnswersEarlyIsHeard(t *testing.T) {
 		t.Fatalf("got %v, %v; want the 413", answer, err)
 	}
 	if resp.stream.left == 0 {
-		t.Fatal("the whole 20 MB went through; the test proves nothing")
+		t.Fatal("the whole body went through; the test proves nothing")
 	}
 	resp.stream.finish()
 	if _, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {

@@ -32,9 +32,9 @@ func (r *reusedBuffer) take(n int) []byte {
 }
 
 // give keeps b for a later take, when nothing else will touch it again. It
-// keeps the larger of b and the buffer it holds, up to maxPresized.
+// keeps the larger of b and the buffer it holds, up to maxBodyBytes.
 func (r *reusedBuffer) give(b []byte) {
-	if r == nil || cap(b) < reusedMin || cap(b) > maxPresized {
+	if r == nil || cap(b) < reusedMin || cap(b) > maxBodyBytes {
 		return
 	}
 	r.mu.Lock()

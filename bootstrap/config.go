@@ -34,6 +34,7 @@ type config struct {
 	jsonLogs    bool          // AWS_LAMBDA_LOG_FORMAT=JSON
 	permissions []string      // the function's Deno permission flags
 	busyWait    time.Duration // how long runtime1 spins for Deno's answer (busy_wait.go)
+	timeout     fallbackTimeout
 }
 
 // errNoRuntimeAPI means there is nobody to report an init error to.
@@ -78,7 +79,8 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 	if err != nil {
 		return c, err
 	}
-	c.permissions, err = parsePermissions(getenv(permissionsVar), c, runtimeName == "runtime1")
+	c.timeout = functionTimeout(getenv("AWS_LAMBDA_FUNCTION_TIMEOUT"))
+	c.permissions, err = parsePermissions(getenv(permissionsVar), c)
 	if err != nil {
 		return c, err
 	}

@@ -3,13 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 )
 
 // denoChild is runtime2's Deno process: it imports the function, then serves
-// one invocation, the event on one FIFO and the result on another, and is
+// one invocation over its channel (the event in, the result out), and is
 // discarded.
 type denoChild struct {
 	*denoProcess               // valid after started
@@ -19,27 +21,45 @@ type denoChild struct {
 	results      *reusedBuffer // where large results are read, shared by every child
 }
 
-// eventFrame announces the event on the child's events FIFO; the event's bytes
+// eventFrame announces the event on the child's channel; the event's bytes
 // follow it.
 type eventFrame struct {
 	Headers map[string]string `json:"headers"`
 	Length  int               `json:"length"`
 }
 
-// resultFrame announces the result on the control FIFO; the body's bytes
+// resultFrame announces the result on the child's channel; the body's bytes
 // follow it.
 type resultFrame struct {
-	Length    int    `json:"length"`
-	ErrorType string `json:"errorType"`
+	Length    int64
+	ErrorType string
+}
+
+// parseResultFrame reads a result frame as untrusted input: the function's
+// code may have shaped it. The length must be a whole number of bytes no
+// larger than a body may be.
+func parseResultFrame(line []byte) (resultFrame, error) {
+	var f struct {
+		Length    *int64 `json:"length"`
+		ErrorType string `json:"errorType"`
+	}
+	if err := json.Unmarshal(line, &f); err != nil || f.Length == nil || *f.Length < 0 {
+		return resultFrame{}, &bridgeError{fmt.Sprintf("a malformed result frame %q", truncateBytes(line, 64))}
+	}
+	if *f.Length > maxBodyBytes {
+		return resultFrame{}, &tooLargeError{*f.Length}
+	}
+	return resultFrame{*f.Length, f.ErrorType}, nil
 }
 
 // spawnChild starts a child in the background, which then imports the
 // function; waitReady tells when that is done. Starting a 100 MB executable
 // takes a while, so the caller does not wait for it.
-func spawnChild(cfg config, env []string, results *reusedBuffer) *denoChild {
+func spawnChild(cfg config, env []string, channels *channelListener, results *reusedBuffer) *denoChild {
 	c := &denoChild{started: make(chan struct{}), ready: make(chan struct{}), results: results}
 	go func() {
-		p, err := startDeno(cfg, env, controlMessage{Bundle: cfg.bundlePath, Export: cfg.exportPath, Handler: cfg.handler})
+		p, err := startDeno(cfg, env, channels,
+			controlMessage{Bundle: cfg.bundlePath, Export: cfg.exportPath, Handler: cfg.handler}, false)
 		c.denoProcess = p
 		close(c.started)
 		if err == nil {
@@ -99,11 +119,8 @@ type outcome struct {
 // run hands the child an event and waits for its result, its death, or the
 // deadline, whichever comes first. A child that overran the deadline is killed.
 func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
-	if !inv.deadline.IsZero() {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
-		defer cancel()
-	}
+	ctx, cancel := context.WithDeadline(ctx, inv.deadline)
+	defer cancel()
 	type answer struct {
 		frame resultFrame
 		body  []byte
@@ -116,8 +133,18 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 		answers <- a
 	}()
 
-	a, fe := awaitAnswer(ctx, c.denoProcess, inv, answers, func(a answer) error { return a.err })
+	// A result runtime.js should never have sent is the child's answer, not
+	// its death.
+	a, fe := awaitAnswer(ctx, c.denoProcess, inv, answers, func(a answer) error {
+		if refusedAnswer("", a.err) != nil {
+			return nil
+		}
+		return a.err
+	})
 	if fe != nil {
+		return outcome{err: fe}
+	}
+	if fe := refusedAnswer(inv.requestID, a.err); fe != nil {
 		return outcome{err: fe}
 	}
 	recycle := func() { c.results.give(a.body) }
@@ -148,31 +175,33 @@ func invocationHeaders(inv *invocation) []headerField {
 	return append(h, headerField{"Content-Type", "application/json"})
 }
 
-// exchange writes the event frame to the events FIFO and reads the result frame
-// from the control FIFO.
+// exchange writes the event frame and the event to the child's channel, and
+// reads the result frame and the result.
 func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
 	fields := invocationHeaders(inv)
 	headers := make(map[string]string, len(fields))
 	for _, f := range fields {
 		headers[f.name] = f.value
 	}
+	ch := c.channel.Load()
 	frame, _ := json.Marshal(eventFrame{headers, len(inv.payload)})
-	if _, err := c.events.Write(append(frame, '\n')); err != nil {
+	out := net.Buffers{append(frame, '\n'), inv.payload}
+	if _, err := out.WriteTo(ch.conn); err != nil {
 		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
 	}
-	if _, err := c.events.Write(inv.payload); err != nil {
-		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
+	line, err := ch.readLine()
+	if errors.Is(err, errLineTooLong) {
+		return resultFrame{}, nil, &bridgeError{"a result frame over " + strconv.Itoa(maxLineBytes) + " bytes"}
 	}
-	line, err := c.control.ReadBytes('\n')
 	if err != nil {
 		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
 	}
-	var rf resultFrame
-	if err := json.Unmarshal(line, &rf); err != nil || rf.Length < 0 {
-		return resultFrame{}, nil, fmt.Errorf("read result: bad frame %q", line)
+	rf, err := parseResultFrame(line)
+	if err != nil {
+		return resultFrame{}, nil, err
 	}
-	body := c.results.take(rf.Length)
-	if _, err := io.ReadFull(c.control, body); err != nil {
+	body := c.results.take(int(rf.Length))
+	if _, err := io.ReadFull(ch.r, body); err != nil {
 		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
 	}
 	return rf, body, nil

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -12,15 +10,19 @@ import (
 )
 
 // bridgeTokenHeader carries the secret that runtime.js demands on every bridge
-// request. The token travels to Deno on its stdin, never in argv or the
-// environment, so no other local process can drive the bridge.
+// request: the process's channel token, which travels to Deno on its stdin,
+// never in argv or the environment, so no other local process can drive the
+// bridge.
 const bridgeTokenHeader = "X-Bridge-Token"
+
+// bridgeFatalHeader on an answer says an error escaped the handler: the
+// process must not serve again, and is replaced.
+const bridgeFatalHeader = "X-Bridge-Fatal"
 
 // denoServer is runtime1's Deno process: it imports the function once and then
 // serves every invocation over a loopback HTTP bridge.
 type denoServer struct {
 	*denoProcess
-	token  string
 	client *httpClient
 }
 
@@ -28,13 +30,9 @@ type denoServer struct {
 // it reports the bridge ready. A *functionError means the function cannot be
 // initialised; it is meant for /runtime/init/error.
 // Large results are read into results, which outlives the process.
-func startDenoServer(ctx context.Context, cfg config, env []string, results *reusedBuffer) (*denoServer, error) {
-	tokenBytes := make([]byte, 32)
-	if _, err := rand.Read(tokenBytes); err != nil {
-		return nil, fmt.Errorf("bridge token: %w", err)
-	}
-	token := hex.EncodeToString(tokenBytes)
-	p, err := startDeno(cfg, env, controlMessage{Token: token, Bundle: cfg.bundlePath, Export: cfg.exportPath, Handler: cfg.handler})
+func startDenoServer(ctx context.Context, cfg config, env []string, channels *channelListener, results *reusedBuffer) (*denoServer, error) {
+	p, err := startDeno(cfg, env, channels,
+		controlMessage{Bundle: cfg.bundlePath, Export: cfg.exportPath, Handler: cfg.handler}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -42,10 +40,13 @@ func startDenoServer(ctx context.Context, cfg config, env []string, results *reu
 	if err != nil {
 		return nil, err
 	}
-	p.controlFile.Close() // runtime1 says nothing more on it either
+	p.channel.Load().close() // runtime1 says nothing more on it
+	if ready.Port <= 0 || ready.Port > 65535 {
+		p.stop(0)
+		return nil, newInitError("Runtime.BridgeError", fmt.Sprintf("runtime.js announced port %d", ready.Port))
+	}
 	return &denoServer{
 		denoProcess: p,
-		token:       token,
 		client: &httpClient{addr: "127.0.0.1:" + strconv.Itoa(ready.Port), bodies: results,
 			busy: newBusyWaiter(cfg.busyWait)},
 	}, nil
@@ -56,7 +57,6 @@ func startDenoServer(ctx context.Context, cfg config, env []string, results *reu
 // from the Runtime API, and a large result is returned as a stream, for serve
 // to pass on to the Runtime API as it arrives from Deno.
 func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
-	started := time.Now()
 	s.expected.Store(true)
 	streaming := false
 	defer func() {
@@ -64,12 +64,7 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 			s.expected.Store(false)
 		}
 	}()
-	var cancel context.CancelFunc
-	if inv.deadline.IsZero() {
-		ctx, cancel = context.WithCancel(ctx)
-	} else {
-		ctx, cancel = context.WithDeadline(ctx, inv.deadline)
-	}
+	ctx, cancel := context.WithDeadline(ctx, inv.deadline)
 	defer cancel()
 	req := &httpRequest{method: "POST", path: "/invoke", body: inv.payload, stream: inv.event,
 		header: append(invocationHeaders(inv), headerField{bridgeTokenHeader, s.token})}
@@ -86,9 +81,10 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		answers <- answer{resp, err}
 	}()
 
-	// An event cut off on its way in is the Runtime API's failure, not Deno's.
+	// An event cut off on its way in is the Runtime API's failure, not Deno's;
+	// an answer too large to post is Deno's answer, not its death.
 	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error {
-		if asCut(a.err) != nil {
+		if asCut(a.err) != nil || refusedAnswer("", a.err) != nil {
 			return nil
 		}
 		return a.err
@@ -113,6 +109,9 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 	if cut := asCut(a.err); cut != nil {
 		return outcome{apiErr: fmt.Errorf("get next invocation: %w", cut)}
 	}
+	if fe := refusedAnswer(inv.requestID, a.err); fe != nil {
+		return outcome{err: fe}
+	}
 	resp := a.resp
 	if resp.stream != nil && resp.status == statusOK && resp.get(headerErrorType) == "" {
 		// serve reads the result after invoke returns, out of ctx's reach.
@@ -122,7 +121,7 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		streaming = true
 		return outcome{
 			result: resp.stream,
-			cutOff: func(err error) *functionError { return s.cutOff(inv, started, err) },
+			cutOff: func(err error) *functionError { return s.cutOff(inv, err) },
 			recycle: func() {
 				resp.stream.finish()
 				if !s.exited() {
@@ -135,12 +134,13 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 		if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return outcome{err: shutdownError(inv.requestID), broken: true}
 		}
-		return outcome{err: s.cutOff(inv, started, err), broken: true}
+		return outcome{err: s.cutOff(inv, err), broken: true}
 	}
 	recycle := func() { s.client.bodies.give(resp.body) }
 	switch errorType := resp.get(headerErrorType); {
 	case errorType != "":
-		return outcome{err: decodeFunctionError(errorType, resp.body), recycle: recycle}
+		fatal := resp.get(bridgeFatalHeader) != ""
+		return outcome{err: decodeFunctionError(errorType, resp.body), recycle: recycle, broken: fatal}
 	case resp.status == statusOK:
 		return outcome{response: resp.body, recycle: recycle}
 	}
@@ -151,10 +151,10 @@ func (s *denoServer) invoke(ctx context.Context, inv *invocation) outcome {
 // cutOff is the invocation's error when Deno's answer stopped short: the
 // deadline passed while it was still being written, or Deno died writing it.
 // Either way the process is gone when it returns.
-func (s *denoServer) cutOff(inv *invocation, started time.Time, err error) *functionError {
+func (s *denoServer) cutOff(inv *invocation, err error) *functionError {
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		s.denoProcess.stop(0)
-		return timeoutError(inv.requestID, inv.deadline.Sub(started).Seconds())
+		return timeoutError(inv)
 	}
 	select {
 	case <-s.done:

@@ -9,7 +9,10 @@
 // One source builds both runtimes; -ldflags "-X main.runtimeName=runtime2"
 // picks the second. runtime1 keeps one Deno process and hands it each event
 // over a loopback HTTP bridge; runtime2 gives each event a fresh Deno process,
-// started ahead of time.
+// started ahead of time. Each Deno process has a private channel to the
+// bootstrap (channels.go). The function's code is untrusted: every byte read
+// from Deno is bounded and validated, and the bootstrap is the subreaper of
+// whatever the function starts (reaper.go). docs/security.md has the model.
 //
 // # Environment
 //
@@ -21,6 +24,9 @@
 //	TMPDIR                   the only writable place, default /tmp
 //	AWS_LAMBDA_LOG_FORMAT    "Text" (default) or "JSON", for the runtime's own lines too
 //	AWS_LAMBDA_FUNCTION_MEMORY_SIZE  whether runtime1 busy-waits by default
+//	AWS_LAMBDA_FUNCTION_TIMEOUT      seconds an invocation gets when its
+//	                         Lambda-Runtime-Deadline-Ms is missing or unusable
+//	                         (AWS's emulator sets it), else 900
 //
 // The runtime's own settings:
 //
@@ -46,11 +52,13 @@
 //     DENO_LAMBDA_BUSY_WAIT_US, no deno, the function fails to import):
 //     posted to /runtime/init/error with a Runtime.* type; then exit 1.
 //   - Invocation failure (the handler throws, Deno exits or hangs past the
-//     deadline): posted to /runtime/invocation/{id}/error; the loop goes on,
-//     on a fresh Deno process if the old one is gone.
+//     deadline, Deno sends something malformed or too large, the event's
+//     body stalls, its headers are too large to pass on): posted to
+//     /runtime/invocation/{id}/error; the loop goes on, on a fresh Deno
+//     process if the old one is gone.
 //   - Runtime API failure (connection refused, 500, malformed answer, an
-//     event cut off halfway): nothing can be reported; exit 1 promptly and let
-//     Lambda reset the environment.
+//     event cut off halfway or over 8 MiB): nothing can be reported; exit 1
+//     promptly and let Lambda reset the environment.
 //     runtime1 passes large bodies on as they arrive (body_stream.go). A result
 //     Deno stops writing halfway (it died, or the deadline passed) is abandoned
 //     mid-post; the Runtime API passes none of it on, and as it then refuses

@@ -39,15 +39,61 @@ func exitError(requestID string, state string) *functionError {
 	return newInitError("Runtime.ExitError", msg)
 }
 
-// timeoutError reports an invocation still running at its deadline.
-func timeoutError(requestID string, seconds float64) *functionError {
-	return newInitError("Runtime.Timeout",
-		fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", requestID, seconds))
+// timeoutError reports an invocation still running at its deadline, with the
+// time it had from its arrival.
+func timeoutError(inv *invocation) *functionError {
+	return newInitError("Runtime.Timeout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds",
+		inv.requestID, inv.deadline.Sub(inv.arrived).Seconds()))
 }
 
 // shutdownError reports an invocation cut short by the environment's shutdown.
 func shutdownError(requestID string) *functionError {
 	return newInitError("Runtime.Shutdown", "RequestId: "+requestID+" Error: runtime shutting down")
+}
+
+// bridgeError is something runtime.js should never have sent, such as a
+// malformed frame: the function's code shaped it.
+type bridgeError struct{ what string }
+
+func (e *bridgeError) Error() string { return "runtime.js sent " + e.what }
+
+// refusedAnswer is the invocation's error for an answer from Deno that the
+// bootstrap will not post (malformed, or larger than a response may be); nil
+// for any other error.
+func refusedAnswer(requestID string, err error) *functionError {
+	var be *bridgeError
+	var tl *tooLargeError
+	switch {
+	case errors.As(err, &be):
+		return newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: %v", requestID, be))
+	case errors.As(err, &tl):
+		return responseTooLarge(requestID, tl.size)
+	}
+	return nil
+}
+
+// responseTooLarge reports a result the bootstrap did not read whole, in the
+// words Lambda uses for one over its limit; size is -1 when unknown.
+func responseTooLarge(requestID string, size int64) *functionError {
+	what := fmt.Sprintf("Response payload size (%d bytes) exceeded", size)
+	if size < 0 {
+		what = fmt.Sprintf("Response payload size (over %d bytes) exceeded", maxBodyBytes)
+	}
+	return newInitError("Function.ResponseSizeTooLarge", fmt.Sprintf(
+		"RequestId: %s Error: %s maximum allowed payload size (%d bytes).", requestID, what, maxResponseBytes))
+}
+
+// sanitized is an error body from Deno made fit to post: it has a type and a
+// stack trace, however its sender shaped it.
+func (e *functionError) sanitized() *functionError {
+	c := *e
+	if c.Type == "" {
+		c.Type = "Runtime.Unknown"
+	}
+	if c.StackTrace == nil {
+		c.StackTrace = []string{}
+	}
+	return &c
 }
 
 // decodeFunctionError reads an error body produced by runtime.js, falling back
@@ -56,12 +102,9 @@ func shutdownError(requestID string) *functionError {
 func decodeFunctionError(headerType string, body []byte) *functionError {
 	var fe functionError
 	if err := json.Unmarshal(body, &fe); err != nil || fe.Type == "" {
-		return newInitError(headerType, string(body))
+		return newInitError(headerType, string(body)).sanitized()
 	}
-	if fe.StackTrace == nil {
-		fe.StackTrace = []string{}
-	}
-	return &fe
+	return fe.sanitized()
 }
 
 func (e *functionError) body() []byte {

@@ -42,6 +42,9 @@ type httpRequest struct {
 	header       []headerField
 	body         []byte
 	stream       *bodyStream // instead of body: one passed on from another connection as it arrives
+	// bodyDeadline, when set, is asked once the answer's headers are in for
+	// how long its body may take to arrive whole; zero means for ever.
+	bodyDeadline func(*httpResponse) time.Time
 }
 
 type httpResponse struct {
@@ -61,12 +64,28 @@ func (r *httpResponse) get(name string) string {
 	return ""
 }
 
-// Limits on what a peer may send before the body.
+// Limits on what a peer may send. Both peers are untrusted: runtime1's bridge
+// answers with what the function's code shaped.
 const (
 	maxHeaderBytes = 1 << 20 // the whole header section; Lambda's largest header is under 8 KB
 	readBufferSize = 16 << 10
 	maxChunkLine   = 4 << 10 // a chunk's size line, extensions included
+	// maxBodyBytes bounds a body: a little over Lambda's 6 MB payload limit,
+	// each way. A 1 MB body is read into a buffer of its size, not doubled.
+	maxBodyBytes = 8 << 20
 )
+
+// tooLargeError is a body over maxBodyBytes, which is not read.
+type tooLargeError struct {
+	size int64 // its Content-Length, or -1 when only reading it showed
+}
+
+func (e *tooLargeError) Error() string {
+	if e.size < 0 {
+		return fmt.Sprintf("body over %d bytes", maxBodyBytes)
+	}
+	return fmt.Sprintf("body of %d bytes, over %d", e.size, maxBodyBytes)
+}
 
 // errNotSent marks a request the peer cannot have acted on: not one byte of it
 // went out, or it is a GET that got not one byte of an answer. On a reused
@@ -280,7 +299,7 @@ func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpR
 	if writeErr == nil {
 		pc.busy.await(pc.raw)
 	}
-	resp, err := pc.readResponse(req.method, stream)
+	resp, err := pc.readResponse(req, stream)
 	if err == nil && writeErr == nil {
 		pc.busy.answered()
 	}
@@ -325,7 +344,7 @@ func peek(fd uintptr) (n int, err error) {
 
 // readResponse reads a status line, headers and body, skipping any interim
 // 1xx answers.
-func (pc *httpConn) readResponse(method string, stream bool) (*httpResponse, error) {
+func (pc *httpConn) readResponse(req *httpRequest, stream bool) (*httpResponse, error) {
 	if _, err := pc.r.Peek(1); err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
@@ -364,7 +383,15 @@ func (pc *httpConn) readResponse(method string, stream bool) (*httpResponse, err
 			(proto == "HTTP/1.0" && !hasToken(connection, "keep-alive")) {
 			pc.mustClose = true
 		}
-		resp.body, err = pc.readBody(method, resp, stream)
+		var deadline time.Time
+		if req.bodyDeadline != nil {
+			deadline = req.bodyDeadline(resp)
+			pc.conn.SetReadDeadline(deadline)
+		}
+		resp.body, err = pc.readBody(req.method, resp, stream)
+		if !deadline.IsZero() {
+			pc.conn.SetReadDeadline(time.Time{}) // a streamed body is timed by its reader
+		}
 		return resp, err
 	}
 }
@@ -382,16 +409,24 @@ func (pc *httpConn) readBody(method string, resp *httpResponse, stream bool) ([]
 		}
 		return readChunked(pc.r)
 	}
-	if cl, err := contentLength(resp); err != nil {
+	cl, err := contentLength(resp)
+	switch {
+	case err != nil:
 		return nil, err
-	} else if stream && cl >= streamMin {
+	case cl > maxBodyBytes:
+		return nil, &tooLargeError{cl}
+	case stream && cl >= streamMin:
 		resp.stream = &bodyStream{pc: pc, size: cl, left: cl}
 		return nil, nil
-	} else if cl >= 0 {
+	case cl >= 0:
 		return readN(pc.r, cl, pc.bodies)
 	}
 	pc.mustClose = true // the body ends where the connection does
-	return io.ReadAll(pc.r)
+	body, err := io.ReadAll(io.LimitReader(pc.r, maxBodyBytes+1))
+	if err == nil && len(body) > maxBodyBytes {
+		return nil, &tooLargeError{-1}
+	}
+	return body, err
 }
 
 // contentLength is the body's length, -1 when no header gives it. Lengths that
@@ -404,29 +439,15 @@ func contentLength(resp *httpResponse) (int64, error) {
 		}
 		v, err := strconv.ParseUint(f.value, 10, 63) // digits only: no sign, no spaces
 		if err != nil || (n >= 0 && int64(v) != n) {
-			return 0, fmt.Errorf("bad Content-Length %q", f.value)
+			return 0, fmt.Errorf("bad Content-Length %q", truncate(f.value, 64))
 		}
 		n = int64(v)
 	}
 	return n, nil
 }
 
-// maxPresized bounds the buffer allocated up front on the word of a
-// Content-Length header: a little over Lambda's 6 MB payload limit. A 1 MB
-// event then costs 1 MB of heap, not 2 to 3 MB of garbage from doubling.
-const maxPresized = 8 << 20
-
+// readN reads a body of n bytes, at most maxBodyBytes, into a buffer from bodies.
 func readN(r io.Reader, n int64, bodies *reusedBuffer) ([]byte, error) {
-	if n > maxPresized {
-		body, err := io.ReadAll(io.LimitReader(r, n))
-		if err == nil && int64(len(body)) < n {
-			err = io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			return nil, fmt.Errorf("body cut off after %d of %d bytes: %w", len(body), n, err)
-		}
-		return body, nil
-	}
 	body := bodies.take(int(n))
 	if k, err := io.ReadFull(r, body); err != nil {
 		bodies.give(body)
@@ -435,7 +456,8 @@ func readN(r io.Reader, n int64, bodies *reusedBuffer) ([]byte, error) {
 	return body, nil
 }
 
-// readChunked reads a chunked body and discards any trailers.
+// readChunked reads a chunked body of at most maxBodyBytes and discards any
+// trailers.
 func readChunked(r *bufio.Reader) ([]byte, error) {
 	var body bytes.Buffer
 	budget := maxHeaderBytes // for the trailers
@@ -460,6 +482,9 @@ func readChunked(r *bufio.Reader) ([]byte, error) {
 					return body.Bytes(), nil
 				}
 			}
+		}
+		if size > uint64(maxBodyBytes-body.Len()) {
+			return nil, &tooLargeError{-1}
 		}
 		if _, err := io.CopyN(&body, r, int64(size)); err != nil {
 			return nil, fmt.Errorf("chunk: %w", io.ErrUnexpectedEOF)

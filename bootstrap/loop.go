@@ -27,7 +27,10 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 		if err != nil {
 			return err
 		}
-		out := inv.invoke(ctx, ev)
+		if ev.deadlineProblem != "" {
+			log.errorf(ev.requestID, "%s: the invocation gets %s", ev.deadlineProblem, api.timeout.source)
+		}
+		out := runOne(ctx, inv, ev)
 		ev.event.finish() // before the post, which can then reuse its connection
 		if ctx.Err() != nil {
 			return nil
@@ -51,6 +54,41 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 			}
 		}
 	}
+}
+
+// runOne runs an invocation, unless it cannot run: its event stalled on the
+// way in, or a header of it is too large to pass on.
+func runOne(ctx context.Context, inv invoker, ev *invocation) outcome {
+	if ev.stalled {
+		return outcome{err: timeoutError(ev)}
+	}
+	if fe := oversizedHeader(ev); fe != nil {
+		return outcome{err: fe}
+	}
+	return inv.invoke(ctx, ev)
+}
+
+// maxInvocationHeaderBytes bounds what an invocation's headers may carry in
+// all: runtime.js's HTTP server (runtime1) refuses much more. Lambda itself
+// allows 3,583 bytes of client context, and the other headers are short.
+const maxInvocationHeaderBytes = 32 << 10
+
+// oversizedHeader fails an invocation whose headers are too large to pass on.
+func oversizedHeader(ev *invocation) *functionError {
+	total := 0
+	largest, name := 0, ""
+	for _, f := range invocationHeaders(ev) {
+		total += len(f.name) + len(f.value)
+		if len(f.value) > largest {
+			largest, name = len(f.value), f.name
+		}
+	}
+	if total <= maxInvocationHeaderBytes {
+		return nil
+	}
+	return newInitError("Runtime.InvalidInvocationHeader", fmt.Sprintf(
+		"RequestId: %s Error: %s is %d bytes: an invocation's headers may carry %d bytes in all (Lambda allows 3,583 bytes of client context)",
+		ev.requestID, name, largest, maxInvocationHeaderBytes))
 }
 
 // report posts an invocation's outcome. Answers that concern only this

@@ -139,7 +139,7 @@ func TestServe(t *testing.T) {
 			cutSource, _ := streamSource(t, bytes.Repeat([]byte("r"), 200<<10), 100<<10)
 			inv := &fakeInvoker{cutSource: cutSource}
 			var logs bytes.Buffer
-			rapi := newRuntimeAPI(srv.Listener.Addr().String())
+			rapi := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout(""))
 			rapi.streamEvents = tt.streamed
 			err := serve(context.Background(), rapi, inv, newLogger(&logs, false))
 			var se *statusError
@@ -181,7 +181,7 @@ func TestServeStopsQuietlyWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, newRuntimeAPI(srv.Listener.Addr().String()), &fakeInvoker{}, newLogger(io.Discard, false))
+		done <- serve(ctx, newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("")), &fakeInvoker{}, newLogger(io.Discard, false))
 	}()
 	cancel()
 	if err := <-done; err != nil {

@@ -56,17 +56,27 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log := newLogger(os.Stderr, cfg.jsonLogs)
-	api := newRuntimeAPI(cfg.runtimeAPI)
+	api := newRuntimeAPI(cfg.runtimeAPI, cfg.timeout)
 	if err != nil {
 		return initFailed(ctx, api, log, err)
 	}
+	if err := procs.becomeSubreaper(); err != nil {
+		log.errorf("", "Processes the function leaves without a parent are out of reach: the bootstrap cannot be their subreaper: %v", err)
+	}
+	stopReaping := reapOrphansAsTheyExit()
+	defer stopReaping()
+	channels, err := listenChannels()
+	if err != nil {
+		return initFailed(ctx, api, log, err)
+	}
+	defer channels.close()
 
 	if err := prepareDenoDir(cfg); err != nil {
 		// Deno still runs from a fresh DENO_DIR; only the prepared cache is lost.
 		log.errorf("", "Prepared Deno cache not used: %v", err)
 	}
 
-	rt, err := startRuntime(ctx, cfg, denoEnv(os.Environ(), cfg), log)
+	rt, err := startRuntime(ctx, cfg, denoEnv(os.Environ(), cfg), channels, log)
 	if ctx.Err() != nil {
 		return nil
 	}
@@ -82,11 +92,33 @@ func run(ctx context.Context) error {
 }
 
 // startRuntime runs the init phase of the runtime this binary implements.
-func startRuntime(ctx context.Context, cfg config, env []string, log *logger) (invoker, error) {
+func startRuntime(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (invoker, error) {
 	if runtimeName == "runtime2" {
-		return startRuntime2(ctx, cfg, env)
+		return startRuntime2(ctx, cfg, env, channels)
 	}
-	return startRuntime1(ctx, cfg, env, log)
+	return startRuntime1(ctx, cfg, env, channels, log)
+}
+
+// reapOrphansAsTheyExit waits for every orphan that exits (reaper.go), so
+// that none lingers as a zombie, until stop is called.
+func reapOrphansAsTheyExit() (stop func()) {
+	exits := make(chan os.Signal, 1)
+	signal.Notify(exits, syscall.SIGCHLD)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-exits:
+				procs.reapZombies()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(exits)
+		close(done)
+	}
 }
 
 // initFailed reports an init failure to Lambda, which returns it to the first

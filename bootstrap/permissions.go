@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,6 +23,11 @@ var runtimeEnv = []string{
 	"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "_X_AMZN_TRACE_ID",
 }
 
+// runtimeNeeds names the permissions the runtime itself needs, in the order
+// runtimePermissions grants them: reading the bundle, its settings, and
+// dialling its channel (runtime1 also listens on a loopback port).
+var runtimeNeeds = []string{"read", "env", "net"}
+
 // defaultPermissions is what Lambda code expects: the network, the
 // environment, system information (which SDKs read for their user agent),
 // reading the function, the layers and TMPDIR, and writing TMPDIR.
@@ -34,18 +40,14 @@ func defaultPermissions(cfg config) []string {
 }
 
 // parsePermissions reads DENO_LAMBDA_PERMISSIONS: whitespace-separated Deno
-// permission flags, or the defaults when it is empty. A bare --deny-* flag for
-// a permission the runtime itself needs is refused: Deno lets a denial beat
-// every grant, so the runtime could not start. listens: the runtime serves on a
-// loopback port (runtime1).
-func parsePermissions(spec string, cfg config, listens bool) ([]string, error) {
+// permission flags, or the defaults when it is empty. A denial that would
+// stop the runtime itself is refused, because Deno lets a denial beat every
+// grant: a bare --deny-read, --deny-env or --deny-net, denying a variable
+// runtime.js reads, or denying 127.0.0.1 on every port.
+func parsePermissions(spec string, cfg config) ([]string, error) {
 	flags := strings.Fields(spec)
 	if len(flags) == 0 {
 		return defaultPermissions(cfg), nil
-	}
-	needs, what := runtimeNeeds(listens), "its bundle, control channel and settings"
-	if listens {
-		what = "its bundle, control channel, settings and bridge port on 127.0.0.1"
 	}
 	for _, f := range flags {
 		if !permissionFlag.MatchString(f) {
@@ -53,10 +55,23 @@ func parsePermissions(spec string, cfg config, listens bool) ([]string, error) {
 				"%s: %q is not a Deno permission flag: use flags such as --allow-net=api.example.com --allow-read=/var/task --deny-env=AWS_SECRET_ACCESS_KEY, or --allow-all",
 				permissionsVar, f))
 		}
-		if kind, bare := strings.CutPrefix(f, "--deny-"); bare && slices.Contains(needs, kind) {
+		if kind, bare := strings.CutPrefix(f, "--deny-"); bare && slices.Contains(runtimeNeeds, kind) {
 			return nil, newInitError("Runtime.InvalidPermissions", fmt.Sprintf(
-				"%s: %s also denies what the runtime needs (%s), and a denial beats every grant: leave --allow-%s out instead, which grants nothing, or deny only some, as in --deny-%s=%s",
-				permissionsVar, f, what, kind, kind, denyExample[kind]))
+				"%s: %s also denies what the runtime needs (its bundle, settings and channel on 127.0.0.1), and a denial beats every grant: leave --allow-%s out instead, which grants nothing, or deny only some, as in --deny-%s=%s",
+				permissionsVar, f, kind, kind, denyExample[kind]))
+		}
+		if names, ok := strings.CutPrefix(f, "--deny-env="); ok {
+			for _, name := range runtimeEnv {
+				if listed(names, name) {
+					return nil, newInitError("Runtime.InvalidPermissions", fmt.Sprintf(
+						"%s: %s denies %s, which the runtime itself reads: deny other variables only", permissionsVar, f, name))
+				}
+			}
+		}
+		if hosts, ok := strings.CutPrefix(f, "--deny-net="); ok && deniesLoopback(hosts) {
+			return nil, newInitError("Runtime.InvalidPermissions", fmt.Sprintf(
+				"%s: %s denies 127.0.0.1 on every port, where the runtime talks to Deno: deny single ports instead, as in --deny-net=127.0.0.1:2772",
+				permissionsVar, f))
 		}
 	}
 	return flags, nil
@@ -64,38 +79,79 @@ func parsePermissions(spec string, cfg config, listens bool) ([]string, error) {
 
 // denyExample shows a narrow denial of each kind, for the message above.
 var denyExample = map[string]string{
-	"read": "/var/task/secrets", "write": "/tmp/cache", "env": "AWS_SECRET_ACCESS_KEY", "net": "169.254.169.254",
+	"read": "/var/task/secrets", "env": "AWS_SECRET_ACCESS_KEY", "net": "169.254.169.254",
+}
+
+// listed tells whether a comma-separated list of variable names lists name,
+// as Deno reads it: an entry ending in * stands for every name it begins.
+func listed(list, name string) bool {
+	for entry := range strings.SplitSeq(list, ",") {
+		if prefix, wild := strings.CutSuffix(entry, "*"); (wild && strings.HasPrefix(name, prefix)) || entry == name {
+			return true
+		}
+	}
+	return false
+}
+
+// deniesEnv tells whether the function's flags deny the variable name.
+func deniesEnv(flags []string, name string) bool {
+	for _, f := range flags {
+		if names, ok := strings.CutPrefix(f, "--deny-env="); ok && listed(names, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// deniesLoopback tells whether a --deny-net list covers 127.0.0.1 on every
+// port: the address itself, or a range holding it, without a port.
+func deniesLoopback(hosts string) bool {
+	loopback := net.IPv4(127, 0, 0, 1)
+	for host := range strings.SplitSeq(hosts, ",") {
+		if _, ipnet, err := net.ParseCIDR(host); err == nil && ipnet.Contains(loopback) {
+			return true
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.Equal(loopback) {
+			return true
+		}
+	}
+	return false
 }
 
 // runtimePermissions are the runtime's own needs, added to the function's
-// flags: reading the bundle (and its source map), writing its control
-// channel (and for runtime2 reading its events channel), reading its settings,
-// and for runtime1
-// listening on a loopback port (which grants no connections). Deno unites two
-// lists for one permission, but a list after a bare flag replaces it, so a
-// need already covered by a bare flag (or --allow-all) is left out.
-func runtimePermissions(function []string, cfg config, channel, events string, listens bool) []string {
-	read, write := cfg.bundlePath+","+cfg.bundlePath+".map", channel
-	if events != "" { // opened for reading, then unlinked
-		read, write = read+","+events, write+","+events
+// flags: reading the bundle (and its source map), reading its settings,
+// dialling its channel, and for runtime1 listening on a loopback port (which
+// grants no connection). Deno unites two lists for one permission, but a list
+// after a bare flag replaces it, so a need already covered by a bare flag (or
+// --allow-all) is left out.
+//
+// Two things are denied to the function, whatever it is granted: the Runtime
+// API (a function that called it could take and answer later invocations'
+// events), and the runtime's cache, DENO_DIR (what a function wrote there
+// would run in every later Deno process; Deno reads and writes its cache
+// whatever the permissions). Deno checks a connection's resolved address, so
+// no other name for the API's address gets through. With --allow-all nothing
+// is denied: Deno then grants /proc/self and /dev/fd too, and the function may
+// do whatever the sandbox's user can (docs/security.md).
+func runtimePermissions(cfg config, channel string, listens bool) []string {
+	net := channel
+	if listens {
+		net += ",127.0.0.1:0"
 	}
-	lists := map[string]string{"read": read, "write": write, "env": strings.Join(runtimeEnv, ","), "net": "127.0.0.1:0"}
+	lists := map[string]string{
+		"read": cfg.bundlePath + "," + cfg.bundlePath + ".map",
+		"env":  strings.Join(runtimeEnv, ","),
+		"net":  net,
+	}
+	allowsAll := slices.ContainsFunc(cfg.permissions, func(f string) bool { return f == "-A" || f == "--allow-all" })
 	var flags []string
-	for _, kind := range runtimeNeeds(listens) {
-		if !slices.ContainsFunc(function, func(f string) bool {
-			return f == "-A" || f == "--allow-all" || f == "--allow-"+kind
-		}) {
+	for _, kind := range runtimeNeeds {
+		if !allowsAll && !slices.Contains(cfg.permissions, "--allow-"+kind) {
 			flags = append(flags, "--allow-"+kind+"="+lists[kind])
 		}
 	}
-	return flags
-}
-
-// runtimeNeeds names the permissions the runtime itself needs, in the order
-// runtimePermissions grants them: net only for runtime1, which listens.
-func runtimeNeeds(listens bool) []string {
-	if listens {
-		return []string{"read", "write", "env", "net"}
+	if allowsAll {
+		return flags
 	}
-	return []string{"read", "write", "env"}
+	return append(flags, "--deny-net="+cfg.runtimeAPI, "--deny-read="+cfg.denoDir, "--deny-write="+cfg.denoDir)
 }

@@ -25,13 +25,19 @@ func TestParsePermissions(t *testing.T) {
 		{"--v8-flags=--max-old-space-size=1", nil, true},
 		{"--allow-all --deny-env", nil, true},
 		{"--allow-read --deny-read", nil, true},
-		{"--deny-write", nil, true},
-		{"--deny-net", nil, true}, // runtime1's bridge port
+		{"--deny-net", nil, true}, // the channel to Deno
+		{"--deny-write", []string{"--deny-write"}, false},
 		{"--deny-net=169.254.169.254 --deny-sys --deny-run", []string{"--deny-net=169.254.169.254", "--deny-sys", "--deny-run"}, false},
+		{"--deny-net=127.0.0.1", nil, true},
+		{"--deny-net=example.com,127.0.0.0/8", nil, true},
+		{"--deny-net=127.0.0.1:2772,localhost", []string{"--deny-net=127.0.0.1:2772,localhost"}, false},
+		{"--deny-env=AWS_LAMBDA_LOG_FORMAT", nil, true},
+		{"--deny-env=AWS_LAMBDA_*", nil, true},
+		{"--deny-env=AWS_SECRET_*,X", []string{"--deny-env=AWS_SECRET_*,X"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.spec, func(t *testing.T) {
-			got, err := parsePermissions(tt.spec, cfg, true)
+			got, err := parsePermissions(tt.spec, cfg)
 			if tt.err {
 				var fe *functionError
 				if !errors.As(err, &fe) || fe.Type != "Runtime.InvalidPermissions" {
@@ -46,29 +52,17 @@ func TestParsePermissions(t *testing.T) {
 	}
 }
 
-func TestRuntimePermissionsForEvents(t *testing.T) {
-	got := runtimePermissions([]string{"--allow-net"}, config{bundlePath: "/b.js"}, "/tmp/ch", "/tmp/ev", false)
-	want := []string{"--allow-read=/b.js,/b.js.map,/tmp/ev", "--allow-write=/tmp/ch,/tmp/ev",
-		"--allow-env=" + strings.Join(runtimeEnv, ",")}
-	if !slices.Equal(got, want) {
-		t.Errorf("got %v, want %v", got, want)
-	}
-}
-
-func TestRuntime2AllowsDenyingTheNetwork(t *testing.T) {
-	cfg := config{taskRoot: "/var/task", layerDir: "/opt", tmpDir: "/tmp"}
-	if got, err := parsePermissions("--deny-net", cfg, false); err != nil || !slices.Equal(got, []string{"--deny-net"}) {
-		t.Errorf("got %v, %v; want --deny-net kept", got, err)
-	}
-	_, err := parsePermissions("--deny-net", cfg, true)
+func TestABareDenialAdvisesLeavingTheGrantOut(t *testing.T) {
+	_, err := parsePermissions("--deny-net", config{})
 	if err == nil || !strings.Contains(err.Error(), "leave --allow-net out instead") {
-		t.Errorf("runtime1: got %v, want advice to leave --allow-net out", err)
+		t.Errorf("got %v, want advice to leave --allow-net out", err)
 	}
 }
 
 func TestRuntimePermissions(t *testing.T) {
 	env := "--allow-env=" + strings.Join(runtimeEnv, ",")
 	read := "--allow-read=/var/task/f.bundle.js,/var/task/f.bundle.js.map"
+	denied := []string{"--deny-net=127.0.0.1:9001", "--deny-read=/tmp/deno-dir", "--deny-write=/tmp/deno-dir"}
 	tests := []struct {
 		name     string
 		function []string
@@ -76,19 +70,32 @@ func TestRuntimePermissions(t *testing.T) {
 		want     []string
 	}{
 		{"narrowed function, runtime1", []string{"--allow-net=example.com"}, true,
-			[]string{read, "--allow-write=/tmp/ch", env, "--allow-net=127.0.0.1:0"}},
-		{"runtime2 does not listen", []string{"--allow-read=/x"}, false,
-			[]string{read, "--allow-write=/tmp/ch", env}},
-		{"bare flags already cover the needs", []string{"--allow-net", "--allow-env", "--allow-write", "--allow-read"}, true, nil},
-		{"--allow-all covers everything", []string{"--allow-all"}, true, nil},
-		{"-A covers everything", []string{"-A", "--deny-net"}, true, nil},
+			append([]string{read, env, "--allow-net=127.0.0.1:4000,127.0.0.1:0"}, denied...)},
+		{"runtime2 only dials", []string{"--allow-read=/x"}, false,
+			append([]string{read, env, "--allow-net=127.0.0.1:4000"}, denied...)},
+		{"bare flags already cover the needs", []string{"--allow-net", "--allow-env", "--allow-read"}, true, denied},
+		{"--allow-all covers everything and denies nothing", []string{"--allow-all"}, true, nil},
+		{"-A covers everything and denies nothing", []string{"-A", "--deny-run"}, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := config{bundlePath: "/var/task/f.bundle.js"}
-			if got := runtimePermissions(tt.function, cfg, "/tmp/ch", "", tt.listens); !slices.Equal(got, tt.want) {
+			cfg := config{bundlePath: "/var/task/f.bundle.js", denoDir: "/tmp/deno-dir", runtimeAPI: "127.0.0.1:9001",
+				permissions: tt.function}
+			if got := runtimePermissions(cfg, "127.0.0.1:4000", tt.listens); !slices.Equal(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestDeniesEnv(t *testing.T) {
+	flags := []string{"--allow-all", "--deny-env=AWS_SECRET_ACCESS_KEY,DB_*"}
+	for name, want := range map[string]bool{
+		"AWS_SECRET_ACCESS_KEY": true, "DB_PASSWORD": true, "DB_": true,
+		"AWS_SECRET_ACCESS_KEY_2": false, "AWS_ACCESS_KEY_ID": false, "XDB_X": false,
+	} {
+		if got := deniesEnv(flags, name); got != want {
+			t.Errorf("deniesEnv(%s) = %v, want %v", name, got, want)
+		}
 	}
 }

@@ -6,22 +6,25 @@ import (
 )
 
 // shutdownGrace is how long Deno gets to run its own SIGTERM listeners when the
-// environment shuts down. Lambda allows the whole runtime about 500 ms.
-const shutdownGrace = 300 * time.Millisecond
+// environment shuts down. Lambda gives the runtime 300 ms of its shutdown
+// phase (500 ms with an internal extension) before SIGKILL; the rest of the
+// 300 is for stopping what is left.
+const shutdownGrace = 250 * time.Millisecond
 
 // runtime1 keeps one Deno process for the life of the execution environment
 // and replaces it only when it dies or overruns a deadline.
 type runtime1 struct {
-	cfg     config
-	env     []string
-	log     *logger
-	server  *denoServer
-	results *reusedBuffer // large results, kept across Deno restarts
+	cfg      config
+	env      []string
+	channels *channelListener
+	log      *logger
+	server   *denoServer
+	results  *reusedBuffer // large results, kept across Deno restarts
 }
 
 // startRuntime1 starts Deno and imports the function: the init phase.
-func startRuntime1(ctx context.Context, cfg config, env []string, log *logger) (*runtime1, error) {
-	r := &runtime1{cfg: cfg, env: env, log: log, results: &reusedBuffer{}}
+func startRuntime1(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*runtime1, error) {
+	r := &runtime1{cfg: cfg, env: env, channels: channels, log: log, results: &reusedBuffer{}}
 	return r, r.reset(ctx)
 }
 
@@ -42,7 +45,7 @@ func (r *runtime1) reset(ctx context.Context) error {
 		r.server.stop(0)
 		r.server = nil
 	}
-	s, err := startDenoServer(ctx, r.cfg, r.env, r.results)
+	s, err := startDenoServer(ctx, r.cfg, r.env, r.channels, r.results)
 	if err != nil {
 		return err
 	}

@@ -3,9 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
-	"strconv"
+	"os"
 	"strings"
 	"time"
 )
@@ -39,7 +40,8 @@ const maxResponseBytes = 6*1024*1024 + 100
 // invocation is one event handed out by GET /next.
 type invocation struct {
 	requestID       string
-	deadline        time.Time // zero when the header is absent
+	deadline        time.Time // the header's, or now plus the fallback timeout
+	deadlineProblem string    // why the header's could not be used, "" when it was
 	functionARN     string
 	traceID         string
 	clientContext   string
@@ -50,6 +52,10 @@ type invocation struct {
 	// still on its connection, for runtime1 to pass on to Deno as it arrives.
 	// serve finishes it once the invocation has run.
 	event *bodyStream
+	// stalled: the event's body did not arrive whole by the deadline, and the
+	// invocation has timed out without running.
+	stalled bool
+	arrived time.Time // when its headers came
 }
 
 // runtimeAPI is a client of the Lambda Runtime API.
@@ -59,13 +65,15 @@ type runtimeAPI struct {
 	client *httpClient
 	// streamEvents leaves large events on their connection (invocation.event).
 	streamEvents bool
+	// timeout is what an invocation gets when its deadline header is unusable.
+	timeout fallbackTimeout
 }
 
 // apiPrefix is the path of the Runtime API's version.
 const apiPrefix = "/2018-06-01/runtime"
 
-func newRuntimeAPI(address string) *runtimeAPI {
-	return &runtimeAPI{client: newHTTPClient(address)}
+func newRuntimeAPI(address string, timeout fallbackTimeout) *runtimeAPI {
+	return &runtimeAPI{client: newHTTPClient(address), timeout: timeout}
 }
 
 // newStatusError keeps the first 4 KiB of the answer's body.
@@ -86,17 +94,38 @@ func (e *statusError) Error() string {
 
 // next blocks until Lambda hands out the next event. Calling it also tells
 // Lambda the previous invocation is complete: until then, the environment
-// keeps running and is billed.
+// keeps running and is billed. An event whose body does not arrive by its
+// deadline comes back stalled, to be failed as a timeout.
 func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
-	resp, err := a.client.send(ctx, &httpRequest{method: "GET", path: apiPrefix + "/invocation/next"}, a.streamEvents)
+	var inv *invocation
+	req := &httpRequest{method: "GET", path: apiPrefix + "/invocation/next",
+		bodyDeadline: func(h *httpResponse) time.Time {
+			inv = a.invocationOf(h)
+			return inv.deadline
+		}}
+	resp, err := a.client.send(ctx, req, a.streamEvents)
 	if err != nil {
+		if inv != nil && inv.requestID != "" && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+			inv.stalled = true
+			return inv, nil
+		}
 		return nil, fmt.Errorf("get next invocation: %w", err)
 	}
 	if resp.status != statusOK {
 		readStream(ctx, resp) // for the message; the answer is the error
 		return nil, newStatusError("GET", "/invocation/next", resp)
 	}
-	h := resp
+	inv.payload, inv.event = resp.body, resp.stream
+	if inv.requestID == "" {
+		inv.event.finish()
+		return nil, fmt.Errorf("get next invocation: no %s header", headerRequestID)
+	}
+	return inv, nil
+}
+
+// invocationOf reads an invocation's headers, and gives it its deadline.
+func (a *runtimeAPI) invocationOf(h *httpResponse) *invocation {
+	now := time.Now()
 	inv := &invocation{
 		requestID:       h.get(headerRequestID),
 		functionARN:     h.get(headerFunctionARN),
@@ -104,22 +133,13 @@ func (a *runtimeAPI) next(ctx context.Context) (*invocation, error) {
 		clientContext:   h.get(headerClientContext),
 		cognitoIdentity: h.get(headerCognitoIdentity),
 		tenantID:        h.get(headerTenantID),
-		payload:         resp.body,
-		event:           resp.stream,
+		arrived:         now,
 	}
-	if inv.requestID == "" {
-		inv.event.finish()
-		return nil, fmt.Errorf("get next invocation: no %s header", headerRequestID)
+	inv.deadline, inv.deadlineProblem = parseDeadline(h.get(headerDeadlineMs), now)
+	if inv.deadlineProblem != "" {
+		inv.deadline = now.Add(a.timeout.d)
 	}
-	if ms := h.get(headerDeadlineMs); ms != "" {
-		n, err := strconv.ParseInt(ms, 10, 64)
-		if err != nil {
-			inv.event.finish()
-			return nil, fmt.Errorf("get next invocation: bad %s %q", headerDeadlineMs, ms)
-		}
-		inv.deadline = time.UnixMilli(n)
-	}
-	return inv, nil
+	return inv
 }
 
 // postResponse sends the handler's result. The invocation stays open until the

@@ -13,13 +13,14 @@ import (
 )
 
 func TestNextReadsEventAndHeaders(t *testing.T) {
+	deadline := time.UnixMilli(time.Now().Add(time.Minute).UnixMilli())
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.URL.Path != "/2018-06-01/runtime/invocation/next" {
 			t.Errorf("got %s %s", r.Method, r.URL.Path)
 		}
 		h := w.Header()
 		h.Set(headerRequestID, "id-1")
-		h.Set(headerDeadlineMs, "1700000000123")
+		h.Set(headerDeadlineMs, strconv.FormatInt(deadline.UnixMilli(), 10))
 		h.Set(headerFunctionARN, "arn:aws:lambda:us-east-1:1:function:f")
 		h.Set(headerTraceID, "Root=1-abc")
 		h.Set(headerClientContext, `{"custom":{}}`)
@@ -28,15 +29,17 @@ func TestNextReadsEventAndHeaders(t *testing.T) {
 		io.WriteString(w, `{"a":1}`)
 	}))
 	defer srv.Close()
-	inv, err := newRuntimeAPI(srv.Listener.Addr().String()).next(context.Background())
+	inv, err := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("")).next(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := invocation{"id-1", time.UnixMilli(1700000000123), "arn:aws:lambda:us-east-1:1:function:f",
-		"Root=1-abc", `{"custom":{}}`, `{"cognitoIdentityId":"x"}`, "t-1", []byte(`{"a":1}`), nil}
+	want := invocation{requestID: "id-1", deadline: deadline, functionARN: "arn:aws:lambda:us-east-1:1:function:f",
+		traceID: "Root=1-abc", clientContext: `{"custom":{}}`, cognitoIdentity: `{"cognitoIdentityId":"x"}`,
+		tenantID: "t-1", payload: []byte(`{"a":1}`)}
 	if inv.requestID != want.requestID || !inv.deadline.Equal(want.deadline) || inv.functionARN != want.functionARN ||
 		inv.traceID != want.traceID || inv.clientContext != want.clientContext ||
-		inv.cognitoIdentity != want.cognitoIdentity || inv.tenantID != want.tenantID || string(inv.payload) != string(want.payload) {
+		inv.cognitoIdentity != want.cognitoIdentity || inv.tenantID != want.tenantID || string(inv.payload) != string(want.payload) ||
+		inv.deadlineProblem != "" || inv.stalled {
 		t.Errorf("got %+v, want %+v", *inv, want)
 	}
 }
@@ -48,16 +51,16 @@ func TestNextFailures(t *testing.T) {
 	}{
 		{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }},
 		{"no request id", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "{}") }},
-		{"bad deadline", func(w http.ResponseWriter, r *http.Request) {
+		{"an event over the size limit", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set(headerRequestID, "id")
-			w.Header().Set(headerDeadlineMs, "soon")
+			w.Header().Set("Content-Length", strconv.Itoa(maxBodyBytes+1))
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(tt.handler)
 			defer srv.Close()
-			if _, err := newRuntimeAPI(srv.Listener.Addr().String()).next(context.Background()); err == nil {
+			if _, err := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("")).next(context.Background()); err == nil {
 				t.Fatal("got nil error")
 			}
 		})
@@ -73,7 +76,7 @@ func TestPostsCarryTypeAndContentType(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
-	api := newRuntimeAPI(srv.Listener.Addr().String())
+	api := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout(""))
 	ctx := context.Background()
 	fe := newInitError("Runtime.HandlerNotFound", "x is not a function")
 	if err := api.postResponse(ctx, "id-1", []byte(`"ok"`)); err != nil {
@@ -103,7 +106,7 @@ func TestPostStatusError(t *testing.T) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 	}))
 	defer srv.Close()
-	err := newRuntimeAPI(srv.Listener.Addr().String()).postResponse(context.Background(), "id", []byte("{}"))
+	err := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("")).postResponse(context.Background(), "id", []byte("{}"))
 	var se *statusError
 	if !errors.As(err, &se) || se.code != 413 {
 		t.Fatalf("got %v, want a 413 statusError", err)
@@ -130,7 +133,7 @@ func TestNextReadsEventsWithAndWithoutLength(t *testing.T) {
 				io.WriteString(w, event[50_000:])
 			}))
 			defer srv.Close()
-			inv, err := newRuntimeAPI(srv.Listener.Addr().String()).next(context.Background())
+			inv, err := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("")).next(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,5 +141,47 @@ func TestNextReadsEventsWithAndWithoutLength(t *testing.T) {
 				t.Errorf("got %d bytes, want %d", len(inv.payload), len(event))
 			}
 		})
+	}
+}
+
+func TestNextGivesAnUnusableDeadlineTheFallback(t *testing.T) {
+	for _, header := range []string{"", "soon", "0", "-5", "1e3", "99999999999999999999", "1700000000123"} {
+		t.Run(header, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set(headerRequestID, "id")
+				if header != "" {
+					w.Header().Set(headerDeadlineMs, header)
+				}
+				io.WriteString(w, "{}")
+			}))
+			defer srv.Close()
+			before := time.Now()
+			inv, err := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("7")).next(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if inv.deadlineProblem == "" || inv.deadline.Before(before.Add(7*time.Second)) ||
+				inv.deadline.After(time.Now().Add(7*time.Second)) {
+				t.Errorf("deadline %v (%q), want 7 s from now and a problem", inv.deadline, inv.deadlineProblem)
+			}
+		})
+	}
+}
+
+func TestNextTimesOutAnEventThatStalls(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(headerRequestID, "stalls")
+		w.Header().Set(headerDeadlineMs, strconv.FormatInt(time.Now().Add(300*time.Millisecond).UnixMilli(), 10))
+		w.Header().Set("Content-Length", "100")
+		io.WriteString(w, `{"half":`)
+		w.(http.Flusher).Flush()
+		<-release
+	}))
+	defer srv.Close()
+	defer close(release)
+	inv, err := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("")).next(context.Background())
+	if err != nil || !inv.stalled || inv.requestID != "stalls" {
+		t.Fatalf("got %+v, %v; want the invocation, stalled", inv, err)
 	}
 }

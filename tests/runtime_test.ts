@@ -223,7 +223,11 @@ for (const runtime of RUNTIMES) {
     t("Deno dying between invocations is replaced before the next event", async () => {
       await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
         const before = JSON.parse((await b.api.invoke({ crashAfterResult: true })).body);
-        await b.stderrMatches(/Deno exited between invocations \(exit status 1\)/);
+        await b.stderrMatches(/Deno exited between invocations \(exit status 128\)/);
+        assert.match(
+          b.stdout(),
+          /\tERROR\tUnhandled Promise Rejection \t.*unhandled, after the result/,
+        );
         const after = await b.api.invoke({});
         assert.equal(after.kind, "response", after.body);
         assert.notEqual(JSON.parse(after.body).pid, before.pid);

@@ -1,22 +1,25 @@
 // @ts-check
-// The bootstrap's private channel to runtime.js: one control line in on stdin
-// (which then ends, so a function reading stdin can take nothing), JSON lines
-// (and result bytes) out on a FIFO, and for runtime2 event frames (and bytes)
-// in on a second FIFO; this process unlinks each FIFO as soon as it has opened
-// it. None is visible in the process list or the environment, and console
-// output never reaches them.
+// The bootstrap's private channel to runtime.js. One control line comes in on
+// stdin, which then ends (a function reading stdin gets nothing of the
+// runtime's). It names a loopback port where the bootstrap listens and a
+// secret token for this process alone. runtime.js dials that port and sends
+// the token first: the connection is then this process's channel, for JSON
+// lines (and the bytes that follow them) both ways. No file names it, so no
+// other process can open it, and console output never reaches it; a function
+// in another process can dial the port too, but without this token the
+// bootstrap hangs up.
 
 /**
- * The line on stdin: the FIFO to write to, runtime2's FIFO of events, what to
- * import, and runtime1's bridge token.
- * @typedef {{ channel: string, events?: string, token?: string, bundle: string,
- *   export: string, handler: string }} Control
+ * The line on stdin: where to dial, the token, what to import, and the
+ * permission flags the function runs with (for advice when one is missing).
+ * @typedef {{ port: number, token: string, bundle: string, export: string,
+ *   handler: string, permissions: string[], denoDir: string }} Control
  */
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Buffered reads of stdin or a FIFO: lines, and exact byte counts. */
+/** Buffered reads of stdin or a connection: lines, and exact byte counts. */
 export class Input {
   /** @type {Uint8Array} */
   #buf = new Uint8Array(0);
@@ -24,15 +27,18 @@ export class Input {
   /** @type {{ read(p: Uint8Array): Promise<number | null> }} */
   #reader;
 
-  /** Reads from reader: stdin for the control line, a FIFO for runtime2's events. */
+  /**
+   * Reads from reader: stdin for the control line, the channel for runtime2's event.
+   * @param {{ read(p: Uint8Array): Promise<number | null> }} reader
+   */
   constructor(reader = Deno.stdin) {
     this.#reader = reader;
   }
 
-  /** Where stdin is read into: one buffer for the process, not one per read. */
+  /** Where input is read into: one buffer for the process, not one per read. */
   #chunk = new Uint8Array(65536);
 
-  /** Reads more of stdin into the buffer; false at EOF. */
+  /** Reads more into the buffer; false at EOF. */
   async #fill() {
     const n = await this.#reader.read(this.#chunk);
     if (n === null) return false;
@@ -83,35 +89,39 @@ export async function readControl(/** @type {Input} */ input) {
   return JSON.parse(await input.line());
 }
 
-/** Opens runtime2's events FIFO, then unlinks it so no other process can open it. */
-export function openEvents(/** @type {string} */ path) {
-  const file = Deno.openSync(path, { read: true });
-  Deno.removeSync(path);
-  return new Input(file);
-}
+/** This process's channel to the bootstrap. */
+export class Channel {
+  #conn;
+  /** What the bootstrap sends: runtime2's event. */
+  input;
 
-/** Writes to the bootstrap's FIFO, synchronously and whole. */
-export class Output {
-  #file;
+  /** @param {Deno.Conn} conn */
+  constructor(conn) {
+    this.#conn = conn;
+    this.input = new Input(conn);
+  }
 
-  /** Opens the FIFO, then unlinks it so no other process can open it. */
-  constructor(/** @type {string} */ path) {
-    this.#file = Deno.openSync(path, { write: true });
-    Deno.removeSync(path);
+  /** Dials the bootstrap and proves which process this is. */
+  static async open(/** @type {Control} */ control) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: control.port });
+    conn.setNoDelay(true);
+    const channel = new Channel(conn);
+    await channel.#write(encoder.encode(control.token + "\n"));
+    return channel;
   }
 
   /** One JSON line, then optional raw bytes. */
-  send(/** @type {unknown} */ message, /** @type {Uint8Array} */ bytes = new Uint8Array(0)) {
-    this.#write(encoder.encode(JSON.stringify(message) + "\n"));
-    this.#write(bytes);
+  async send(/** @type {unknown} */ message, /** @type {Uint8Array} */ bytes = new Uint8Array(0)) {
+    await this.#write(encoder.encode(JSON.stringify(message) + "\n"));
+    await this.#write(bytes);
   }
 
-  #write(/** @type {Uint8Array} */ bytes) {
+  async #write(/** @type {Uint8Array} */ bytes) {
     let written = 0;
-    while (written < bytes.length) written += this.#file.writeSync(bytes.subarray(written));
+    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
   }
 
   close() {
-    this.#file.close();
+    this.#conn.close();
   }
 }

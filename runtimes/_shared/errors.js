@@ -1,9 +1,20 @@
 // @ts-check
 // Error bodies for the Runtime API: {errorType, errorMessage, stackTrace}.
+// Whatever a function throws is read defensively: an error whose name, message
+// or stack throws when read (a Proxy, a getter) must still become a body.
 
 /**
  * @typedef {{ errorType: string, errorMessage: string, stackTrace: string[] }} ErrorBody
  */
+
+/** What the runtime knows of the function's permissions, for advice. */
+const permissions = { flags: /** @type {string[]} */ ([]), denoDir: "" };
+
+/** Sets the flags the function runs with, so that advice can build on them. */
+export function setPermissions(/** @type {string[]} */ flags, /** @type {string} */ denoDir) {
+  permissions.flags = flags;
+  permissions.denoDir = denoDir;
+}
 
 function isErrorLike(/** @type {any} */ e) {
   return e instanceof Error ||
@@ -11,35 +22,122 @@ function isErrorLike(/** @type {any} */ e) {
       typeof e.message === "string" && typeof e.stack === "string");
 }
 
+/** Quotes a flag for a shell, as DENO_LAMBDA_PERMISSIONS="..." shows it. */
+function withFlag(/** @type {string} */ flag) {
+  return `DENO_LAMBDA_PERMISSIONS="${[...permissions.flags, flag].join(" ")}"`;
+}
+
+/** The deny flag of this kind that lists value, if any. */
+function denial(/** @type {string} */ kind, /** @type {string} */ value) {
+  return permissions.flags.find((f) => {
+    const list = f.startsWith(`--deny-${kind}=`) ? f.slice(`--deny-${kind}=`.length) : null;
+    return list !== null &&
+      list.split(",").some((v) => v === value || value.startsWith(v.replace(/\/?$/, "/")));
+  });
+}
+
 /** Deno's advice for a missing permission, translated for Lambda. */
-function onLambda(/** @type {string} */ message) {
-  const advice = /, run again with the (--allow-\w+) flag$/;
-  return advice.test(message)
-    ? message.replace(advice, ": add $1 to DENO_LAMBDA_PERMISSIONS")
-    : `${message}: grant it in DENO_LAMBDA_PERMISSIONS`;
+function permissionAdvice(/** @type {string} */ message) {
+  const asked = /^Requires (\w+) access to "(.*)", run again with the (--allow-\w+) flag$/
+    .exec(message);
+  if (!asked) return `${message}: grant it in DENO_LAMBDA_PERMISSIONS`;
+  const [, kind, value, flag] = asked;
+  const what = `Requires ${kind} access to "${value}"`;
+  if (permissions.denoDir && (value + "/").startsWith(permissions.denoDir + "/")) {
+    return `${what}: ${permissions.denoDir} is the runtime's own cache, which functions may not use`;
+  }
+  const denied = denial(kind, value);
+  if (denied) return `${what}, which ${denied} in DENO_LAMBDA_PERMISSIONS denies`;
+  return flag === "--allow-all"
+    ? `${what}: only --allow-all grants it; set ${withFlag("--allow-all")}`
+    : `${what}: add ${flag}=${value} to DENO_LAMBDA_PERMISSIONS, for example ${
+      withFlag(`${flag}=${value}`)
+    }`;
+}
+
+/**
+ * Deno's node:child_process reports a missing run permission only as "Command
+ * failed": say what grants it. exec and execSync start /bin/sh, execFile the
+ * program itself.
+ */
+function commandAdvice(/** @type {string} */ message) {
+  const failed = /^Command failed: (\S+)/.exec(message);
+  if (!failed || Deno.permissions.querySync({ name: "run" }).state === "granted") return message;
+  const programs = `/bin/sh,${failed[1]}`;
+  return `${message}: the function may not start programs; to let it, set ${
+    withFlag(`--allow-run=${programs}`)
+  } (exec and execSync run /bin/sh, which can run any program)`;
+}
+
+/** A message with Lambda's advice, when it is about a missing permission. */
+function advised(/** @type {string} */ name, /** @type {string} */ message) {
+  return name === "NotCapable" ? permissionAdvice(message) : commandAdvice(message);
 }
 
 /** The body for a handler that threw or rejected, shaped as Node.js shapes it. */
 export function errorBody(/** @type {unknown} */ error) {
-  if (isErrorLike(error)) {
-    const e = /** @type {Error} */ (error);
-    return /** @type {ErrorBody} */ ({
-      errorType: e.name,
-      errorMessage: e.name === "NotCapable" ? onLambda(e.message) : e.message,
-      stackTrace: typeof e.stack === "string" ? e.stack.split("\n") : [],
-    });
-  }
-  let message;
   try {
-    message = String(error);
-  } catch {
-    message = Object.prototype.toString.call(error);
+    if (isErrorLike(error)) {
+      const e = /** @type {Error} */ (error);
+      const name = String(e.name);
+      const original = String(e.message);
+      const message = advised(name, original);
+      const stack = typeof e.stack === "string" ? e.stack.split("\n") : [];
+      if (message !== original && stack[0] === `${name}: ${original}`) {
+        stack[0] = `${name}: ${message}`;
+      }
+      return /** @type {ErrorBody} */ ({
+        errorType: name,
+        errorMessage: message,
+        stackTrace: stack,
+      });
+    }
+    return /** @type {ErrorBody} */ ({
+      errorType: typeof error,
+      errorMessage: String(error),
+      stackTrace: [],
+    });
+  } catch (err) {
+    // Node.js's runtime names this case "handled" too.
+    return unreadable(err);
   }
+}
+
+/** The body for an error whose parts threw when read. */
+function unreadable(/** @type {unknown} */ cause) {
   return /** @type {ErrorBody} */ ({
-    errorType: typeof error,
-    errorMessage: message,
+    errorType: "handled",
+    errorMessage:
+      `The handler threw a value whose name, message or stack cannot be read: reading it threw ${
+        describe(cause)
+      }`,
     stackTrace: [],
   });
+}
+
+/** The body for a promise rejection nothing handled, as Node.js's runtime names it. */
+export function rejectionBody(/** @type {unknown} */ reason) {
+  const type = "Runtime.UnhandledPromiseRejection";
+  const message = describe(reason);
+  let stack = /** @type {string[]} */ ([]);
+  try {
+    const trace = /** @type {any} */ (reason)?.stack;
+    if (typeof trace === "string") stack = trace.split("\n").slice(1);
+  } catch { /* no stack to give */ }
+  return /** @type {ErrorBody} */ ({
+    errorType: type,
+    errorMessage: message,
+    stackTrace: [`${type}: ${message}`, ...stack],
+  });
+}
+
+/** String(value), for a value that may throw when converted. */
+export function describe(/** @type {unknown} */ value) {
+  try {
+    return String(value);
+  } catch {
+    return "a value that cannot be read";
+  }
 }
 
 /** An error the runtime raises itself, with a Runtime.* type. */
@@ -52,12 +150,15 @@ export class RuntimeError extends Error {
 
   /** @returns {ErrorBody} */
   body() {
-    const cause = this.cause;
-    const stack = isErrorLike(cause) ? /** @type {Error} */ (cause).stack ?? "" : "";
+    let stack = "";
+    try {
+      const cause = this.cause;
+      stack = isErrorLike(cause) ? /** @type {Error} */ (cause).stack ?? "" : "";
+    } catch { /* a cause that throws when read has no stack to give */ }
     return {
       errorType: this.name,
       errorMessage: this.message,
-      stackTrace: stack === "" ? [] : stack.split("\n"),
+      stackTrace: stack === "" ? [] : String(stack).split("\n"),
     };
   }
 }

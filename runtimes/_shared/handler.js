@@ -1,7 +1,7 @@
 // @ts-check
 // Loading the function's handler during init, with the Node.js runtime's
 // Runtime.* error types when that fails.
-import { RuntimeError } from "./errors.js";
+import { describe, RuntimeError } from "./errors.js";
 
 /** A file path as a file: URL, escaping what URLs treat specially. */
 function fileUrl(/** @type {string} */ path) {
@@ -10,19 +10,24 @@ function fileUrl(/** @type {string} */ path) {
 
 /** Names the init failure an import error stands for. */
 function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
-  const e = /** @type {any} */ (err);
-  const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
-  if (err instanceof SyntaxError) {
-    return new RuntimeError("Runtime.UserCodeSyntaxError", text, err);
+  try {
+    const e = /** @type {any} */ (err);
+    const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
+    if (err instanceof SyntaxError) {
+      return new RuntimeError("Runtime.UserCodeSyntaxError", text, err);
+    }
+    // Deno reports a syntax error in an imported module as a TypeError.
+    if (typeof e?.message === "string" && e.message.startsWith("SyntaxError: ")) {
+      return new RuntimeError("Runtime.UserCodeSyntaxError", e.message, err);
+    }
+    if (e?.code === "ERR_MODULE_NOT_FOUND" || /Module not found/.test(e?.message)) {
+      return new RuntimeError("Runtime.ImportModuleError", `Cannot load ${bundle}: ${text}`, err);
+    }
+    return new RuntimeError("Runtime.ImportModuleError", text, err);
+  } catch {
+    // What the import threw cannot even be read.
+    return new RuntimeError("Runtime.ImportModuleError", describe(err));
   }
-  // Deno reports a syntax error in an imported module as a TypeError.
-  if (typeof e?.message === "string" && e.message.startsWith("SyntaxError: ")) {
-    return new RuntimeError("Runtime.UserCodeSyntaxError", e.message, err);
-  }
-  if (e?.code === "ERR_MODULE_NOT_FOUND" || /Module not found/.test(e?.message)) {
-    return new RuntimeError("Runtime.ImportModuleError", `Cannot load ${bundle}: ${text}`, err);
-  }
-  return new RuntimeError("Runtime.ImportModuleError", text, err);
 }
 
 /**

@@ -1,12 +1,15 @@
 // @ts-check
 // One invocation, from the Runtime API's event and headers to the body to post.
 import { createContext } from "./context.js";
-import { errorBody, RuntimeError } from "./errors.js";
+import { describe, errorBody, RuntimeError } from "./errors.js";
 import { setRequestId } from "./log_patch.js";
+import { Escaped, guarded } from "./uncaught.js";
 
 /**
- * What to post: the serialised result, or the serialised error body and its type.
- * @typedef {{ body: string, errorType?: string }} Result
+ * What to post: the serialised result, or the serialised error body and its
+ * type. fatal: an error escaped the handler, and the process must not serve
+ * another invocation.
+ * @typedef {{ body: string, errorType?: string, fatal?: boolean }} Result
  */
 
 /**
@@ -33,14 +36,19 @@ export async function invoke(
     event = JSON.parse(eventText);
   } catch (err) {
     return failure(
-      new RuntimeError("Runtime.UnmarshalError", `Unable to parse the event as JSON: ${err}`, err)
+      new RuntimeError(
+        "Runtime.UnmarshalError",
+        `Unable to parse the event as JSON: ${describe(err)}`,
+        err,
+      )
         .body(),
     );
   }
   let result;
   try {
-    result = await handler(event, context);
+    result = await guarded(() => handler(event, context));
   } catch (err) {
+    if (err instanceof Escaped) return { ...failure(err.body), fatal: true };
     return failure(errorBody(err));
   }
   try {
@@ -50,7 +58,7 @@ export async function invoke(
     return failure(
       new RuntimeError(
         "Runtime.MarshalError",
-        `Unable to stringify the handler's result: ${err}`,
+        `Unable to stringify the handler's result: ${describe(err)}`,
         err,
       ).body(),
     );

@@ -108,6 +108,34 @@ function textRecord(
     .replaceAll("\n", "\r");
 }
 
+/** Formats one record, or says why it could not: a logged value may throw when read. */
+function safeRecord(
+  /** @type {(level: string, args: unknown[]) => string} */ record,
+  /** @type {string} */ level,
+  /** @type {unknown[]} */ args,
+) {
+  try {
+    return record(level, args);
+  } catch (err) {
+    let why = "";
+    try {
+      why = `: ${String(err)}`;
+    } catch { /* as unreadable as the value */ }
+    return record(level, [`[a logged value could not be formatted${why}]`]);
+  }
+}
+
+/** The record format in use: Text until patchConsole says otherwise. */
+let format = textRecord;
+
+/**
+ * Writes one record of the runtime's own, in the function's log format and
+ * whatever the function did to the console.
+ */
+export function logRecord(/** @type {string} */ level, /** @type {unknown[]} */ args) {
+  writeLine(safeRecord(format, level, args));
+}
+
 /** Writes every byte synchronously, so nothing is lost if the process exits next. */
 function writeLine(/** @type {string} */ line) {
   const bytes = encoder.encode(line + "\n");
@@ -127,12 +155,13 @@ export function patchConsole(
 ) {
   const json = options.format?.toUpperCase() === "JSON";
   const record = json ? jsonRecord : textRecord;
+  format = record;
   const threshold = Math.max(0, LEVELS.indexOf(options.level?.toUpperCase() ?? "TRACE"));
   /** @param {string} level */
   const logger = (level) =>
     LEVELS.indexOf(level) < threshold
       ? () => {}
-      : (/** @type {unknown[]} */ ...args) => writeLine(record(level, args));
+      : (/** @type {unknown[]} */ ...args) => writeLine(safeRecord(record, level, args));
   const c = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (console));
   c.trace = logger("TRACE");
   c.debug = logger("DEBUG");

@@ -1,8 +1,8 @@
 // @ts-check
-// One invocation over the bootstrap's private channel: a JSON line
-// {"headers": {...}, "length": N} and N bytes of event in on the events FIFO; the result
-// out on the FIFO as {"length": N} (and "errorType" for a failure) and N bytes
-// of body, where no console output can reach it.
+// runtime2's one invocation over the bootstrap's channel: a JSON line
+// {"headers": {...}, "length": N} and N bytes of event in; the result out as
+// {"length": N} (and "errorType" for a failure) and N bytes of body, where no
+// console output can reach it.
 import { invoke } from "./invoke.js";
 
 const encoder = new TextEncoder();
@@ -10,18 +10,17 @@ const decoder = new TextDecoder();
 
 /**
  * Reads one event, runs the handler on it and sends the result.
- * @param {import("./control.js").Input} input
- * @param {import("./control.js").Output} output
+ * @param {import("./control.js").Channel} channel
  * @param {(event: unknown, context: unknown) => unknown} handler
  * @param {import("./context.js").StaticContext} env
  */
-export async function serveOne(input, output, handler, env) {
-  const frame = JSON.parse(await input.line());
-  const event = decoder.decode(await input.exactly(frame.length));
+export async function serveOne(channel, handler, env) {
+  const frame = JSON.parse(await channel.input.line());
+  const event = decoder.decode(await channel.input.exactly(frame.length));
   const result = await invoke(handler, event, new Headers(frame.headers), env);
   const body = encoder.encode(result.body);
   const { errorType } = result;
-  output.send(
+  await channel.send(
     errorType === undefined ? { length: body.length } : { length: body.length, errorType },
     body,
   );

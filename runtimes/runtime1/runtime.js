@@ -1,25 +1,26 @@
 // @ts-check
 // runtime1's bridge: one Deno process for the whole execution environment.
 //
-// The bootstrap starts this file with one JSON line on stdin (its FIFO, the
-// bridge token, the bundle, the export). Init imports the function; then one
-// line goes to the FIFO: {"port": N} once the loopback server listens, or
-// {"error": {...}} when the function cannot be loaded. Every invocation is one
-// POST /invoke from the bootstrap, carrying the token and the Runtime API's
-// headers; the answer is the result, or an error body with
-// Lambda-Runtime-Function-Error-Type set.
+// The bootstrap starts this file with one JSON line on stdin (the port to
+// dial, this process's token, the bundle, the export). Init imports the
+// function; then one line goes on the channel: {"port": N} once the loopback
+// server listens, or {"error": {...}} when the function cannot be loaded.
+// Every invocation is one POST /invoke from the bootstrap, carrying the token
+// and the Runtime API's headers; the answer is the result, or an error body
+// with Lambda-Runtime-Function-Error-Type set, and X-Bridge-Fatal when an
+// error escaped the handler, after which the bootstrap replaces this process.
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
 
-const { control, output, handler, env } = await init();
+const { control, channel, handler, env } = await init();
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
+const FATAL = "X-Bridge-Fatal";
 
 Deno.serve({
   hostname: "127.0.0.1",
   port: 0,
   onListen: ({ port }) => {
-    output.send({ port });
-    output.close();
+    channel.send({ port }).finally(() => channel.close());
   },
 }, async (req) => {
   if (req.headers.get("x-bridge-token") !== control.token) {
@@ -37,10 +38,11 @@ Deno.serve({
   if (result.errorType === undefined) {
     return new Response(result.body); // the bootstrap needs no content type (7 µs less)
   }
-  return new Response(result.body, {
+  /** @type {Record<string, string>} */
+  const headers = {
     // The body carries the name as thrown; a header cannot carry line breaks.
-    headers: {
-      [ERROR_TYPE]: result.errorType.replace(/[^\x20-\x7e]/g, "_") || "Error",
-    },
-  });
+    [ERROR_TYPE]: result.errorType.replace(/[^\x20-\x7e]/g, "_") || "Error",
+  };
+  if (result.fatal) headers[FATAL] = "1";
+  return new Response(result.body, { headers });
 });

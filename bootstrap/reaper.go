@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+)
+
+// Processes a function starts can leave their Deno's process group (setsid)
+// or their parent (a double fork), and so escape the signal that ends Deno's
+// group. The bootstrap is a child subreaper (PR_SET_CHILD_SUBREAPER): the
+// kernel hands it every orphan among its descendants, instead of pid 1. So
+// every process that is the bootstrap's child and not a Deno it started is
+// something a function left behind: the bootstrap reaps those that exit, and
+// kills the rest whenever it discards a Deno process (runtime2 after each
+// invocation, runtime1 when Deno is replaced, both at shutdown).
+//
+// What this cannot catch: once the bootstrap itself is killed outright
+// (SIGKILL), Deno dies with it (a parent-death signal), but what Deno started
+// is handed to pid 1. Lambda discards the whole sandbox then.
+//
+// Where the kernel (or an emulator: qemu-user 7.2 refuses the prctl) cannot
+// make the bootstrap a subreaper, it falls back to what it can see: the
+// processes below a Deno it discards, found by their parents just before the
+// kill. A process whose parent has already exited is then out of reach.
+
+// maxOrphanRounds bounds how many generations killOrphans goes through: each
+// round kills the orphans it sees, whose own children then become orphans.
+const maxOrphanRounds = 64
+
+// processTable knows which of the bootstrap's children are Deno processes.
+type processTable struct {
+	mu        sync.Mutex
+	deno      map[int]bool
+	subreaper bool // orphans come to the bootstrap
+}
+
+// procs is the bootstrap's one table: being a subreaper is process-wide.
+var procs = &processTable{deno: map[int]bool{}}
+
+// becomeSubreaper makes orphaned descendants the bootstrap's children.
+func (t *processTable) becomeSubreaper() error {
+	const prSetChildSubreaper = 36 // PR_SET_CHILD_SUBREAPER
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
+		return errno
+	}
+	t.mu.Lock()
+	t.subreaper = true
+	t.mu.Unlock()
+	return nil
+}
+
+// below lists the processes below the given ones when the bootstrap is no
+// subreaper, for killing once their Deno is gone; nil when it is one, as
+// orphans then come to it.
+func (t *processTable) below(roots []int) []int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.subreaper {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, p := range scanProcs() {
+		children[p.ppid] = append(children[p.ppid], p.pid)
+	}
+	var found []int
+	for queue := roots; len(queue) > 0; queue = queue[1:] {
+		for _, child := range children[queue[0]] {
+			found = append(found, child)
+			queue = append(queue, child)
+		}
+	}
+	return found
+}
+
+// start starts cmd and records it as a Deno process, under the lock, so that
+// killOrphans never takes a process being started for an orphan.
+func (t *processTable) start(cmd *exec.Cmd) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	t.deno[cmd.Process.Pid] = true
+	return nil
+}
+
+// exited forgets a Deno process once its exit has been waited for.
+func (t *processTable) exited(pid int) {
+	t.mu.Lock()
+	delete(t.deno, pid)
+	t.mu.Unlock()
+}
+
+// killOrphans kills every child of the bootstrap that is not a Deno process,
+// waits for each, and goes on with the orphans that leaves, until none is
+// left.
+func (t *processTable) killOrphans() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for range maxOrphanRounds {
+		orphans := t.orphans(false)
+		if len(orphans) == 0 {
+			return
+		}
+		for _, pid := range orphans {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		for _, pid := range orphans {
+			_, _ = syscall.Wait4(pid, nil, 0, nil)
+		}
+	}
+}
+
+// reapZombies waits for the orphans that have exited, so that they do not
+// pile up while Deno lives (runtime1 can live for hours). It leaves running
+// ones alone.
+func (t *processTable) reapZombies() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, pid := range t.orphans(true) {
+		_, _ = syscall.Wait4(pid, nil, syscall.WNOHANG, nil)
+	}
+}
+
+// orphans lists the bootstrap's children that are not Deno processes, only
+// those that have exited when zombies is set. The caller holds the lock.
+func (t *processTable) orphans(zombies bool) []int {
+	self := os.Getpid()
+	var found []int
+	for _, p := range scanProcs() {
+		if p.ppid == self && !t.deno[p.pid] && (!zombies || p.state == 'Z') {
+			found = append(found, p.pid)
+		}
+	}
+	return found
+}
+
+// proc is one process as /proc shows it.
+type proc struct {
+	pid, ppid int
+	state     byte
+}
+
+// scanProcs lists the processes /proc shows now.
+func scanProcs() []proc {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var found []proc
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone already
+		}
+		if state, ppid, ok := parseProcStat(stat); ok {
+			found = append(found, proc{pid, ppid, state})
+		}
+	}
+	return found
+}
+
+// parseProcStat reads the state and parent pid from a /proc/<pid>/stat line:
+// "pid (comm) state ppid ...". A process names itself (comm), and may put
+// spaces and parentheses in its name, so the fields are found after the last
+// ')'.
+func parseProcStat(stat []byte) (state byte, ppid int, ok bool) {
+	end := bytes.LastIndexByte(stat, ')')
+	if end < 0 {
+		return 0, 0, false
+	}
+	fields := bytes.Fields(stat[end+1:])
+	if len(fields) < 2 || len(fields[0]) != 1 {
+		return 0, 0, false
+	}
+	ppid, err := strconv.Atoi(string(fields[1]))
+	if err != nil || ppid < 0 {
+		return 0, 0, false
+	}
+	return fields[0][0], ppid, true
+}
