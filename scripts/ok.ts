@@ -1,7 +1,7 @@
 // `deno task ok`: everything a change must pass before it lands, in order of
 // cost: format, lint, type checks, the workflows' lint, gofmt, go vet, Go tests
-// (race detector on), then the build and every Deno test. Ends with one
-// "N passed, N failed" line over all tests.
+// (race detector on), a short fuzz of each Go parser, then the build and every
+// Deno test. Ends with one "N passed, N failed" line over all tests.
 
 /** actionlint lints .github/workflows; `go run` builds it from its Go module. */
 const ACTIONLINT = "github.com/rhysd/actionlint/cmd/actionlint@v1.7.12";
@@ -16,6 +16,8 @@ const steps: { cmd: string; args: string[]; dir?: string }[] = [
   // Under the race detector: the bootstrap's goroutines share connections and
   // bodies. It needs cgo, so a C compiler (.ci/run installs gcc).
   { cmd: "go", args: ["test", "-race", "-count=1", "-v", "./..."], dir: "bootstrap" },
+  // A few seconds of fuzzing per parser of bytes from Deno or the Runtime API.
+  { cmd: "deno", args: ["run", "--allow-all", "scripts/fuzz.ts", "--time", "2s"] },
   { cmd: "deno", args: ["task", "test"] },
 ];
 

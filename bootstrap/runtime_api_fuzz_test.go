@@ -1,0 +1,41 @@
+package main
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+func FuzzHeaderSafe(f *testing.F) {
+	for _, v := range []string{"Runtime.UserCodeSyntaxError", "Error\r\nInjected: yes", "Tab\tType", "\x00\x1f\x7f",
+		"Ünïcödé", "\xff\xfe", "\u2028", "", "a b"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := headerSafe(v)
+		for i := 0; i < len(got); i++ {
+			if got[i] < 0x20 || got[i] >= 0x7f {
+				t.Fatalf("headerSafe(%q) = %q, with byte %#x at %d", v, got, got[i], i)
+			}
+		}
+		// What the client then refuses to send, it never gets.
+		if !validHeaderValue(got) {
+			t.Errorf("headerSafe(%q) = %q, which the client refuses", v, got)
+		}
+		// One character for each (invalid bytes count one each), printable
+		// ASCII kept.
+		if utf8.RuneCountInString(got) != utf8.RuneCountInString(v) {
+			t.Errorf("headerSafe(%q) = %q, %d characters for %d", v, got, utf8.RuneCountInString(got),
+				utf8.RuneCountInString(v))
+		}
+		if again := headerSafe(got); again != got {
+			t.Errorf("headerSafe(%q) = %q, but headerSafe of that = %q", v, got, again)
+		}
+		printable := true
+		for i := 0; i < len(v); i++ {
+			printable = printable && v[i] >= 0x20 && v[i] < 0x7f
+		}
+		if printable && got != v {
+			t.Errorf("headerSafe(%q) = %q, want it unchanged", v, got)
+		}
+	})
+}
