@@ -33,6 +33,18 @@ for (const runtime of RUNTIMES) {
     });
   });
 
+  t("a function cannot reach the Runtime API, under any name of its address", async () => {
+    await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+      const out = await b.api.invoke({ run: "callRuntimeApi" }, { requestId: "calls-the-api" });
+      assert.equal(out.kind, "response", out.body);
+      assert.deepEqual(JSON.parse(out.body), { reached: [] });
+      const honest = await b.api.invoke({ run: "whoami" }, { requestId: "honest" });
+      assert.equal(JSON.parse(honest.body).requestId, "honest");
+      await b.api.nextCalled(3); // the bootstrap's, for the event after these two
+      assert.equal(b.api.nextCalls, 3, "only the bootstrap asked for events");
+    });
+  });
+
   t(
     "a result frame with a forged length fails that invocation only, with a clear error",
     async () => {
