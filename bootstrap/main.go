@@ -60,11 +60,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return initFailed(ctx, api, log, err)
 	}
-	if err := procs.becomeSubreaper(); err != nil {
-		log.errorf("", "Processes the function leaves without a parent are out of reach: the bootstrap cannot be their subreaper: %v", err)
-	}
-	stopReaping := reapOrphansAsTheyExit()
-	defer stopReaping()
+	defer procs.watchOrphans(mayStartProcesses(cfg.permissions), log)()
 	channels, err := listenChannels()
 	if err != nil {
 		return initFailed(ctx, api, log, err)
@@ -97,28 +93,6 @@ func startRuntime(ctx context.Context, cfg config, env []string, channels *chann
 		return startRuntime2(ctx, cfg, env, channels)
 	}
 	return startRuntime1(ctx, cfg, env, channels, log)
-}
-
-// reapOrphansAsTheyExit waits for every orphan that exits (reaper.go), so
-// that none lingers as a zombie, until stop is called.
-func reapOrphansAsTheyExit() (stop func()) {
-	exits := make(chan os.Signal, 1)
-	signal.Notify(exits, syscall.SIGCHLD)
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-exits:
-				procs.reapZombies()
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(exits)
-		close(done)
-	}
 }
 
 // initFailed reports an init failure to Lambda, which returns it to the first

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -26,6 +28,10 @@ import (
 // make the bootstrap a subreaper, it falls back to what it can see: the
 // processes below a Deno it discards, found by their parents just before the
 // kill. A process whose parent has already exited is then out of reach.
+//
+// A function can start processes only with run or FFI permission (or all):
+// without them no orphan can exist, and the bootstrap never looks for one,
+// which takes reading every process's /proc entry.
 
 // maxOrphanRounds bounds how many generations killOrphans goes through: each
 // round kills the orphans it sees, whose own children then become orphans.
@@ -35,22 +41,56 @@ const maxOrphanRounds = 64
 type processTable struct {
 	mu        sync.Mutex
 	deno      map[int]bool
+	watching  bool // the function may start processes, so orphans are looked for
 	subreaper bool // orphans come to the bootstrap
 }
 
 // procs is the bootstrap's one table: being a subreaper is process-wide.
 var procs = &processTable{deno: map[int]bool{}}
 
-// becomeSubreaper makes orphaned descendants the bootstrap's children.
-func (t *processTable) becomeSubreaper() error {
+// mayStartProcesses tells whether Deno permission flags let a function start
+// processes: run or FFI permission, or all.
+func mayStartProcesses(flags []string) bool {
+	for _, f := range flags {
+		if f == "-A" || f == "--allow-all" || strings.HasPrefix(f, "--allow-run") || strings.HasPrefix(f, "--allow-ffi") {
+			return true
+		}
+	}
+	return false
+}
+
+// watchOrphans, when the function may start processes, makes the bootstrap
+// their subreaper and reaps every orphan that exits until stop is called. It
+// says why when the kernel refuses.
+func (t *processTable) watchOrphans(spawns bool, log *logger) (stop func()) {
+	if !spawns {
+		return func() {}
+	}
 	const prSetChildSubreaper = 36 // PR_SET_CHILD_SUBREAPER
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0); errno != 0 {
-		return errno
+	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
+	if errno != 0 {
+		log.errorf("", "Processes the function leaves without a parent are out of reach: the bootstrap cannot be their subreaper: %v", errno)
 	}
 	t.mu.Lock()
-	t.subreaper = true
+	t.watching, t.subreaper = true, errno == 0
 	t.mu.Unlock()
-	return nil
+	exits := make(chan os.Signal, 1)
+	signal.Notify(exits, syscall.SIGCHLD)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-exits:
+				t.reapZombies()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(exits)
+		close(done)
+	}
 }
 
 // below lists the processes below the given ones when the bootstrap is no
@@ -59,7 +99,7 @@ func (t *processTable) becomeSubreaper() error {
 func (t *processTable) below(roots []int) []int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.subreaper {
+	if !t.watching || t.subreaper {
 		return nil
 	}
 	children := map[int][]int{}
@@ -101,6 +141,9 @@ func (t *processTable) exited(pid int) {
 func (t *processTable) killOrphans() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !t.watching {
+		return
+	}
 	for range maxOrphanRounds {
 		orphans := t.orphans(false)
 		if len(orphans) == 0 {
@@ -147,21 +190,29 @@ type proc struct {
 
 // scanProcs lists the processes /proc shows now.
 func scanProcs() []proc {
-	entries, err := os.ReadDir("/proc")
+	dir, err := os.Open("/proc")
 	if err != nil {
 		return nil
 	}
+	names, _ := dir.Readdirnames(-1)
+	dir.Close()
 	var found []proc
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
+	var buf [512]byte // a stat line's fields up to ppid fit: comm is at most 16 bytes
+	for _, name := range names {
+		pid, err := strconv.Atoi(name)
 		if err != nil {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		fd, err := syscall.Open("/proc/"+name+"/stat", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 		if err != nil {
 			continue // gone already
 		}
-		if state, ppid, ok := parseProcStat(stat); ok {
+		n, err := syscall.Read(fd, buf[:])
+		syscall.Close(fd)
+		if err != nil || n <= 0 {
+			continue
+		}
+		if state, ppid, ok := parseProcStat(buf[:n]); ok {
 			found = append(found, proc{pid, ppid, state})
 		}
 	}

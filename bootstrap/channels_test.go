@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// dial connects to the listener and sends what, returning the connection.
+func dial(t *testing.T, l *channelListener, what string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", l.address())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if what != "" {
+		if _, err := io.WriteString(c, what); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+// hungUp tells whether the peer closed c: a read gets EOF or a reset.
+func hungUp(c net.Conn) bool {
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.Read(make([]byte, 1))
+	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || isReset(err)
+}
+
+func isReset(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && !op.Timeout()
+}
+
+func TestAChannelIsHandedToTheProcessWhoseTokenItGives(t *testing.T) {
+	l, err := listenChannels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	token, arrived, forget, err := l.expect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forget()
+	c := dial(t, l, token+"\n{\"port\":1}\n")
+	defer c.Close()
+	ch := <-arrived
+	defer ch.close()
+	line, err := ch.readLine()
+	if err != nil || string(line) != `{"port":1}` {
+		t.Errorf("got %q, %v; want the line sent after the token", line, err)
+	}
+	// A token opens one channel, once.
+	again := dial(t, l, token+"\n")
+	defer again.Close()
+	if !hungUp(again) {
+		t.Error("a second connection with the same token was kept")
+	}
+}
+
+func TestConnectionsWithoutAKnownTokenAreDropped(t *testing.T) {
+	l, err := listenChannels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	_, arrived, forget, err := l.expect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forget()
+	for _, what := range []string{"not a token\n", "0000000000000000000000000000000000000000000000000000000000000000\n",
+		string(make([]byte, 70000))} {
+		c := dial(t, l, what)
+		if !hungUp(c) {
+			t.Errorf("a connection sending %.20q was kept", what)
+		}
+		c.Close()
+	}
+	select {
+	case ch := <-arrived:
+		t.Errorf("a channel was handed over: %v", ch)
+	default:
+	}
+}
+
+func TestIdleConnectionsCannotCrowdOutAProcess(t *testing.T) {
+	l, err := listenChannels()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.close()
+	first := dial(t, l, "")
+	defer first.Close()
+	for range maxHandshakes {
+		c := dial(t, l, "")
+		defer c.Close()
+	}
+	if !hungUp(first) {
+		t.Error("the oldest idle connection was kept past the limit")
+	}
+	token, arrived, forget, err := l.expect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forget()
+	c := dial(t, l, token+"\n")
+	defer c.Close()
+	select {
+	case ch := <-arrived:
+		ch.close()
+	case <-time.After(5 * time.Second):
+		t.Error("a process's channel was not handed over while idle connections waited")
+	}
+}
