@@ -116,6 +116,68 @@ for (const runtime of RUNTIMES) {
     },
   );
 
+  t(
+    "an error with an empty or an endless name is still posted as that invocation's error",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        const nameless = await b.api.invoke({ run: "throwsNameless" });
+        assert.equal(nameless.kind, "error", nameless.body);
+        assert.equal(nameless.errorType, "Error");
+        assert.deepEqual(
+          { ...JSON.parse(nameless.body), stackTrace: [] },
+          { errorType: "Error", errorMessage: "payment declined", stackTrace: [] },
+        );
+        const long = await within(
+          20_000,
+          b.api.invoke({ run: "throwsLongName" }),
+          "an error named with 3 MB got no answer",
+        );
+        assert.equal(long.kind, "error", long.body.slice(0, 200));
+        assert.equal(long.errorType, "E".repeat(256));
+        assert.equal(JSON.parse(long.body).errorMessage, "long name");
+        assert.equal((await b.api.invoke({ run: "whoami" })).kind, "response");
+      });
+    },
+  );
+
+  t(
+    "a Deno process that never becomes ready times the invocation out, and the runtime serves on",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        // From now on every new Deno hangs while it imports the function;
+        // runtime1's current one exits, so the next invocation needs a new one.
+        const armed = await b.api.invoke({ run: "armHangAtImport", exit: runtime === "runtime1" });
+        assert.equal(armed.kind, "response", armed.body);
+        if (runtime === "runtime1") await b.stderrMatches(/Deno exited between invocations/);
+        for (const requestId of ["hangs-1", "hangs-2"]) {
+          const out = await within(
+            10_000,
+            b.api.invoke({ run: "whoami" }, { requestId, timeoutMs: 1500 }),
+            `${requestId}: nothing posted`,
+          );
+          assert.equal(out.errorType, "Runtime.Timeout", out.body);
+          assert.match(JSON.parse(out.body).errorMessage, new RegExp(`^RequestId: ${requestId} `));
+        }
+        await Deno.remove(`${b.tmpDir}/hang-at-import`);
+        // runtime2's next process started importing while the hang was armed;
+        // the one after it was not.
+        const recovered = [];
+        for (let i = 0; i < 2; i++) {
+          const out = await within(
+            10_000,
+            b.api.invoke({ run: "whoami" }, { timeoutMs: 1500 }),
+            "nothing posted after the hang was lifted",
+          );
+          recovered.push(out.kind === "response" ? "response" : out.errorType);
+        }
+        assert.deepEqual(
+          recovered,
+          runtime === "runtime1" ? ["response", "response"] : ["Runtime.Timeout", "response"],
+        );
+      });
+    },
+  );
+
   t("an invocation header too large to pass on fails that invocation only", async () => {
     await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
       const context = (bytes: number) => JSON.stringify({ custom: { pad: "x".repeat(bytes) } });

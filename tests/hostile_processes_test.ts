@@ -69,6 +69,23 @@ for (const runtime of RUNTIMES) {
     }
   });
 
+  t("a chain of processes each in a session of its own ends as a whole", async () => {
+    const s = sleepers();
+    try {
+      await withBootstrap({ runtime, handler: HOSTILE, env: RUN }, async (b) => {
+        const out = await b.api.invoke({ run: "spawnOrphans", tag: s.tag, depth: 120 });
+        assert.equal(out.kind, "response", out.body);
+        await b.api.nextCalled(2);
+        if (runtime === "runtime2") assert.deepEqual(await s.alive(), []);
+        else assert.equal((await s.alive()).length, 121);
+        assert.equal((await b.stop("SIGTERM")).code, 0);
+        assert.deepEqual(await s.alive(), []);
+      });
+    } finally {
+      await s.cleanUp();
+    }
+  });
+
   t("processes a function starts end when its invocation times out", async () => {
     const s = sleepers();
     try {
