@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -153,12 +154,47 @@ func TestStreamAReceiverThatAnswersEarlyIsHeard(t *testing.T) {
 	// AWS's emulator answers a response over 6 MB with 413 without reading
 	// all of it. The answer counts, and the rest of the body is dropped with
 	// its connection.
+	answered := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		w.(http.Flusher).Flush()
+		close(answered)
 	}))
 	defer srv.Close()
-	src, srcConns := streamSource(t, bytes.Repeat([]byte("x"), maxBodyBytes), 0)
+	// The source sends the first MiB of its body, and the rest only once the
+	// 413 is out: the body cannot have gone through whole, however large the
+	// kernel's socket buffers. Its second answer is a small one.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var srcConns atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := srcConns.Add(1)
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+					return
+				}
+				if n > 1 {
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(maxBodyBytes)+"\r\n\r\n"+
+					strings.Repeat("x", 1<<20))
+				<-answered
+				io.WriteString(c, strings.Repeat("x", maxBodyBytes-1<<20))
+			}()
+		}
+	}()
+	src := newHTTPClient(ln.Addr().String())
 	resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
 	if err != nil {
 		t.Fatal(err)
@@ -172,10 +208,10 @@ func TestStreamAReceiverThatAnswersEarlyIsHeard(t *testing.T) {
 		t.Fatal("the whole body went through; the test proves nothing")
 	}
 	resp.stream.finish()
-	if _, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {
+	if _, err := src.do(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {
 		t.Fatal(err)
 	}
-	if n := srcConns(); n != 2 {
+	if n := srcConns.Load(); n != 2 {
 		t.Errorf("the half-read body's connection was reused (%d connections, want 2)", n)
 	}
 }

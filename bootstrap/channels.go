@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -171,8 +172,10 @@ func (l *channelListener) admit(conn net.Conn) {
 // process it names, or closes it.
 func (l *channelListener) handshake(conn net.Conn) {
 	conn.SetReadDeadline(time.Now().Add(handshakeTimeout))
-	r := bufio.NewReaderSize(conn, 64<<10)
-	line, err := readBoundedLine(r, 2*tokenBytes)
+	// A small buffer for the token: connections that prove nothing cost
+	// little, however many come.
+	small := bufio.NewReaderSize(conn, 4*tokenBytes)
+	line, err := readBoundedLine(small, 2*tokenBytes)
 	conn.SetReadDeadline(time.Time{})
 	if tc, ok := conn.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
@@ -186,7 +189,10 @@ func (l *channelListener) handshake(conn net.Conn) {
 		conn.Close()
 		return
 	}
-	delete(l.waiting, string(line))  // a token opens one channel, once
+	delete(l.waiting, string(line)) // a token opens one channel, once
+	// What followed the token in the small buffer comes first.
+	held, _ := small.Peek(small.Buffered())
+	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(bytes.Clone(held)), conn), 64<<10)
 	ch <- &channel{conn: conn, r: r} // never blocks: room for one, and one is sent
 }
 

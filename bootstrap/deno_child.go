@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,9 +30,11 @@ type eventFrame struct {
 }
 
 // resultFrame announces the result on the child's channel; the body's bytes
-// follow it.
+// follow it. failed: the body is an error body (errorType was sent, empty or
+// not).
 type resultFrame struct {
 	Length    int64
+	Failed    bool
 	ErrorType string
 }
 
@@ -40,8 +43,8 @@ type resultFrame struct {
 // larger than a body may be.
 func parseResultFrame(line []byte) (resultFrame, error) {
 	var f struct {
-		Length    *int64 `json:"length"`
-		ErrorType string `json:"errorType"`
+		Length    *int64  `json:"length"`
+		ErrorType *string `json:"errorType"`
 	}
 	if err := json.Unmarshal(line, &f); err != nil || f.Length == nil || *f.Length < 0 {
 		return resultFrame{}, &bridgeError{fmt.Sprintf("a malformed result frame %q", truncateBytes(line, 64))}
@@ -49,7 +52,11 @@ func parseResultFrame(line []byte) (resultFrame, error) {
 	if *f.Length > maxBodyBytes {
 		return resultFrame{}, &tooLargeError{*f.Length}
 	}
-	return resultFrame{*f.Length, f.ErrorType}, nil
+	rf := resultFrame{Length: *f.Length, Failed: f.ErrorType != nil}
+	if rf.Failed {
+		rf.ErrorType = cmp.Or(*f.ErrorType, "Error")
+	}
+	return rf, nil
 }
 
 // spawnChild starts a child in the background, which then imports the
@@ -148,7 +155,7 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 		return outcome{err: fe}
 	}
 	recycle := func() { c.results.give(a.body) }
-	if a.frame.ErrorType != "" {
+	if a.frame.Failed {
 		return outcome{err: decodeFunctionError(a.frame.ErrorType, a.body), recycle: recycle}
 	}
 	return outcome{response: a.body, recycle: recycle}

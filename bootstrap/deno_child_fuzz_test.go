@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"math"
@@ -62,8 +63,15 @@ func FuzzParseResultFrame(f *testing.F) {
 			if !errors.As(err, &tl) || tl.size != n {
 				t.Errorf("parseResultFrame(%s) = %+v, %v, want a *tooLargeError of size %d", line, rf, err, n)
 			}
-		case err != nil || rf.Length != n || rf.ErrorType != validUTF8(errorType):
-			t.Errorf("parseResultFrame(%s) = %+v, %v, want length %d and type %q", line, rf, err, n, validUTF8(errorType))
+		case err != nil || rf.Length != n || !rf.Failed || rf.ErrorType != cmp.Or(validUTF8(errorType), "Error"):
+			// A frame naming an error type, even an empty one, is a failure.
+			t.Errorf("parseResultFrame(%s) = %+v, %v, want length %d, failed, type %q", line, rf, err, n,
+				cmp.Or(validUTF8(errorType), "Error"))
+		}
+		// A frame without one is a result.
+		line, _ = json.Marshal(map[string]any{"length": max(n, 0) % (maxBodyBytes + 1)})
+		if rf, err = parseResultFrame(line); err != nil || rf.Failed || rf.ErrorType != "" {
+			t.Errorf("parseResultFrame(%s) = %+v, %v, want a result", line, rf, err)
 		}
 	})
 }

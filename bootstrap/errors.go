@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // functionError is the error body the Runtime API expects on /error and
@@ -83,17 +84,45 @@ func responseTooLarge(requestID string, size int64) *functionError {
 		"RequestId: %s Error: %s maximum allowed payload size (%d bytes).", requestID, what, maxResponseBytes))
 }
 
-// sanitized is an error body from Deno made fit to post: it has a type and a
-// stack trace, however its sender shaped it.
+// maxErrorTypeBytes bounds an error's type, which also travels in a header.
+const maxErrorTypeBytes = 256
+
+// sanitized is an error body from Deno made fit to post: it has a type no
+// longer than a header takes, and a stack trace, however its sender shaped it.
 func (e *functionError) sanitized() *functionError {
 	c := *e
 	if c.Type == "" {
 		c.Type = "Runtime.Unknown"
 	}
+	c.Type = truncateUTF8(c.Type, maxErrorTypeBytes)
 	if c.StackTrace == nil {
 		c.StackTrace = []string{}
 	}
 	return &c
+}
+
+// maxShortMessageBytes bounds the message of an error posted again shorter.
+const maxShortMessageBytes = 4 << 10
+
+// shortened is the error without its stack and with at most the start of its
+// message, for a Runtime API that refused the whole (with status).
+func (e *functionError) shortened(status int) *functionError {
+	msg := truncateUTF8(e.Message, maxShortMessageBytes)
+	if len(msg) < len(e.Message) {
+		msg += fmt.Sprintf(" [cut short: the Runtime API refused the whole error (%d)]", status)
+	}
+	return &functionError{Type: e.Type, Message: msg, StackTrace: []string{}}
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // decodeFunctionError reads an error body produced by runtime.js, falling back
@@ -101,8 +130,11 @@ func (e *functionError) sanitized() *functionError {
 // runtime.js writes.
 func decodeFunctionError(headerType string, body []byte) *functionError {
 	var fe functionError
-	if err := json.Unmarshal(body, &fe); err != nil || fe.Type == "" {
+	if err := json.Unmarshal(body, &fe); err != nil || (fe.Type == "" && fe.Message == "" && fe.StackTrace == nil) {
 		return newInitError(headerType, string(body)).sanitized()
+	}
+	if fe.Type == "" {
+		fe.Type = headerType
 	}
 	return fe.sanitized()
 }

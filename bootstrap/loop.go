@@ -10,8 +10,8 @@ import (
 type invoker interface {
 	// invoke runs one event to completion, failure, or its deadline.
 	invoke(ctx context.Context, inv *invocation) outcome
-	// reset replaces a process that broke; an error ends the runtime.
-	reset(ctx context.Context) error
+	// reset replaces a process that broke, or leaves that to the next invoke.
+	reset(ctx context.Context)
 	// stop ends every process the invoker started.
 	stop()
 }
@@ -49,9 +49,7 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 			api.client.bodies.give(ev.payload)
 		}
 		if out.broken {
-			if err := inv.reset(ctx); err != nil {
-				return fmt.Errorf("restart deno after %s: %w", out.err.Type, err)
-			}
+			inv.reset(ctx)
 		}
 	}
 }
@@ -101,7 +99,7 @@ func report(ctx context.Context, api *runtimeAPI, requestID string, out *outcome
 	switch {
 	case out.err != nil:
 		log.failure(requestID, "Invoke Error", out.err)
-		err = api.postError(ctx, requestID, out.err)
+		err = postErrorOrLess(ctx, api, requestID, out.err)
 	case out.result != nil:
 		err = api.postResponseStream(ctx, requestID, out.result)
 		if cut := asCut(err); cut != nil && ctx.Err() == nil {
@@ -126,14 +124,26 @@ func report(ctx context.Context, api *runtimeAPI, requestID string, out *outcome
 	if !errors.As(err, &se) {
 		return err
 	}
-	switch se.code {
-	case statusRequestEntityTooLarge:
+	switch {
+	case se.code == statusRequestEntityTooLarge && out.err == nil:
 		log.errorf(requestID, "Function.ResponseSizeTooLarge: the response is %d bytes, over Lambda's limit of %d bytes; the invocation failed",
 			out.size(), maxResponseBytes)
 		return nil
-	case statusBadRequest, statusForbidden:
+	case se.code >= 400 && se.code < 500: // about this answer only: 400 stale id, 403 answered already
 		log.errorf(requestID, "The Runtime API refused the result: %v", se)
 		return nil
+	}
+	return err
+}
+
+// postErrorOrLess posts an invocation's error. A function shapes its errors,
+// megabytes of message or stack included: if the Runtime API refuses one for
+// what it carries, a shorter one says what happened.
+func postErrorOrLess(ctx context.Context, api *runtimeAPI, requestID string, fe *functionError) error {
+	err := api.postError(ctx, requestID, fe)
+	var se *statusError
+	if errors.As(err, &se) && se.code >= 400 && se.code < 500 && se.code != statusBadRequest && se.code != statusForbidden {
+		return api.postError(ctx, requestID, fe.shortened(se.code))
 	}
 	return err
 }

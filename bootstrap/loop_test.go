@@ -89,8 +89,8 @@ func (f *fakeInvoker) invoke(ctx context.Context, inv *invocation) outcome {
 	}
 	return outcome{response: inv.payload}
 }
-func (f *fakeInvoker) reset(context.Context) error { f.resets++; return nil }
-func (f *fakeInvoker) stop()                       { f.stops++ }
+func (f *fakeInvoker) reset(context.Context) { f.resets++ }
+func (f *fakeInvoker) stop()                 { f.stops++ }
 
 func TestServe(t *testing.T) {
 	tests := []struct {

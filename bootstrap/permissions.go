@@ -153,5 +153,18 @@ func runtimePermissions(cfg config, channel string, listens bool) []string {
 	if allowsAll {
 		return flags
 	}
-	return append(flags, "--deny-net="+cfg.runtimeAPI, "--deny-read="+cfg.denoDir, "--deny-write="+cfg.denoDir)
+	return append(flags, "--deny-net="+runtimeAPIAddresses(cfg.runtimeAPI), "--deny-read="+cfg.denoDir,
+		"--deny-write="+cfg.denoDir)
+}
+
+// runtimeAPIAddresses lists every address at which a connection could reach
+// the Runtime API: as given, and on its port every loopback address and the
+// unspecified ones (a connection to 0.0.0.0 or :: reaches a loopback
+// listener on Linux).
+func runtimeAPIAddresses(api string) string {
+	_, port, err := net.SplitHostPort(api)
+	if err != nil {
+		return api
+	}
+	return strings.Join([]string{api, "127.0.0.0/8:" + port, "0.0.0.0:" + port, "[::1]:" + port, "[::]:" + port}, ",")
 }

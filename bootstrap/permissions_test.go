@@ -62,7 +62,8 @@ func TestABareDenialAdvisesLeavingTheGrantOut(t *testing.T) {
 func TestRuntimePermissions(t *testing.T) {
 	env := "--allow-env=" + strings.Join(runtimeEnv, ",")
 	read := "--allow-read=/var/task/f.bundle.js,/var/task/f.bundle.js.map"
-	denied := []string{"--deny-net=127.0.0.1:9001", "--deny-read=/tmp/deno-dir", "--deny-write=/tmp/deno-dir"}
+	denied := []string{"--deny-net=127.0.0.1:9001,127.0.0.0/8:9001,0.0.0.0:9001,[::1]:9001,[::]:9001",
+		"--deny-read=/tmp/deno-dir", "--deny-write=/tmp/deno-dir"}
 	tests := []struct {
 		name     string
 		function []string

@@ -5,10 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Processes a function starts can leave their Deno's process group (setsid)
@@ -33,9 +35,10 @@ import (
 // without them no orphan can exist, and the bootstrap never looks for one,
 // which takes reading every process's /proc entry.
 
-// maxOrphanRounds bounds how many generations killOrphans goes through: each
-// round kills the orphans it sees, whose own children then become orphans.
-const maxOrphanRounds = 64
+// orphanBudget bounds how long killOrphans goes on: each round kills every
+// orphan and everything below it, but a process forking as fast as it can
+// may keep ahead for a while.
+const orphanBudget = time.Second
 
 // processTable knows which of the bootstrap's children are Deno processes.
 type processTable struct {
@@ -102,16 +105,28 @@ func (t *processTable) below(roots []int) []int {
 	if !t.watching || t.subreaper {
 		return nil
 	}
+	return descendants(childrenOf(scanProcs()), roots)
+}
+
+// childrenOf maps each process to its children.
+func childrenOf(ps []proc) map[int][]int {
 	children := map[int][]int{}
-	for _, p := range scanProcs() {
+	for _, p := range ps {
 		children[p.ppid] = append(children[p.ppid], p.pid)
 	}
+	return children
+}
+
+// descendants lists the processes below roots, not roots themselves.
+func descendants(children map[int][]int, roots []int) []int {
 	var found []int
-	for queue := roots; len(queue) > 0; queue = queue[1:] {
+	queue := slices.Clone(roots)
+	for len(queue) > 0 {
 		for _, child := range children[queue[0]] {
 			found = append(found, child)
 			queue = append(queue, child)
 		}
+		queue = queue[1:]
 	}
 	return found
 }
@@ -136,20 +151,28 @@ func (t *processTable) exited(pid int) {
 }
 
 // killOrphans kills every child of the bootstrap that is not a Deno process,
-// waits for each, and goes on with the orphans that leaves, until none is
-// left.
+// with everything below it at once (a chain of processes each in a session of
+// its own is no deeper for it than one), waits for each, and goes on with
+// what that leaves, until none is left.
 func (t *processTable) killOrphans() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.watching {
 		return
 	}
-	for range maxOrphanRounds {
-		orphans := t.orphans(false)
+	self := os.Getpid()
+	for give := time.Now().Add(orphanBudget); time.Now().Before(give); {
+		ps := scanProcs()
+		var orphans []int
+		for _, p := range ps {
+			if p.ppid == self && !t.deno[p.pid] {
+				orphans = append(orphans, p.pid)
+			}
+		}
 		if len(orphans) == 0 {
 			return
 		}
-		for _, pid := range orphans {
+		for _, pid := range append(orphans, descendants(childrenOf(ps), orphans)...) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 		for _, pid := range orphans {
@@ -164,18 +187,18 @@ func (t *processTable) killOrphans() {
 func (t *processTable) reapZombies() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, pid := range t.orphans(true) {
+	for _, pid := range t.zombies() {
 		_, _ = syscall.Wait4(pid, nil, syscall.WNOHANG, nil)
 	}
 }
 
-// orphans lists the bootstrap's children that are not Deno processes, only
-// those that have exited when zombies is set. The caller holds the lock.
-func (t *processTable) orphans(zombies bool) []int {
+// zombies lists the bootstrap's children that are not Deno processes and
+// have exited. The caller holds the lock.
+func (t *processTable) zombies() []int {
 	self := os.Getpid()
 	var found []int
 	for _, p := range scanProcs() {
-		if p.ppid == self && !t.deno[p.pid] && (!zombies || p.state == 'Z') {
+		if p.ppid == self && !t.deno[p.pid] && p.state == 'Z' {
 			found = append(found, p.pid)
 		}
 	}

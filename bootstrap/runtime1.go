@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -22,17 +23,31 @@ type runtime1 struct {
 	results  *reusedBuffer // large results, kept across Deno restarts
 }
 
+// restartTimeout bounds replacing a Deno that broke, between invocations, as
+// Lambda bounds the init phase: the function's import may never end.
+const restartTimeout = 10 * time.Second
+
 // startRuntime1 starts Deno and imports the function: the init phase.
 func startRuntime1(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*runtime1, error) {
 	r := &runtime1{cfg: cfg, env: env, channels: channels, log: log, results: &reusedBuffer{}}
-	return r, r.reset(ctx)
+	return r, r.start(ctx)
 }
 
 func (r *runtime1) invoke(ctx context.Context, inv *invocation) outcome {
-	if r.server.exited() {
+	if r.server == nil || r.server.exited() {
 		// Deno died between invocations (say, an unhandled rejection after the
-		// last result): this event goes to a fresh process, not to the corpse.
-		if err := r.reset(ctx); err != nil {
+		// last result), or could not be replaced: this event goes to a fresh
+		// process, not to the corpse, started within the event's own deadline.
+		startCtx, cancel := context.WithDeadline(ctx, inv.deadline)
+		err := r.start(startCtx)
+		cancel()
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return outcome{err: shutdownError(inv.requestID), broken: true}
+		case errors.Is(err, context.DeadlineExceeded):
+			return outcome{err: timeoutError(inv), broken: true}
+		default:
 			fe := asFunctionError(err)
 			return outcome{err: exitError(inv.requestID, fe.Type+": "+fe.Message), broken: true}
 		}
@@ -40,7 +55,22 @@ func (r *runtime1) invoke(ctx context.Context, inv *invocation) outcome {
 	return r.server.invoke(ctx, inv)
 }
 
-func (r *runtime1) reset(ctx context.Context) error {
+// reset replaces a Deno that broke before the next event, so that it meets a
+// warm process; when that fails or takes too long, the next event starts one.
+func (r *runtime1) reset(ctx context.Context) {
+	if r.server == nil {
+		return // the last invocation could not start one either
+	}
+	startCtx, cancel := context.WithTimeout(ctx, restartTimeout)
+	defer cancel()
+	if err := r.start(startCtx); err != nil && ctx.Err() == nil {
+		r.log.errorf("", "A fresh Deno did not become ready (%v): the next invocation starts one", err)
+	}
+}
+
+// start replaces the Deno process, if any, with a fresh one that has imported
+// the function.
+func (r *runtime1) start(ctx context.Context) error {
 	if r.server != nil {
 		r.server.stop(0)
 		r.server = nil

@@ -1,6 +1,9 @@
 package main
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // runtime2 gives every invocation a Deno process that has never served
 // another. To hide Deno's start-up, the next process is started as soon as the
@@ -35,7 +38,14 @@ func (r *runtime2) invoke(ctx context.Context, inv *invocation) outcome {
 	}
 	r.spare = r.spawn()
 	r.used = child
-	if err := child.waitReady(ctx); err != nil {
+	// The function's import may never end: the event's deadline bounds it.
+	readyCtx, cancel := context.WithDeadline(ctx, inv.deadline)
+	err := child.waitReady(readyCtx)
+	cancel()
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return outcome{err: timeoutError(inv), broken: true}
+	}
+	if err != nil {
 		fe := asFunctionError(err)
 		return outcome{err: &functionError{Type: fe.Type, Message: "RequestId: " + inv.requestID + " " + fe.Message,
 			StackTrace: fe.StackTrace}, broken: true}
@@ -53,7 +63,7 @@ func (r *runtime2) spawn() *denoChild {
 // reset discards the process that served the last event, with whatever it
 // left behind, after its result was posted and before the next event is
 // fetched.
-func (r *runtime2) reset(context.Context) error {
+func (r *runtime2) reset(context.Context) {
 	// The spare has had the whole invocation to start; once it has, every
 	// process of this environment is accounted for, and nothing of the spare
 	// is taken for something the used one left.
@@ -62,7 +72,6 @@ func (r *runtime2) reset(context.Context) error {
 		r.used.discard()
 		r.used = nil
 	}
-	return nil
 }
 
 // stop ends both processes at once, giving each the same grace to run the

@@ -190,14 +190,15 @@ func (a *runtimeAPI) postRequest(ctx context.Context, path string, req *httpRequ
 }
 
 // headerSafe makes an error type fit a header: a function may name its errors
-// anything, line breaks and all. The body keeps the name as it was.
+// anything, line breaks and all, and at any length. The body keeps the name
+// as it was, up to the same length.
 func headerSafe(v string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r >= 0x7f {
 			return '_'
 		}
 		return r
-	}, v)
+	}, truncateUTF8(v, maxErrorTypeBytes))
 }
 
 func truncateBytes(b []byte, n int) []byte {

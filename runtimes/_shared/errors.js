@@ -16,6 +16,14 @@ export function setPermissions(/** @type {string[]} */ flags, /** @type {string}
   permissions.denoDir = denoDir;
 }
 
+/** The longest error type passed on: it travels in a header too. */
+const MAX_TYPE_LENGTH = 256;
+
+/** An error's name as its type: "Error" when it has none, and never longer than a header takes. */
+function typeOf(/** @type {unknown} */ name) {
+  return (String(name) || "Error").slice(0, MAX_TYPE_LENGTH);
+}
+
 function isErrorLike(/** @type {any} */ e) {
   return e instanceof Error ||
     (e !== null && typeof e === "object" && typeof e.name === "string" &&
@@ -79,7 +87,7 @@ export function errorBody(/** @type {unknown} */ error) {
   try {
     if (isErrorLike(error)) {
       const e = /** @type {Error} */ (error);
-      const name = String(e.name);
+      const name = typeOf(e.name);
       const original = String(e.message);
       const message = advised(name, original);
       const stack = typeof e.stack === "string" ? e.stack.split("\n") : [];

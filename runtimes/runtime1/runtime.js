@@ -41,7 +41,7 @@ Deno.serve({
   /** @type {Record<string, string>} */
   const headers = {
     // The body carries the name as thrown; a header cannot carry line breaks.
-    [ERROR_TYPE]: result.errorType.replace(/[^\x20-\x7e]/g, "_") || "Error",
+    [ERROR_TYPE]: result.errorType.replace(/[^\x20-\x7e]/g, "_").slice(0, 256) || "Error",
   };
   if (result.fatal) headers[FATAL] = "1";
   return new Response(result.body, { headers });
