@@ -35,17 +35,24 @@ func isReset(err error) bool {
 	return errors.As(err, &op) && !op.Timeout()
 }
 
-func TestAChannelIsHandedToTheProcessWhoseTokenItGives(t *testing.T) {
+// listening starts a listener for the test, and expects one process's token.
+func listening(t *testing.T) (l *channelListener, token string, arrived <-chan *channel) {
+	t.Helper()
 	l, err := listenChannels()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.close()
+	t.Cleanup(l.close)
 	token, arrived, forget, err := l.expect()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer forget()
+	t.Cleanup(forget)
+	return l, token, arrived
+}
+
+func TestAChannelIsHandedToTheProcessWhoseTokenItGives(t *testing.T) {
+	l, token, arrived := listening(t)
 	c := dial(t, l, token+"\n{\"port\":1}\n")
 	defer c.Close()
 	ch := <-arrived
@@ -63,16 +70,7 @@ func TestAChannelIsHandedToTheProcessWhoseTokenItGives(t *testing.T) {
 }
 
 func TestConnectionsWithoutAKnownTokenAreDropped(t *testing.T) {
-	l, err := listenChannels()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.close()
-	_, arrived, forget, err := l.expect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer forget()
+	l, _, arrived := listening(t)
 	for _, what := range []string{"not a token\n", "0000000000000000000000000000000000000000000000000000000000000000\n",
 		string(make([]byte, 70000))} {
 		c := dial(t, l, what)
@@ -89,11 +87,7 @@ func TestConnectionsWithoutAKnownTokenAreDropped(t *testing.T) {
 }
 
 func TestIdleConnectionsCannotCrowdOutAProcess(t *testing.T) {
-	l, err := listenChannels()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.close()
+	l, token, arrived := listening(t)
 	first := dial(t, l, "")
 	defer first.Close()
 	for range maxHandshakes {
@@ -103,11 +97,6 @@ func TestIdleConnectionsCannotCrowdOutAProcess(t *testing.T) {
 	if !hungUp(first) {
 		t.Error("the oldest idle connection was kept past the limit")
 	}
-	token, arrived, forget, err := l.expect()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer forget()
 	c := dial(t, l, token+"\n")
 	defer c.Close()
 	select {

@@ -31,8 +31,8 @@ export interface CachedModule {
 }
 
 // Imports every module given, then touches what Deno loads lazily and
-// runtime.js needs (Headers on every event; runtime1's Deno.serve), which
-// loads and compiles it.
+// runtime.js needs (Headers on every event; Deno.connect for its channel;
+// runtime1's Deno.serve), which loads and compiles it.
 // Touching, not running: running compiles more, but how much more depends on
 // timing, and the zips must come out the same.
 const LOADER = `for (const url of Deno.args) {
@@ -41,6 +41,7 @@ const LOADER = `for (const url of Deno.args) {
   } catch { /* top-level code needs a permission, or the bootstrap */ }
 }
 void Headers;
+void Deno.connect;
 void Deno.serve;
 `;
 
