@@ -6,9 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"time"
 )
 
 const (
@@ -21,19 +19,18 @@ const (
 
 // config is everything the bootstrap needs to know, resolved once at init.
 type config struct {
-	runtimeAPI  string        // host:port of the Runtime API
-	handler     string        // _HANDLER as given
-	exportPath  string        // the export to call, may be nested ("a.b")
-	bundlePath  string        // the function bundle to import
-	runtimeJS   string        // the JavaScript bridge beside the bootstrap
-	denoPath    string        // the deno executable
-	tmpDir      string        // the writable directory
-	denoDir     string        // DENO_DIR, always under tmpDir
-	layerDir    string        // the directory holding the bootstrap (/opt on Lambda)
-	taskRoot    string        // LAMBDA_TASK_ROOT
-	jsonLogs    bool          // AWS_LAMBDA_LOG_FORMAT=JSON
-	permissions []string      // the function's Deno permission flags
-	busyWait    time.Duration // how long runtime1 spins for Deno's answer (busy_wait.go)
+	runtimeAPI  string   // host:port of the Runtime API
+	handler     string   // _HANDLER as given
+	exportPath  string   // the export to call, may be nested ("a.b")
+	bundlePath  string   // the function bundle to import
+	runtimeJS   string   // the JavaScript bridge beside the bootstrap
+	denoPath    string   // the deno executable
+	tmpDir      string   // the writable directory
+	denoDir     string   // DENO_DIR, always under tmpDir
+	layerDir    string   // the directory holding the bootstrap (/opt on Lambda)
+	taskRoot    string   // LAMBDA_TASK_ROOT
+	jsonLogs    bool     // AWS_LAMBDA_LOG_FORMAT=JSON
+	permissions []string // the function's Deno permission flags
 	timeout     fallbackTimeout
 }
 
@@ -81,10 +78,6 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 	}
 	c.timeout = functionTimeout(getenv("AWS_LAMBDA_FUNCTION_TIMEOUT"))
 	c.permissions, err = parsePermissions(getenv(permissionsVar), c)
-	if err != nil {
-		return c, err
-	}
-	c.busyWait, err = busyWaitBudget(getenv, runtime.NumCPU())
 	return c, err
 }
 

@@ -47,8 +47,7 @@ func startDenoServer(ctx context.Context, cfg config, env []string, channels *ch
 	}
 	return &denoServer{
 		denoProcess: p,
-		client: &httpClient{addr: "127.0.0.1:" + strconv.Itoa(ready.Port), bodies: results,
-			busy: newBusyWaiter(cfg.busyWait)},
+		client:      &httpClient{addr: "127.0.0.1:" + strconv.Itoa(ready.Port), bodies: results},
 	}, nil
 }
 

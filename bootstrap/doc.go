@@ -23,7 +23,6 @@
 //	LAMBDA_TASK_ROOT         where the function zip is unpacked, default /var/task
 //	TMPDIR                   the only writable place, default /tmp
 //	AWS_LAMBDA_LOG_FORMAT    "Text" (default) or "JSON", for the runtime's own lines too
-//	AWS_LAMBDA_FUNCTION_MEMORY_SIZE  whether runtime1 busy-waits by default
 //	AWS_LAMBDA_FUNCTION_TIMEOUT      seconds an invocation gets when its
 //	                         Lambda-Runtime-Deadline-Ms is missing or unusable
 //	                         (AWS's emulator sets it), else 900
@@ -33,11 +32,6 @@
 //	DENO_LAMBDA_PERMISSIONS  Deno permission flags for the function, replacing
 //	                         the defaults (network, environment, system info,
 //	                         reading the task root, /opt and TMPDIR, writing TMPDIR)
-//	DENO_LAMBDA_BUSY_WAIT_US how long runtime1 spins for Deno's answer before it
-//	                         sleeps, 0 to 1000 µs; by default 300 when the
-//	                         process may run on two CPUs and the function has
-//	                         two vCPUs (AWS_LAMBDA_FUNCTION_MEMORY_SIZE 3538 and
-//	                         up, or unset), else 0 (busy_wait.go)
 //
 // Everything in the environment, credentials included, is passed on to Deno.
 // DENO_DIR is always set to $TMPDIR/deno-dir, because the layers are read-only
@@ -48,8 +42,8 @@
 //
 // Three classes, each handled differently:
 //
-//   - Init failure (bad _HANDLER, DENO_LAMBDA_PERMISSIONS or
-//     DENO_LAMBDA_BUSY_WAIT_US, no deno, the function fails to import):
+//   - Init failure (bad _HANDLER or DENO_LAMBDA_PERMISSIONS, no deno, the
+//     function fails to import):
 //     posted to /runtime/init/error with a Runtime.* type; then exit 1.
 //   - Invocation failure (the handler throws, Deno exits or hangs past the
 //     deadline, Deno sends something malformed or too large, the event's

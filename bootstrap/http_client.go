@@ -27,7 +27,6 @@ import (
 type httpClient struct {
 	addr   string        // host:port
 	bodies *reusedBuffer // large bodies are read into it; the caller gives them back
-	busy   *busyWaiter   // how to wait for answers; nil sleeps at once
 
 	mu   sync.Mutex
 	idle *httpConn // the kept-alive connection, nil when none is idle
@@ -164,7 +163,7 @@ func (c *httpClient) take(ctx context.Context) (conn *httpConn, reused bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	pc := &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize), bodies: c.bodies, busy: c.busy}
+	pc := &httpConn{conn: nc, r: bufio.NewReaderSize(nc, readBufferSize), bodies: c.bodies}
 	if sc, ok := nc.(syscall.Conn); ok {
 		pc.raw, _ = sc.SyscallConn()
 	}
@@ -204,7 +203,6 @@ type httpConn struct {
 	raw       syscall.RawConn // conn's socket, for peeking; nil when it has none
 	r         *bufio.Reader
 	bodies    *reusedBuffer
-	busy      *busyWaiter
 	mustClose bool // the peer said Connection: close, or delimited a body by closing
 }
 
@@ -296,13 +294,7 @@ func (pc *httpConn) exchange(host string, req *httpRequest, stream bool) (*httpR
 		// The peer may have answered before it stopped reading: the Runtime API
 		// refuses an oversized response with 413 without reading all of it.
 	}
-	if writeErr == nil {
-		pc.busy.await(pc.raw)
-	}
 	resp, err := pc.readResponse(req, stream)
-	if err == nil && writeErr == nil {
-		pc.busy.answered()
-	}
 	switch {
 	case err == nil:
 		return resp, nil

@@ -31,7 +31,7 @@ export interface Contender {
 
 /**
  * The memory size Lambda would give a function with this machine's CPUs: one
- * vCPU per 1,769 MB. runtime1 busy-waits for Deno's answers from two vCPUs.
+ * vCPU per 1,769 MB.
  */
 const MEMORY_MB = String(1769 * navigator.hardwareConcurrency);
 

@@ -45,7 +45,7 @@ async function machine(): Promise<Results["machine"]> {
 }
 
 const USAGE = `Usage: deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
-                       [--only runtime1,runtime1-no-spin,runtime2,baseline,node-ric] [--no-cache-experiment]
+                       [--only runtime1,runtime2,baseline,node-ric] [--no-cache-experiment]
                        [--no-v8-flags-experiment] [--out bench/results.json]`;
 
 async function main(): Promise<void> {
@@ -77,12 +77,6 @@ async function main(): Promise<void> {
   const runtime2Layer = await unpackLayers("runtime2");
   const contenders: Contender[] = [
     layerContender("runtime1", runtime1Layer),
-    {
-      // runtime1 as it runs below two vCPUs (3,538 MB), where it never busy-waits.
-      ...layerContender("runtime1", runtime1Layer, { DENO_LAMBDA_BUSY_WAIT_US: "0" }),
-      name: "runtime1-no-spin",
-      description: "runtime1 with DENO_LAMBDA_BUSY_WAIT_US=0, as below two vCPUs",
-    },
     layerContender("runtime2", runtime2Layer),
     baselineContender(runtime1Layer),
   ];

@@ -61,13 +61,6 @@ const cases: {
     message: /^Error: Runtime exited with error: exit status 7$/,
   },
   {
-    name: "a busy wait that is not microseconds",
-    handler: "handlers.echo",
-    type: "Runtime.InvalidBusyWait",
-    message: /^DENO_LAMBDA_BUSY_WAIT_US="fast": expected microseconds from 0 \(never\) to 1000$/,
-    env: { DENO_LAMBDA_BUSY_WAIT_US: "fast" },
-  },
-  {
     name: "no Deno layer",
     handler: "handlers.echo",
     type: "Runtime.DenoNotFound",
