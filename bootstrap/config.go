@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"os"
 	"path"
 	"path/filepath"
@@ -31,7 +32,7 @@ type config struct {
 	taskRoot    string   // LAMBDA_TASK_ROOT
 	jsonLogs    bool     // AWS_LAMBDA_LOG_FORMAT=JSON
 	permissions []string // the function's Deno permission flags
-	timeout     fallbackTimeout
+	timeout     runtimeapi.Timeout
 }
 
 // errNoRuntimeAPI means there is nobody to report an init error to.
@@ -76,7 +77,7 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 	if err != nil {
 		return c, err
 	}
-	c.timeout = functionTimeout(getenv("AWS_LAMBDA_FUNCTION_TIMEOUT"))
+	c.timeout = runtimeapi.FunctionTimeout(getenv("AWS_LAMBDA_FUNCTION_TIMEOUT"))
 	c.permissions, err = parsePermissions(getenv(permissionsVar), c)
 	return c, err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"os"
 	"os/exec"
 	"strings"
@@ -159,7 +160,7 @@ func (p *denoProcess) awaitReady(ctx context.Context) (readyMessage, error) {
 	}
 	if ready.Error != nil {
 		p.stop(exitWait)
-		return ready, ready.Error.sanitized()
+		return ready, ready.Error.Sanitized()
 	}
 	return ready, nil
 }
@@ -188,25 +189,25 @@ func receive[T any](ctx context.Context, ch <-chan T, done <-chan struct{}) (v T
 // sent just before still counts), the deadline (the process and all it started
 // are killed), shutdown, or a failed exchange (the process is presumed dying,
 // and killed if it does not finish within exitWait).
-func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *invocation, answers <-chan T,
+func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *runtimeapi.Invocation, answers <-chan T,
 	errOf func(T) error) (T, *functionError) {
 	a, got := receive(ctx, answers, p.done)
 	if !got && ctx.Err() == nil {
-		return a, exitError(inv.requestID, p.state)
+		return a, exitError(inv.RequestID, p.state)
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		p.stop(0)
 		return a, timeoutError(inv)
 	case ctx.Err() != nil:
-		return a, shutdownError(inv.requestID)
+		return a, shutdownError(inv.RequestID)
 	case errOf(a) != nil:
 		select {
 		case <-p.done:
 		case <-time.After(exitWait):
 			p.stop(0)
 		}
-		return a, exitError(inv.requestID, p.state)
+		return a, exitError(inv.RequestID, p.state)
 	}
 	return a, nil
 }

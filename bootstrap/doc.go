@@ -7,12 +7,20 @@
 // environment down.
 //
 // One source builds both runtimes; -ldflags "-X main.runtimeName=runtime2"
-// picks the second. runtime1 keeps one Deno process and hands it each event
-// over a loopback HTTP bridge; runtime2 gives each event a fresh Deno process,
-// started ahead of time. Each Deno process has a private channel to the
-// bootstrap (channels.go). The function's code is untrusted: every byte read
-// from Deno is bounded and validated, and the bootstrap is the subreaper of
-// whatever the function starts (reaper.go). docs/security.md has the model.
+// picks the second. runtime1 (longLived, long_lived*.go) keeps one Deno
+// process and hands it each event over a loopback HTTP bridge; runtime2
+// (perEvent, per_event*.go) gives each event a fresh Deno process, started
+// ahead of time. restart.go is what both do when a process breaks. Each Deno
+// process has a private channel to the bootstrap (channels.go). The function's
+// code is untrusted: every byte read from Deno is bounded and validated, and
+// the bootstrap is the subreaper of whatever the function starts (reaper.go).
+// docs/security.md has the model, docs/design.md the map.
+//
+// Two packages hold the transport, and import nothing of this one:
+// internal/httpc is the HTTP/1.1 client (connections, bounded answers, bodies
+// passed on as they arrive, reused buffers); internal/runtimeapi is the
+// Lambda Runtime API on top of it (next invocation, respond, respond as a
+// stream, fail, init error, deadlines, the error body).
 //
 // # Environment
 //
@@ -53,7 +61,7 @@
 //   - Runtime API failure (connection refused, 500, malformed answer, an
 //     event cut off halfway or over 8 MiB): nothing can be reported; exit 1
 //     promptly and let Lambda reset the environment.
-//     runtime1 passes large bodies on as they arrive (body_stream.go). A result
+//     runtime1 passes large bodies on as they arrive (internal/httpc). A result
 //     Deno stops writing halfway (it died, or the deadline passed) is abandoned
 //     mid-post; the Runtime API passes none of it on, and as it then refuses
 //     any other answer for the invocation (403), the bootstrap exits 1 and

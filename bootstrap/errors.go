@@ -4,18 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"unicode/utf8"
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 )
 
-// functionError is the error body the Runtime API expects on /error and
-// /init/error. Its Type also goes into Lambda-Runtime-Function-Error-Type.
-type functionError struct {
-	Type       string   `json:"errorType"`
-	Message    string   `json:"errorMessage"`
-	StackTrace []string `json:"stackTrace"`
-}
-
-func (e *functionError) Error() string { return e.Type + ": " + e.Message }
+// functionError is the error body the Runtime API takes on /error and
+// /init/error (runtimeapi.Error).
+type functionError = runtimeapi.Error
 
 func newInitError(errorType, message string) *functionError {
 	return &functionError{Type: errorType, Message: message, StackTrace: []string{}}
@@ -42,9 +37,9 @@ func exitError(requestID string, state string) *functionError {
 
 // timeoutError reports an invocation still running at its deadline, with the
 // time it had from its arrival.
-func timeoutError(inv *invocation) *functionError {
+func timeoutError(inv *runtimeapi.Invocation) *functionError {
 	return newInitError("Runtime.Timeout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds",
-		inv.requestID, inv.deadline.Sub(inv.arrived).Seconds()))
+		inv.RequestID, inv.Deadline.Sub(inv.Arrived).Seconds()))
 }
 
 // shutdownError reports an invocation cut short by the environment's shutdown.
@@ -63,12 +58,12 @@ func (e *bridgeError) Error() string { return "runtime.js sent " + e.what }
 // for any other error.
 func refusedAnswer(requestID string, err error) *functionError {
 	var be *bridgeError
-	var tl *tooLargeError
+	var tl *httpc.TooLargeError
 	switch {
 	case errors.As(err, &be):
 		return newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: %v", requestID, be))
 	case errors.As(err, &tl):
-		return responseTooLarge(requestID, tl.size)
+		return responseTooLarge(requestID, tl.Size)
 	}
 	return nil
 }
@@ -78,51 +73,10 @@ func refusedAnswer(requestID string, err error) *functionError {
 func responseTooLarge(requestID string, size int64) *functionError {
 	what := fmt.Sprintf("Response payload size (%d bytes) exceeded", size)
 	if size < 0 {
-		what = fmt.Sprintf("Response payload size (over %d bytes) exceeded", maxBodyBytes)
+		what = fmt.Sprintf("Response payload size (over %d bytes) exceeded", httpc.MaxBodyBytes)
 	}
 	return newInitError("Function.ResponseSizeTooLarge", fmt.Sprintf(
-		"RequestId: %s Error: %s maximum allowed payload size (%d bytes).", requestID, what, maxResponseBytes))
-}
-
-// maxErrorTypeBytes bounds an error's type, which also travels in a header.
-const maxErrorTypeBytes = 256
-
-// sanitized is an error body from Deno made fit to post: it has a type no
-// longer than a header takes, and a stack trace, however its sender shaped it.
-func (e *functionError) sanitized() *functionError {
-	c := *e
-	if c.Type == "" {
-		c.Type = "Runtime.Unknown"
-	}
-	c.Type = truncateUTF8(c.Type, maxErrorTypeBytes)
-	if c.StackTrace == nil {
-		c.StackTrace = []string{}
-	}
-	return &c
-}
-
-// maxShortMessageBytes bounds the message of an error posted again shorter.
-const maxShortMessageBytes = 4 << 10
-
-// shortened is the error without its stack and with at most the start of its
-// message, for a Runtime API that refused the whole (with status).
-func (e *functionError) shortened(status int) *functionError {
-	msg := truncateUTF8(e.Message, maxShortMessageBytes)
-	if len(msg) < len(e.Message) {
-		msg += fmt.Sprintf(" [cut short: the Runtime API refused the whole error (%d)]", status)
-	}
-	return &functionError{Type: e.Type, Message: msg, StackTrace: []string{}}
-}
-
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+		"RequestId: %s Error: %s maximum allowed payload size (%d bytes).", requestID, what, runtimeapi.MaxResponseBytes))
 }
 
 // decodeFunctionError reads an error body produced by runtime.js, falling back
@@ -131,15 +85,18 @@ func truncateUTF8(s string, n int) string {
 func decodeFunctionError(headerType string, body []byte) *functionError {
 	var fe functionError
 	if err := json.Unmarshal(body, &fe); err != nil || (fe.Type == "" && fe.Message == "" && fe.StackTrace == nil) {
-		return newInitError(headerType, string(body)).sanitized()
+		return newInitError(headerType, string(body)).Sanitized()
 	}
 	if fe.Type == "" {
 		fe.Type = headerType
 	}
-	return fe.sanitized()
+	return fe.Sanitized()
 }
 
-func (e *functionError) body() []byte {
-	b, _ := json.Marshal(e) // strings and a string slice always marshal
+// truncateBytes is b cut to at most n bytes.
+func truncateBytes(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
 	return b
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"encoding/json"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"slices"
 	"testing"
 )
@@ -15,12 +16,12 @@ func checkPostable(t *testing.T, fe *functionError) {
 	if fe.Type == "" || fe.StackTrace == nil {
 		t.Errorf("got %#v, want a type and a non-nil stack trace", fe)
 	}
-	body := fe.body()
+	body := fe.Body()
 	var back functionError
 	if err := json.Unmarshal(body, &back); err != nil {
 		t.Fatalf("body %q is not JSON: %v", body, err)
 	}
-	want := functionError{validUTF8(fe.Type), validUTF8(fe.Message), []string{}}
+	want := functionError{Type: validUTF8(fe.Type), Message: validUTF8(fe.Message), StackTrace: []string{}}
 	for _, frame := range fe.StackTrace {
 		want.StackTrace = append(want.StackTrace, validUTF8(frame))
 	}
@@ -58,11 +59,11 @@ func FuzzDecodeFunctionError(f *testing.F) {
 		// message.
 		var sent functionError
 		if json.Unmarshal(body, &sent) == nil && (sent.Type != "" || sent.Message != "" || sent.StackTrace != nil) {
-			want := truncateUTF8(cmp.Or(sent.Type, headerType), maxErrorTypeBytes)
+			want := (&runtimeapi.Error{Type: cmp.Or(sent.Type, headerType)}).Sanitized().Type
 			if fe.Type != want || fe.Message != sent.Message || !slices.Equal(fe.StackTrace, sent.StackTrace) {
 				t.Errorf("decodeFunctionError(%q, %q) = %#v, want %#v with type %q", headerType, body, fe, sent, want)
 			}
-		} else if fe.Type != truncateUTF8(headerType, maxErrorTypeBytes) || fe.Message != string(body) || len(fe.StackTrace) != 0 {
+		} else if fe.Type != (&runtimeapi.Error{Type: headerType}).Sanitized().Type || fe.Message != string(body) || len(fe.StackTrace) != 0 {
 			t.Errorf("decodeFunctionError(%q, %q) = %#v, want the header's type and the body as the message",
 				headerType, body, fe)
 		}
@@ -95,7 +96,7 @@ func FuzzReadyMessage(f *testing.F) {
 			return
 		}
 		sent := *ready.Error
-		fe := ready.Error.sanitized()
+		fe := ready.Error.Sanitized()
 		checkPostable(t, fe)
 		if ready.Error.Type != sent.Type || (ready.Error.StackTrace == nil) != (sent.StackTrace == nil) {
 			t.Errorf("sanitized changed the error it was called on: %#v, was %#v", ready.Error, sent)

@@ -29,7 +29,7 @@ func (l *logger) failure(requestID, label string, fe *functionError) {
 		l.write("ERROR", requestID, label, fe)
 		return
 	}
-	l.write("ERROR", requestID, label+" \t"+string(fe.body()), nil)
+	l.write("ERROR", requestID, label+" \t"+string(fe.Body()), nil)
 }
 
 func (l *logger) errorf(requestID, format string, args ...any) {

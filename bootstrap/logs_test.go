@@ -17,7 +17,7 @@ func TestLoggerFormats(t *testing.T) {
 	l.errorf("id-1", "two\nlines")
 	l.failure("", "Init Error", fe)
 	want := "2026-11-25T10:00:00.123Z\tid-1\tERROR\ttwo\rlines\n" +
-		"2026-11-25T10:00:00.123Z\tundefined\tERROR\tInit Error \t" + string(fe.body()) + "\n"
+		"2026-11-25T10:00:00.123Z\tundefined\tERROR\tInit Error \t" + string(fe.Body()) + "\n"
 	if text.String() != want {
 		t.Errorf("text:\n%q\nwant:\n%q", text.String(), want)
 	}

@@ -4,41 +4,60 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 )
 
-// invoker runs invocations: runtime1 on one long-lived Deno process.
+// invoker runs invocations: longLived (runtime1) or perEvent (runtime2).
 type invoker interface {
 	// invoke runs one event to completion, failure, or its deadline.
-	invoke(ctx context.Context, inv *invocation) outcome
+	invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome
 	// reset replaces a process that broke, or leaves that to the next invoke.
 	reset(ctx context.Context)
 	// stop ends every process the invoker started.
 	stop()
 }
 
+// outcome is what one invocation produced.
+type outcome struct {
+	response []byte         // the result, when err is nil
+	err      *functionError // the failure to post to /error
+	broken   bool           // the Deno process is gone (or used up) and must be replaced
+	// recycle, set when Deno answered (so nothing still reads the event or
+	// writes the result), gives the result's buffer back once it is posted.
+	recycle func()
+	// result, instead of response: a large result still coming from Deno
+	// (runtime1), posted as it arrives. If it stops short, cutOff gives the
+	// invocation's error, and the process is gone.
+	result *httpc.Stream
+	cutOff func(error) *functionError
+	// apiErr: the Runtime API failed while handing out the event; serve ends.
+	apiErr error
+}
+
 // serve is the invoke loop: take the next event, run it, report the result,
 // again, until the context ends (SIGTERM) or the Runtime API fails.
-func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error {
+func serve(ctx context.Context, api *runtimeapi.Client, inv invoker, log *logger) error {
 	for {
-		ev, err := api.next(ctx)
+		ev, err := api.Next(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if ev.deadlineProblem != "" {
-			log.errorf(ev.requestID, "%s: the invocation gets %s", ev.deadlineProblem, api.timeout.source)
+		if ev.DeadlineProblem != "" {
+			log.errorf(ev.RequestID, "%s: the invocation gets %s", ev.DeadlineProblem, api.Timeout.Source)
 		}
 		out := runOne(ctx, inv, ev)
-		ev.event.finish() // before the post, which can then reuse its connection
+		ev.Done() // before the post, which can then reuse its connection
 		if ctx.Err() != nil {
 			return nil
 		}
 		if out.apiErr != nil {
 			return out.apiErr
 		}
-		if err := report(ctx, api, ev.requestID, &out, log); err != nil {
+		if err := report(ctx, api, ev.RequestID, &out, log); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -46,7 +65,7 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 		}
 		if out.recycle != nil { // Deno answered: nothing reads the event or the result any more
 			out.recycle()
-			api.client.bodies.give(ev.payload)
+			ev.Recycle()
 		}
 		if out.broken {
 			inv.reset(ctx)
@@ -56,8 +75,8 @@ func serve(ctx context.Context, api *runtimeAPI, inv invoker, log *logger) error
 
 // runOne runs an invocation, unless it cannot run: its event stalled on the
 // way in, or a header of it is too large to pass on.
-func runOne(ctx context.Context, inv invoker, ev *invocation) outcome {
-	if ev.stalled {
+func runOne(ctx context.Context, inv invoker, ev *runtimeapi.Invocation) outcome {
+	if ev.Stalled {
 		return outcome{err: timeoutError(ev)}
 	}
 	if fe := oversizedHeader(ev); fe != nil {
@@ -72,13 +91,13 @@ func runOne(ctx context.Context, inv invoker, ev *invocation) outcome {
 const maxInvocationHeaderBytes = 32 << 10
 
 // oversizedHeader fails an invocation whose headers are too large to pass on.
-func oversizedHeader(ev *invocation) *functionError {
+func oversizedHeader(ev *runtimeapi.Invocation) *functionError {
 	total := 0
 	largest, name := 0, ""
-	for _, f := range invocationHeaders(ev) {
-		total += len(f.name) + len(f.value)
-		if len(f.value) > largest {
-			largest, name = len(f.value), f.name
+	for _, f := range ev.Headers() {
+		total += len(f.Name) + len(f.Value)
+		if len(f.Value) > largest {
+			largest, name = len(f.Value), f.Name
 		}
 	}
 	if total <= maxInvocationHeaderBytes {
@@ -86,7 +105,7 @@ func oversizedHeader(ev *invocation) *functionError {
 	}
 	return newInitError("Runtime.InvalidInvocationHeader", fmt.Sprintf(
 		"RequestId: %s Error: %s is %d bytes: an invocation's headers may carry %d bytes in all (Lambda allows 3,583 bytes of client context)",
-		ev.requestID, name, largest, maxInvocationHeaderBytes))
+		ev.RequestID, name, largest, maxInvocationHeaderBytes))
 }
 
 // report posts an invocation's outcome. Answers that concern only this
@@ -94,56 +113,44 @@ func oversizedHeader(ev *invocation) *functionError {
 // means the Runtime API is broken. A streamed result that stops short is
 // abandoned, and the invocation's error posted instead; if the API refuses it
 // (AWS's takes the abandoned post as the answer), the runtime must end.
-func report(ctx context.Context, api *runtimeAPI, requestID string, out *outcome, log *logger) error {
+func report(ctx context.Context, api *runtimeapi.Client, requestID string, out *outcome, log *logger) error {
 	var err error
 	switch {
 	case out.err != nil:
 		log.failure(requestID, "Invoke Error", out.err)
-		err = postErrorOrLess(ctx, api, requestID, out.err)
+		err = api.Fail(ctx, requestID, out.err)
 	case out.result != nil:
-		err = api.postResponseStream(ctx, requestID, out.result)
-		if cut := asCut(err); cut != nil && ctx.Err() == nil {
+		err = api.RespondStream(ctx, requestID, out.result)
+		if cut := httpc.AsCut(err); cut != nil && ctx.Err() == nil {
 			out.err, out.broken = out.cutOff(err), true
 			log.failure(requestID, "Invoke Error", out.err)
-			err = api.postError(ctx, requestID, out.err)
-			var se *statusError
-			if errors.As(err, &se) && se.code == statusForbidden {
+			err = api.Fail(ctx, requestID, out.err)
+			var se *runtimeapi.StatusError
+			if errors.As(err, &se) && se.Code == runtimeapi.StatusForbidden {
 				// AWS's Runtime API (its emulator, at least) takes a post cut
 				// off halfway as the invocation's answer, passes none of it on,
 				// and then refuses everything, GET /next included, until the
 				// runtime exits: Lambda then fails the invocation with
 				// Runtime.ExitError and starts a fresh environment.
 				return fmt.Errorf("invocation %s: its result was cut off after %d of %d bytes (%s), and the Runtime API takes no other answer for it: exiting, so that Lambda fails it and starts afresh: %w",
-					requestID, cut.read, cut.size, out.err.Type, err)
+					requestID, cut.Read, cut.Size, out.err.Type, err)
 			}
 		}
 	default:
-		err = api.postResponse(ctx, requestID, out.response)
+		err = api.Respond(ctx, requestID, out.response)
 	}
-	var se *statusError
+	var se *runtimeapi.StatusError
 	if !errors.As(err, &se) {
 		return err
 	}
 	switch {
-	case se.code == statusRequestEntityTooLarge && out.err == nil:
+	case se.Code == runtimeapi.StatusRequestEntityTooLarge && out.err == nil:
 		log.errorf(requestID, "Function.ResponseSizeTooLarge: the response is %d bytes, over Lambda's limit of %d bytes; the invocation failed",
-			out.size(), maxResponseBytes)
+			out.size(), runtimeapi.MaxResponseBytes)
 		return nil
-	case se.code >= 400 && se.code < 500: // about this answer only: 400 stale id, 403 answered already
+	case se.Code >= 400 && se.Code < 500: // about this answer only: 400 stale id, 403 answered already
 		log.errorf(requestID, "The Runtime API refused the result: %v", se)
 		return nil
-	}
-	return err
-}
-
-// postErrorOrLess posts an invocation's error. A function shapes its errors,
-// megabytes of message or stack included: if the Runtime API refuses one for
-// what it carries, a shorter one says what happened.
-func postErrorOrLess(ctx context.Context, api *runtimeAPI, requestID string, fe *functionError) error {
-	err := api.postError(ctx, requestID, fe)
-	var se *statusError
-	if errors.As(err, &se) && se.code >= 400 && se.code < 500 && se.code != statusBadRequest && se.code != statusForbidden {
-		return api.postError(ctx, requestID, fe.shortened(se.code))
 	}
 	return err
 }
@@ -151,7 +158,7 @@ func postErrorOrLess(ctx context.Context, api *runtimeAPI, requestID string, fe 
 // size is the result's length in bytes.
 func (out *outcome) size() int64 {
 	if out.result != nil {
-		return out.result.size
+		return out.result.Size()
 	}
 	return int64(len(out.response))
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -34,7 +38,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		id := fmt.Sprintf("id-%d", len(f.posts))
-		w.Header().Set(headerRequestID, id)
+		w.Header().Set(runtimeapi.HeaderRequestID, id)
 		io.WriteString(w, f.events[0])
 		f.events = f.events[1:]
 		return
@@ -60,37 +64,63 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // halfway, anything else (a streamed event too) is echoed.
 type fakeInvoker struct {
 	resets, stops int
-	cutSource     *httpClient
+	cutSource     *httpc.Client
 	cuts          []error // what cutOff was told
 }
 
-func (f *fakeInvoker) invoke(ctx context.Context, inv *invocation) outcome {
-	if inv.event != nil {
-		body, err := inv.event.readAll()
+func (f *fakeInvoker) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
+	if inv.Event != nil {
+		body, err := inv.Event.ReadAll()
 		if err != nil {
 			return outcome{apiErr: err}
 		}
 		return outcome{response: body}
 	}
-	switch string(inv.payload) {
+	switch string(inv.Payload) {
 	case `"cut"`:
-		resp, err := f.cutSource.doStream(ctx, &httpRequest{method: "GET", path: "/result"})
+		resp, err := f.cutSource.DoStream(ctx, &httpc.Request{Method: "GET", Path: "/result"})
 		if err != nil {
 			return outcome{err: newInitError("Test", err.Error())}
 		}
-		return outcome{result: resp.stream, recycle: resp.stream.finish, cutOff: func(err error) *functionError {
+		return outcome{result: resp.Stream, recycle: resp.Stream.Finish, cutOff: func(err error) *functionError {
 			f.cuts = append(f.cuts, err)
-			return exitError(inv.requestID, "signal: killed")
+			return exitError(inv.RequestID, "signal: killed")
 		}}
 	case `"fail"`:
 		return outcome{err: newInitError("Error", "failed")}
 	case `"break"`:
-		return outcome{err: exitError(inv.requestID, "exit status 3"), broken: true}
+		return outcome{err: exitError(inv.RequestID, "exit status 3"), broken: true}
 	}
-	return outcome{response: inv.payload}
+	return outcome{response: inv.Payload}
 }
 func (f *fakeInvoker) reset(context.Context) { f.resets++ }
 func (f *fakeInvoker) stop()                 { f.stops++ }
+
+// halfABody is a peer that answers every GET with a body of size bytes and
+// hangs up after the first sent of them.
+func halfABody(t *testing.T, size, sent int) *httpc.Client {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				if _, err := http.ReadRequest(bufio.NewReader(c)); err == nil {
+					fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", size, bytes.Repeat([]byte("r"), sent))
+				}
+			}()
+		}
+	}()
+	return httpc.NewClient(ln.Addr().String())
+}
 
 func TestServe(t *testing.T) {
 	tests := []struct {
@@ -136,14 +166,14 @@ func TestServe(t *testing.T) {
 			api := &fakeAPI{events: tt.events, postStatus: tt.postStatus, cutPosts: make(chan struct{}, 4)}
 			srv := httptest.NewServer(api)
 			defer srv.Close()
-			cutSource, _ := streamSource(t, bytes.Repeat([]byte("r"), 200<<10), 100<<10)
+			cutSource := halfABody(t, 200<<10, 100<<10)
 			inv := &fakeInvoker{cutSource: cutSource}
 			var logs bytes.Buffer
-			rapi := newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout(""))
-			rapi.streamEvents = tt.streamed
+			rapi := runtimeapi.New(srv.Listener.Addr().String(), runtimeapi.FunctionTimeout(""))
+			rapi.StreamEvents = tt.streamed
 			err := serve(context.Background(), rapi, inv, newLogger(&logs, false))
-			var se *statusError
-			if !errors.As(err, &se) || se.code != tt.wantErr {
+			var se *runtimeapi.StatusError
+			if !errors.As(err, &se) || se.Code != tt.wantErr {
 				t.Fatalf("serve() = %v, want status %d", err, tt.wantErr)
 			}
 			if tt.wantErr == 403 && !strings.Contains(err.Error(), "cut off after 102400 of 204800 bytes (Runtime.ExitError)") {
@@ -181,7 +211,7 @@ func TestServeStopsQuietlyWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, newRuntimeAPI(srv.Listener.Addr().String(), functionTimeout("")), &fakeInvoker{}, newLogger(io.Discard, false))
+		done <- serve(ctx, runtimeapi.New(srv.Listener.Addr().String(), runtimeapi.FunctionTimeout("")), &fakeInvoker{}, newLogger(io.Discard, false))
 	}()
 	cancel()
 	if err := <-done; err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"os"
 	"os/signal"
 	"runtime"
@@ -56,7 +57,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	log := newLogger(os.Stderr, cfg.jsonLogs)
-	api := newRuntimeAPI(cfg.runtimeAPI, cfg.timeout)
+	api := runtimeapi.New(cfg.runtimeAPI, cfg.timeout)
 	if err != nil {
 		return initFailed(ctx, api, log, err)
 	}
@@ -83,24 +84,24 @@ func run(ctx context.Context) error {
 
 	// runtime1 passes large events on to Deno as they arrive; runtime2 writes
 	// each whole to a fresh process.
-	api.streamEvents = runtimeName == "runtime1"
+	api.StreamEvents = runtimeName == "runtime1"
 	return serve(ctx, api, rt, log)
 }
 
 // startRuntime runs the init phase of the runtime this binary implements.
 func startRuntime(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (invoker, error) {
 	if runtimeName == "runtime2" {
-		return startRuntime2(ctx, cfg, env, channels)
+		return startPerEvent(ctx, cfg, env, channels)
 	}
-	return startRuntime1(ctx, cfg, env, channels, log)
+	return startLongLived(ctx, cfg, env, channels, log)
 }
 
 // initFailed reports an init failure to Lambda, which returns it to the first
 // invoke, and ends the runtime.
-func initFailed(ctx context.Context, api *runtimeAPI, log *logger, err error) error {
+func initFailed(ctx context.Context, api *runtimeapi.Client, log *logger, err error) error {
 	fe := asFunctionError(err)
 	log.failure("", "Init Error", fe)
-	if postErr := api.postInitError(ctx, fe); postErr != nil {
+	if postErr := api.InitError(ctx, fe); postErr != nil {
 		return fmt.Errorf("init failed (%s) and could not be reported: %w", fe.Type, postErr)
 	}
 	return fmt.Errorf("init failed: %s", fe.Type)

@@ -2,7 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"time"
 )
 
@@ -12,44 +13,33 @@ import (
 // 300 is for stopping what is left.
 const shutdownGrace = 250 * time.Millisecond
 
-// runtime1 keeps one Deno process for the life of the execution environment
+// longLived keeps one Deno process for the life of the execution environment
 // and replaces it only when it dies or overruns a deadline.
-type runtime1 struct {
+type longLived struct {
 	cfg      config
 	env      []string
 	channels *channelListener
 	log      *logger
-	server   *denoServer
-	results  *reusedBuffer // large results, kept across Deno restarts
+	server   *bridgedDeno
+	results  *httpc.Buffer // large results, kept across Deno restarts
 }
 
-// restartTimeout bounds replacing a Deno that broke, between invocations, as
-// Lambda bounds the init phase: the function's import may never end.
-const restartTimeout = 10 * time.Second
-
-// startRuntime1 starts Deno and imports the function: the init phase.
-func startRuntime1(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*runtime1, error) {
-	r := &runtime1{cfg: cfg, env: env, channels: channels, log: log, results: &reusedBuffer{}}
+// startLongLived starts Deno and imports the function: the init phase.
+func startLongLived(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*longLived, error) {
+	r := &longLived{cfg: cfg, env: env, channels: channels, log: log, results: &httpc.Buffer{}}
 	return r, r.start(ctx)
 }
 
-func (r *runtime1) invoke(ctx context.Context, inv *invocation) outcome {
+func (r *longLived) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
 	if r.server == nil || r.server.exited() {
 		// Deno died between invocations (say, an unhandled rejection after the
 		// last result), or could not be replaced: this event goes to a fresh
 		// process, not to the corpse, started within the event's own deadline.
-		startCtx, cancel := context.WithDeadline(ctx, inv.deadline)
+		startCtx, cancel := context.WithDeadline(ctx, inv.Deadline)
 		err := r.start(startCtx)
 		cancel()
-		switch {
-		case err == nil:
-		case ctx.Err() != nil:
-			return outcome{err: shutdownError(inv.requestID), broken: true}
-		case errors.Is(err, context.DeadlineExceeded):
-			return outcome{err: timeoutError(inv), broken: true}
-		default:
-			fe := asFunctionError(err)
-			return outcome{err: exitError(inv.requestID, fe.Type+": "+fe.Message), broken: true}
+		if err != nil {
+			return notStarted(ctx, inv, err)
 		}
 	}
 	return r.server.invoke(ctx, inv)
@@ -57,7 +47,7 @@ func (r *runtime1) invoke(ctx context.Context, inv *invocation) outcome {
 
 // reset replaces a Deno that broke before the next event, so that it meets a
 // warm process; when that fails or takes too long, the next event starts one.
-func (r *runtime1) reset(ctx context.Context) {
+func (r *longLived) reset(ctx context.Context) {
 	if r.server == nil {
 		return // the last invocation could not start one either
 	}
@@ -70,12 +60,12 @@ func (r *runtime1) reset(ctx context.Context) {
 
 // start replaces the Deno process, if any, with a fresh one that has imported
 // the function.
-func (r *runtime1) start(ctx context.Context) error {
+func (r *longLived) start(ctx context.Context) error {
 	if r.server != nil {
 		r.server.stop(0)
 		r.server = nil
 	}
-	s, err := startDenoServer(ctx, r.cfg, r.env, r.channels, r.results)
+	s, err := startBridgedDeno(ctx, r.cfg, r.env, r.channels, r.results)
 	if err != nil {
 		return err
 	}
@@ -89,7 +79,7 @@ func (r *runtime1) start(ctx context.Context) error {
 	return nil
 }
 
-func (r *runtime1) stop() {
+func (r *longLived) stop() {
 	if r.server != nil {
 		r.server.stop(shutdownGrace)
 	}

@@ -1,4 +1,4 @@
-package main
+package runtimeapi
 
 import (
 	"math"
@@ -24,10 +24,10 @@ func FuzzParseDeadline(f *testing.F) {
 	f.Add("1", int64(math.MinInt64), int64(-1))
 	// The longest problem: a 64-byte excerpt that %q writes with 4 bytes for
 	// each of its bytes.
-	maxProblem := len(headerDeadlineMs) + len(` "`+strings.Repeat(`\x00`, 64)+`..." is unusable`)
+	maxProblem := len(HeaderDeadlineMs) + len(` "`+strings.Repeat(`\x00`, 64)+`..." is unusable`)
 	f.Fuzz(func(t *testing.T, header string, nowMs, offset int64) {
 		now := time.UnixMilli(nowMs)
-		deadline, problem := parseDeadline(header, now)
+		deadline, problem := ParseDeadline(header, now)
 		if problem == "" {
 			if !deadline.After(now) || deadline.Sub(now) > maxFunctionTimeout+deadlineSlack {
 				t.Errorf("parseDeadline(%q, %v) = %v, want a time up to %v after now", header, now, deadline,
@@ -50,7 +50,7 @@ func FuzzParseDeadline(f *testing.F) {
 			return // overflowed: not a time Lambda can send
 		}
 		header = strconv.FormatInt(ms, 10)
-		deadline, problem = parseDeadline(header, now)
+		deadline, problem = ParseDeadline(header, now)
 		if usable := offset > 0 && offset <= window; usable != (problem == "") ||
 			(usable && !deadline.Equal(time.UnixMilli(ms))) {
 			t.Errorf("parseDeadline(%q, %d ms) = %v, %q; want usable %v", header, nowMs, deadline, problem, usable)

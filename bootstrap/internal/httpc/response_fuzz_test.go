@@ -1,4 +1,4 @@
-package main
+package httpc
 
 import (
 	"bufio"
@@ -77,42 +77,42 @@ func FuzzReadResponse(f *testing.F) {
 			method = "HEAD"
 		}
 		before := totalAlloc()
-		resp, err := connOver(bytes.NewReader(answer)).readResponse(&httpRequest{method: method, path: "/"}, stream)
+		resp, err := connOver(bytes.NewReader(answer)).readResponse(&Request{Method: method, Path: "/"}, stream)
 		// Allocations follow what arrived, except one body buffer of a
 		// declared length, which maxBodyBytes bounds; 64 bytes for each byte
 		// that arrived covers the header slice of many three-byte header lines.
-		if grown, limit := totalAlloc()-before, uint64(maxBodyBytes+64*len(answer)+1<<20); grown > limit {
+		if grown, limit := totalAlloc()-before, uint64(MaxBodyBytes+64*len(answer)+1<<20); grown > limit {
 			t.Errorf("allocated %d bytes reading a %d-byte answer, want at most %d", grown, len(answer), limit)
 		}
 		if err != nil { // the caller drops resp, which may hold the head
-			var tl *tooLargeError
-			if errors.As(err, &tl) && tl.size >= 0 && tl.size <= maxBodyBytes {
+			var tl *TooLargeError
+			if errors.As(err, &tl) && tl.Size >= 0 && tl.Size <= MaxBodyBytes {
 				t.Errorf("got %v for a size within the limit", err)
 			}
 			return
 		}
-		if resp.status < 200 || resp.status > 999 {
-			t.Errorf("got status %d, want a final one from 200 to 999", resp.status)
+		if resp.Status < 200 || resp.Status > 999 {
+			t.Errorf("got status %d, want a final one from 200 to 999", resp.Status)
 		}
-		for _, h := range resp.header {
-			if h.name == "" || strings.ContainsAny(h.name, " \t:\n") {
-				t.Errorf("got header name %q", h.name)
+		for _, h := range resp.Header {
+			if h.Name == "" || strings.ContainsAny(h.Name, " \t:\n") {
+				t.Errorf("got header name %q", h.Name)
 			}
-			if strings.ContainsAny(h.value, "\r\n\x00") || !validHeaderValue(h.value) {
-				t.Errorf("got header %s with value %q, want no control characters", h.name, h.value)
+			if strings.ContainsAny(h.Value, "\r\n\x00") || !ValidHeaderValue(h.Value) {
+				t.Errorf("got header %s with value %q, want no control characters", h.Name, h.Value)
 			}
 		}
-		if len(resp.body) > maxBodyBytes || len(resp.body) > len(answer) {
+		if len(resp.Body) > MaxBodyBytes || len(resp.Body) > len(answer) {
 			t.Errorf("got a %d-byte body from a %d-byte answer, want at most both it and %d",
-				len(resp.body), len(answer), maxBodyBytes)
+				len(resp.Body), len(answer), MaxBodyBytes)
 		}
-		if (head || resp.status == 204 || resp.status == 304) && (resp.body != nil || resp.stream != nil) {
-			t.Errorf("got a body for %s with status %d, want none", method, resp.status)
+		if (head || resp.Status == 204 || resp.Status == 304) && (resp.Body != nil || resp.Stream != nil) {
+			t.Errorf("got a body for %s with status %d, want none", method, resp.Status)
 		}
-		if s := resp.stream; s != nil {
-			if !stream || resp.body != nil || s.size < streamMin || s.size > maxBodyBytes || s.left != s.size {
+		if s := resp.Stream; s != nil {
+			if !stream || resp.Body != nil || s.size < streamMin || s.size > MaxBodyBytes || s.left != s.size {
 				t.Errorf("got a stream of %d bytes (%d left, body %d bytes, stream %v), want one from %d to %d and no body",
-					s.size, s.left, len(resp.body), stream, streamMin, maxBodyBytes)
+					s.size, s.left, len(resp.Body), stream, streamMin, MaxBodyBytes)
 			}
 		}
 	})
@@ -141,7 +141,7 @@ func FuzzReadResponseRoundTrip(f *testing.F) {
 		status := 200 + int(code)%800
 		framing := strings.EqualFold(name, "Content-Length") || strings.EqualFold(name, "Transfer-Encoding") ||
 			strings.EqualFold(name, "Connection")
-		if strings.Contains(reason, "\n") || !validTokenName(name) || framing || !validHeaderValue(value) {
+		if strings.Contains(reason, "\n") || !validTokenName(name) || framing || !ValidHeaderValue(value) {
 			t.Skip("not a well-formed response")
 		}
 		var w bytes.Buffer
@@ -175,7 +175,7 @@ func FuzzReadResponseRoundTrip(f *testing.F) {
 		// where its framing says.
 		w.WriteString("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok")
 		pc := connOver(&w)
-		resp, err := pc.readResponse(&httpRequest{method: "POST", path: "/"}, false)
+		resp, err := pc.readResponse(&Request{Method: "POST", Path: "/"}, false)
 		if err != nil {
 			t.Fatalf("got %v, want the response", err)
 		}
@@ -183,15 +183,15 @@ func FuzzReadResponseRoundTrip(f *testing.F) {
 		if noBody {
 			wantBody = nil
 		}
-		if resp.status != status || resp.get(name) != strings.Trim(value, " \t") || !bytes.Equal(resp.body, wantBody) {
-			t.Errorf("got %d %s: %q, body %q; want %d %s: %q, body %q", resp.status, name, resp.get(name), resp.body,
+		if resp.Status != status || resp.Get(name) != strings.Trim(value, " \t") || !bytes.Equal(resp.Body, wantBody) {
+			t.Errorf("got %d %s: %q, body %q; want %d %s: %q, body %q", resp.Status, name, resp.Get(name), resp.Body,
 				status, name, strings.Trim(value, " \t"), wantBody)
 		}
 		if pc.mustClose {
 			t.Errorf("got a connection to close after a kept-alive %s answer", proto)
 		}
-		next, err := pc.readResponse(&httpRequest{method: "POST", path: "/"}, false)
-		if err != nil || next.status != 202 || string(next.body) != "ok" {
+		next, err := pc.readResponse(&Request{Method: "POST", Path: "/"}, false)
+		if err != nil || next.Status != 202 || string(next.Body) != "ok" {
 			t.Errorf("got the next answer %v, %v; want 202 \"ok\"", next, err)
 		}
 	})

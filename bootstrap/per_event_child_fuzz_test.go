@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"errors"
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"math"
 	"strings"
 	"testing"
@@ -21,8 +22,8 @@ func FuzzParseResultFrame(f *testing.F) {
 		`{"length":1,"length":-1}`, `{"length":7,"errorType":5}`, `{"length":7}garbage`, ``, "\xff"} {
 		f.Add([]byte(line), int64(7), "")
 	}
-	f.Add([]byte(nil), int64(maxBodyBytes), "Runtime.UserCodeSyntaxError")
-	f.Add([]byte(nil), int64(maxBodyBytes+1), "")
+	f.Add([]byte(nil), int64(httpc.MaxBodyBytes), "Runtime.UserCodeSyntaxError")
+	f.Add([]byte(nil), int64(httpc.MaxBodyBytes+1), "")
 	f.Add([]byte(nil), int64(math.MinInt64), "x\ny")
 	f.Add([]byte(nil), int64(math.MaxInt64), "\xff")
 	f.Fuzz(func(t *testing.T, line []byte, n int64, errorType string) {
@@ -30,17 +31,17 @@ func FuzzParseResultFrame(f *testing.F) {
 		// why not.
 		rf, err := parseResultFrame(line)
 		var be *bridgeError
-		var tl *tooLargeError
+		var tl *httpc.TooLargeError
 		switch {
 		case err == nil:
-			if rf.Length < 0 || rf.Length > maxBodyBytes {
-				t.Errorf("parseResultFrame(%q) = length %d, want 0 to %d", line, rf.Length, maxBodyBytes)
+			if rf.Length < 0 || rf.Length > httpc.MaxBodyBytes {
+				t.Errorf("parseResultFrame(%q) = length %d, want 0 to %d", line, rf.Length, httpc.MaxBodyBytes)
 			}
 			if !json.Valid(line) {
 				t.Errorf("parseResultFrame(%q) accepted a line that is not JSON", line)
 			}
 		case errors.As(err, &tl):
-			if tl.size <= maxBodyBytes {
+			if tl.Size <= httpc.MaxBodyBytes {
 				t.Errorf("parseResultFrame(%q) = %v, for a length within the limit", line, err)
 			}
 		case errors.As(err, &be):
@@ -59,8 +60,8 @@ func FuzzParseResultFrame(f *testing.F) {
 			if !errors.As(err, &be) {
 				t.Errorf("parseResultFrame(%s) = %+v, %v, want a *bridgeError", line, rf, err)
 			}
-		case n > maxBodyBytes:
-			if !errors.As(err, &tl) || tl.size != n {
+		case n > httpc.MaxBodyBytes:
+			if !errors.As(err, &tl) || tl.Size != n {
 				t.Errorf("parseResultFrame(%s) = %+v, %v, want a *tooLargeError of size %d", line, rf, err, n)
 			}
 		case err != nil || rf.Length != n || !rf.Failed || rf.ErrorType != cmp.Or(validUTF8(errorType), "Error"):
@@ -69,7 +70,7 @@ func FuzzParseResultFrame(f *testing.F) {
 				cmp.Or(validUTF8(errorType), "Error"))
 		}
 		// A frame without one is a result.
-		line, _ = json.Marshal(map[string]any{"length": max(n, 0) % (maxBodyBytes + 1)})
+		line, _ = json.Marshal(map[string]any{"length": max(n, 0) % (httpc.MaxBodyBytes + 1)})
 		if rf, err = parseResultFrame(line); err != nil || rf.Failed || rf.ErrorType != "" {
 			t.Errorf("parseResultFrame(%s) = %+v, %v, want a result", line, rf, err)
 		}

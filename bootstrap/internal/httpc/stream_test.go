@@ -1,4 +1,4 @@
-package main
+package httpc
 
 import (
 	"bufio"
@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,89 +16,23 @@ import (
 	"time"
 )
 
-// streamSource answers every request with body, in full or, when cutAt is
-// positive, only its first cutAt bytes before hanging up.
-func streamSource(t *testing.T, body []byte, cutAt int) (*httpClient, func() int32) {
-	t.Helper()
-	head := "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
-	addr, conns := rawServer(t, func(int, *http.Request, string) string {
-		if cutAt > 0 {
-			return head + string(body[:cutAt]) + hangUpMark
-		}
-		return head + string(body)
-	})
-	return newHTTPClient(addr), conns.Load
-}
-
-// received is what a destination server saw of one request.
-type received struct {
-	contentLength int64
-	body          []byte
-}
-
-// streamDestination reads each request's body to its end or to the
-// connection's, and answers 202 to the complete ones.
-func streamDestination(t *testing.T) (*httpClient, <-chan received, func() int32) {
-	t.Helper()
-	got := make(chan received, 4)
-	addr, conns := rawServer(t, func(_ int, req *http.Request, body string) string {
-		got <- received{req.ContentLength, []byte(body)}
-		if int64(len(body)) < req.ContentLength {
-			return "" // an incomplete request gets no answer
-		}
-		return "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
-	})
-	return newHTTPClient(addr), got, conns.Load
-}
-
-// stallingPeer answers its first request with answer, a body shorter than its
-// Content-Length, and then neither sends more nor hangs up until the test ends.
-func stallingPeer(t *testing.T, answer string) (addr string) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stall := make(chan struct{})
-	t.Cleanup(func() { close(stall); ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		http.ReadRequest(bufio.NewReader(c))
-		io.WriteString(c, answer)
-		<-stall
-	}()
-	return ln.Addr().String()
-}
-
-func randomBody(n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rand.IntN(256))
-	}
-	return b
-}
-
 func TestStreamPassesALargeBodyOnWholeAndKeepsBothConnections(t *testing.T) {
 	body := randomBody(300 << 10)
 	src, srcConns := streamSource(t, body, 0)
 	dst, got, dstConns := streamDestination(t)
 	for i := range 2 {
-		resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
+		resp, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.stream == nil || resp.body != nil || resp.stream.size != int64(len(body)) {
+		if resp.Stream == nil || resp.Body != nil || resp.Stream.size != int64(len(body)) {
 			t.Fatalf("round %d: a %d-byte body was not left on its connection: %+v", i, len(body), resp)
 		}
-		posted, err := dst.do(context.Background(), &httpRequest{method: "POST", path: "/invoke", stream: resp.stream})
-		if err != nil || posted.status != 202 {
+		posted, err := dst.Do(context.Background(), &Request{Method: "POST", Path: "/invoke", Stream: resp.Stream})
+		if err != nil || posted.Status != 202 {
 			t.Fatalf("round %d: post = %v, %v", i, posted, err)
 		}
-		resp.stream.finish()
+		resp.Stream.Finish()
 		if r := <-got; r.contentLength != int64(len(body)) || !bytes.Equal(r.body, body) {
 			t.Fatalf("round %d: destination got %d of %d bytes (Content-Length %d), or other bytes",
 				i, len(r.body), len(body), r.contentLength)
@@ -112,8 +45,8 @@ func TestStreamPassesALargeBodyOnWholeAndKeepsBothConnections(t *testing.T) {
 
 func TestStreamLeavesSmallBodiesWhole(t *testing.T) {
 	src, _ := streamSource(t, []byte("small"), 0)
-	resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
-	if err != nil || resp.stream != nil || string(resp.body) != "small" {
+	resp, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
+	if err != nil || resp.Stream != nil || string(resp.Body) != "small" {
 		t.Fatalf("got %+v, %v; want the body read whole", resp, err)
 	}
 }
@@ -122,13 +55,13 @@ func TestStreamCutOffAbandonsTheRequestItWasPassedOnIn(t *testing.T) {
 	body := randomBody(300 << 10)
 	src, srcConns := streamSource(t, body, 100<<10)
 	dst, got, _ := streamDestination(t)
-	resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
+	resp, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = dst.do(context.Background(), &httpRequest{method: "POST", path: "/invoke", stream: resp.stream})
-	var ce *cutError
-	if !errors.As(err, &ce) || ce.read != 100<<10 || ce.size != int64(len(body)) || errors.Is(err, errNotSent) {
+	_, err = dst.Do(context.Background(), &Request{Method: "POST", Path: "/invoke", Stream: resp.Stream})
+	var ce *CutError
+	if !errors.As(err, &ce) || ce.Read != 100<<10 || ce.Size != int64(len(body)) || errors.Is(err, errNotSent) {
 		t.Fatalf("post = %v; want a cutError after %d of %d bytes", err, 100<<10, len(body))
 	}
 	r := <-got
@@ -139,12 +72,12 @@ func TestStreamCutOffAbandonsTheRequestItWasPassedOnIn(t *testing.T) {
 	if dst.swapIdle(nil) != nil {
 		t.Error("the abandoned request's connection was kept for the next request")
 	}
-	resp.stream.finish()
-	again, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
+	resp.Stream.Finish()
+	again, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	again.stream.finish()
+	again.Stream.Finish()
 	if n := srcConns(); n != 2 {
 		t.Errorf("the cut-off body's connection was reused (%d connections, want 2)", n)
 	}
@@ -187,28 +120,28 @@ func TestStreamAReceiverThatAnswersEarlyIsHeard(t *testing.T) {
 					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 					return
 				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(maxBodyBytes)+"\r\n\r\n"+
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: "+strconv.Itoa(MaxBodyBytes)+"\r\n\r\n"+
 					strings.Repeat("x", 1<<20))
 				<-answered
-				io.WriteString(c, strings.Repeat("x", maxBodyBytes-1<<20))
+				io.WriteString(c, strings.Repeat("x", MaxBodyBytes-1<<20))
 			}()
 		}
 	}()
-	src := newHTTPClient(ln.Addr().String())
-	resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
+	src := NewClient(ln.Addr().String())
+	resp, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer, err := newHTTPClient(srv.Listener.Addr().String()).do(context.Background(),
-		&httpRequest{method: "POST", path: "/response", stream: resp.stream})
-	if err != nil || answer.status != 413 {
+	answer, err := NewClient(srv.Listener.Addr().String()).Do(context.Background(),
+		&Request{Method: "POST", Path: "/response", Stream: resp.Stream})
+	if err != nil || answer.Status != 413 {
 		t.Fatalf("got %v, %v; want the 413", answer, err)
 	}
-	if resp.stream.left == 0 {
+	if resp.Stream.left == 0 {
 		t.Fatal("the whole body went through; the test proves nothing")
 	}
-	resp.stream.finish()
-	if _, err := src.do(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {
+	resp.Stream.Finish()
+	if _, err := src.Do(context.Background(), &Request{Method: "GET", Path: "/next"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := srcConns.Load(); n != 2 {
@@ -220,25 +153,25 @@ func TestStreamCancelEndsABodyThatStalls(t *testing.T) {
 	// The sender stops halfway without hanging up: the request's context
 	// (an invocation's deadline, say) must still end it, and neither
 	// connection may serve again.
-	src := newHTTPClient(stallingPeer(t, "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n"+strings.Repeat("x", 100000)))
-	resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
+	src := NewClient(stallingPeer(t, "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n"+strings.Repeat("x", 100000)))
+	resp, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dst, got, _ := streamDestination(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err = dst.do(ctx, &httpRequest{method: "POST", path: "/invoke", stream: resp.stream})
+	_, err = dst.Do(ctx, &Request{Method: "POST", Path: "/invoke", Stream: resp.Stream})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("post = %v; want the context's deadline", err)
 	}
 	if r := <-got; len(r.body) >= 300000 {
 		t.Errorf("destination got the whole body")
 	}
-	if !resp.stream.poisoned || resp.stream.left == 0 {
-		t.Errorf("stream after cancel: poisoned %v, %d bytes left; want poisoned with bytes left", resp.stream.poisoned, resp.stream.left)
+	if !resp.Stream.poisoned || resp.Stream.left == 0 {
+		t.Errorf("stream after cancel: poisoned %v, %d bytes left; want poisoned with bytes left", resp.Stream.poisoned, resp.Stream.left)
 	}
-	resp.stream.finish()
+	resp.Stream.Finish()
 	if src.swapIdle(nil) != nil {
 		t.Error("the stalled body's connection was kept")
 	}
@@ -275,18 +208,18 @@ func TestStreamCancelWhileTheAnswerIsAwaitedLeavesTheBodyToItsOwner(t *testing.T
 			}()
 		}
 	}()
-	dst := newHTTPClient(ln.Addr().String())
+	dst := NewClient(ln.Addr().String())
 	for range 100 {
-		resp, err := src.doStream(context.Background(), &httpRequest{method: "GET", path: "/next"})
-		if err != nil || resp.stream == nil {
+		resp, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
+		if err != nil || resp.Stream == nil {
 			t.Fatalf("got %+v, %v; want a stream", resp, err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() { <-bodyIn; cancel() }()
-		if _, err := dst.do(ctx, &httpRequest{method: "POST", path: "/invoke", stream: resp.stream}); !errors.Is(err, context.Canceled) {
+		if _, err := dst.Do(ctx, &Request{Method: "POST", Path: "/invoke", Stream: resp.Stream}); !errors.Is(err, context.Canceled) {
 			t.Fatalf("post = %v; want the cancellation", err)
 		}
-		resp.stream.finish()
+		resp.Stream.Finish()
 	}
 }
 
@@ -294,14 +227,14 @@ func TestReadStreamEndsWhenCancelled(t *testing.T) {
 	// A large error body Deno stops sending halfway, and the environment
 	// shuts down with no deadline: reading it must end, and its connection
 	// must not serve again.
-	c := newHTTPClient(stallingPeer(t, "HTTP/1.1 200 OK\r\nLambda-Runtime-Function-Error-Type: E\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000)))
-	resp, err := c.doStream(context.Background(), &httpRequest{method: "POST", path: "/invoke", body: []byte("{}")})
-	if err != nil || resp.stream == nil {
+	c := NewClient(stallingPeer(t, "HTTP/1.1 200 OK\r\nLambda-Runtime-Function-Error-Type: E\r\nContent-Length: 100000\r\n\r\n"+strings.Repeat("x", 1000)))
+	resp, err := c.DoStream(context.Background(), &Request{Method: "POST", Path: "/invoke", Body: []byte("{}")})
+	if err != nil || resp.Stream == nil {
 		t.Fatalf("got %+v, %v; want a stream", resp, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := readStream(ctx, resp); err == nil {
+	if err := ReadStream(ctx, resp); err == nil {
 		t.Fatal("readStream of a stalled body returned no error after cancel")
 	}
 	if c.swapIdle(nil) != nil {

@@ -1,4 +1,4 @@
-package main
+package httpc
 
 import "sync"
 
@@ -6,18 +6,18 @@ import "sync"
 // allocated as they come and cost the collector next to nothing.
 const reusedMin = 64 << 10
 
-// reusedBuffer keeps one large body buffer from one invocation for the next.
+// Buffer keeps one large body buffer from one invocation for the next.
 // The bootstrap handles one invocation at a time, so the event's buffer and the
 // result's can serve again once the result is posted: a 1 MB event then
 // allocates nothing, instead of leaving 2 MB of garbage per invocation for the
 // collector, which is what held the bootstrap's RSS near 10 MiB.
-type reusedBuffer struct {
+type Buffer struct {
 	mu sync.Mutex
 	b  []byte
 }
 
-// take returns a buffer of n bytes: the kept one when it is large enough.
-func (r *reusedBuffer) take(n int) []byte {
+// Take returns a buffer of n bytes: the kept one when it is large enough.
+func (r *Buffer) Take(n int) []byte {
 	if r != nil && n >= reusedMin {
 		r.mu.Lock()
 		b := r.b
@@ -31,10 +31,10 @@ func (r *reusedBuffer) take(n int) []byte {
 	return make([]byte, n)
 }
 
-// give keeps b for a later take, when nothing else will touch it again. It
+// Give keeps b for a later take, when nothing else will touch it again. It
 // keeps the larger of b and the buffer it holds, up to maxBodyBytes.
-func (r *reusedBuffer) give(b []byte) {
-	if r == nil || cap(b) < reusedMin || cap(b) > maxBodyBytes {
+func (r *Buffer) Give(b []byte) {
+	if r == nil || cap(b) < reusedMin || cap(b) > MaxBodyBytes {
 		return
 	}
 	r.mu.Lock()

@@ -2,26 +2,27 @@ package main
 
 import (
 	"context"
-	"errors"
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 )
 
-// runtime2 gives every invocation a Deno process that has never served
+// perEvent gives every invocation a Deno process that has never served
 // another. To hide Deno's start-up, the next process is started as soon as the
 // current one receives its event, so it has imported the function by the time
 // the next event arrives. A used process is killed once its result is posted.
-type runtime2 struct {
+type perEvent struct {
 	cfg      config
 	env      []string
 	channels *channelListener
 	spare    *denoChild    // starting, importing or ready, for the next event
 	used     *denoChild    // served its event; discarded by reset
-	results  *reusedBuffer // large results, read into one buffer from one child to the next
+	results  *httpc.Buffer // large results, read into one buffer from one child to the next
 }
 
-// startRuntime2 starts the first process and waits until it has imported the
+// startPerEvent starts the first process and waits until it has imported the
 // function: the init phase. That process serves the first invocation.
-func startRuntime2(ctx context.Context, cfg config, env []string, channels *channelListener) (*runtime2, error) {
-	r := &runtime2{cfg: cfg, env: env, channels: channels, results: &reusedBuffer{}}
+func startPerEvent(ctx context.Context, cfg config, env []string, channels *channelListener) (*perEvent, error) {
+	r := &perEvent{cfg: cfg, env: env, channels: channels, results: &httpc.Buffer{}}
 	r.spare = r.spawn()
 	if err := r.spare.waitReady(ctx); err != nil {
 		r.spare.discard()
@@ -30,7 +31,7 @@ func startRuntime2(ctx context.Context, cfg config, env []string, channels *chan
 	return r, nil
 }
 
-func (r *runtime2) invoke(ctx context.Context, inv *invocation) outcome {
+func (r *perEvent) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
 	child := r.spare
 	if child.dead() {
 		child.discard()
@@ -39,16 +40,11 @@ func (r *runtime2) invoke(ctx context.Context, inv *invocation) outcome {
 	r.spare = r.spawn()
 	r.used = child
 	// The function's import may never end: the event's deadline bounds it.
-	readyCtx, cancel := context.WithDeadline(ctx, inv.deadline)
+	readyCtx, cancel := context.WithDeadline(ctx, inv.Deadline)
 	err := child.waitReady(readyCtx)
 	cancel()
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		return outcome{err: timeoutError(inv), broken: true}
-	}
 	if err != nil {
-		fe := asFunctionError(err)
-		return outcome{err: &functionError{Type: fe.Type, Message: "RequestId: " + inv.requestID + " " + fe.Message,
-			StackTrace: fe.StackTrace}, broken: true}
+		return notStarted(ctx, inv, err)
 	}
 	out := child.run(ctx, inv)
 	out.broken = true // used up
@@ -56,14 +52,14 @@ func (r *runtime2) invoke(ctx context.Context, inv *invocation) outcome {
 }
 
 // spawn starts a child for a later event.
-func (r *runtime2) spawn() *denoChild {
+func (r *perEvent) spawn() *denoChild {
 	return spawnChild(r.cfg, r.env, r.channels, r.results)
 }
 
 // reset discards the process that served the last event, with whatever it
 // left behind, after its result was posted and before the next event is
 // fetched.
-func (r *runtime2) reset(context.Context) {
+func (r *perEvent) reset(context.Context) {
 	// The spare has had the whole invocation to start; once it has, every
 	// process of this environment is accounted for, and nothing of the spare
 	// is taken for something the used one left.
@@ -77,7 +73,7 @@ func (r *runtime2) reset(context.Context) {
 // stop ends both processes at once, giving each the same grace to run the
 // function's shutdown listeners: the spare (which has imported the function)
 // and, when SIGTERM came mid-invocation, the busy one.
-func (r *runtime2) stop() {
+func (r *perEvent) stop() {
 	var live []*denoProcess
 	for _, c := range []*denoChild{r.spare, r.used} {
 		if c == nil {

@@ -1,4 +1,4 @@
-package main
+package runtimeapi
 
 import (
 	"fmt"
@@ -19,28 +19,28 @@ const (
 	deadlineSlack = time.Minute
 )
 
-// fallbackTimeout is what an invocation without a usable deadline gets.
-type fallbackTimeout struct {
-	d      time.Duration
-	source string // where it comes from, for the log
+// Timeout is what an invocation without a usable deadline gets.
+type Timeout struct {
+	D      time.Duration
+	Source string // where it comes from, for the log
 }
 
-// functionTimeout reads AWS_LAMBDA_FUNCTION_TIMEOUT, in seconds. Lambda itself
+// FunctionTimeout reads AWS_LAMBDA_FUNCTION_TIMEOUT, in seconds. Lambda itself
 // does not set it (it sends deadlines); AWS's emulator and the test harness
 // do. Without it, the fallback is Lambda's longest timeout.
-func functionTimeout(seconds string) fallbackTimeout {
+func FunctionTimeout(seconds string) Timeout {
 	if n, err := strconv.Atoi(seconds); err == nil && n > 0 && time.Duration(n)*time.Second <= maxFunctionTimeout {
-		return fallbackTimeout{time.Duration(n) * time.Second, fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT (%d s)", n)}
+		return Timeout{time.Duration(n) * time.Second, fmt.Sprintf("AWS_LAMBDA_FUNCTION_TIMEOUT (%d s)", n)}
 	}
-	return fallbackTimeout{maxFunctionTimeout, fmt.Sprintf("Lambda's longest timeout (%d s)", int(maxFunctionTimeout.Seconds()))}
+	return Timeout{maxFunctionTimeout, fmt.Sprintf("Lambda's longest timeout (%d s)", int(maxFunctionTimeout.Seconds()))}
 }
 
-// parseDeadline reads Lambda-Runtime-Deadline-Ms (milliseconds since the
+// ParseDeadline reads Lambda-Runtime-Deadline-Ms (milliseconds since the
 // epoch) as of now. problem says why the header cannot be used: missing, not
 // a whole number, or not a time between now and the longest timeout to come.
-func parseDeadline(header string, now time.Time) (deadline time.Time, problem string) {
+func ParseDeadline(header string, now time.Time) (deadline time.Time, problem string) {
 	if header == "" {
-		return time.Time{}, headerDeadlineMs + " is missing"
+		return time.Time{}, HeaderDeadlineMs + " is missing"
 	}
 	ms, err := strconv.ParseInt(header, 10, 64)
 	if err == nil {
@@ -49,5 +49,5 @@ func parseDeadline(header string, now time.Time) (deadline time.Time, problem st
 			return deadline, ""
 		}
 	}
-	return time.Time{}, fmt.Sprintf("%s %q is unusable", headerDeadlineMs, truncate(header, 64))
+	return time.Time{}, fmt.Sprintf("%s %q is unusable", HeaderDeadlineMs, truncateUTF8(header, 64))
 }

@@ -1,7 +1,6 @@
-package main
+package httpc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -14,51 +13,6 @@ import (
 	"time"
 )
 
-// hangUpMark ends a rawServer answer that closes the connection once written.
-const hangUpMark = "\x00hang up"
-
-// rawServer accepts connections on loopback and lets answer write whatever
-// bytes it likes in reply to each request, which net/http's server would not.
-func rawServer(t *testing.T, answer func(n int, req *http.Request, body string) string) (addr string, conns *atomic.Int32) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	conns = &atomic.Int32{}
-	var requests atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			go func() {
-				defer c.Close()
-				r := bufio.NewReader(c)
-				for {
-					req, err := http.ReadRequest(r)
-					if err != nil {
-						return
-					}
-					body, _ := io.ReadAll(req.Body)
-					out := answer(int(requests.Add(1)), req, string(body))
-					if out == "" { // hang up without a word
-						return
-					}
-					out, hangUp := strings.CutSuffix(out, hangUpMark)
-					if _, err := io.WriteString(c, out); err != nil || hangUp {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return ln.Addr().String(), conns
-}
-
 func TestHTTPClientBodies(t *testing.T) {
 	for _, tc := range []struct{ name, answer string }{
 		{"content length", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"},
@@ -69,12 +23,12 @@ func TestHTTPClientBodies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr, _ := rawServer(t, func(int, *http.Request, string) string { return tc.answer })
-			resp, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/"})
+			resp, err := NewClient(addr).Do(context.Background(), &Request{Method: "GET", Path: "/"})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.status != 200 || string(resp.body) != "hello" {
-				t.Errorf("got %d %q, want 200 \"hello\"", resp.status, resp.body)
+			if resp.Status != 200 || string(resp.Body) != "hello" {
+				t.Errorf("got %d %q, want 200 \"hello\"", resp.Status, resp.Body)
 			}
 		})
 	}
@@ -88,10 +42,10 @@ func TestHTTPClientWritesRequests(t *testing.T) {
 		bodies <- body
 		return "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
 	})
-	c := newHTTPClient(addr)
-	req := &httpRequest{method: "POST", path: "/a/b", body: []byte(`{"x":1}`),
-		header: []headerField{{"Content-Type", "application/json"}, {"X-One", "1"}}}
-	if _, err := c.do(context.Background(), req); err != nil {
+	c := NewClient(addr)
+	req := &Request{Method: "POST", Path: "/a/b", Body: []byte(`{"x":1}`),
+		Header: []Field{{"Content-Type", "application/json"}, {"X-One", "1"}}}
+	if _, err := c.Do(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
 	r := <-got
@@ -99,7 +53,7 @@ func TestHTTPClientWritesRequests(t *testing.T) {
 		r.Header.Get("Content-Type") != "application/json" || r.Header.Get("X-One") != "1" || <-bodies != `{"x":1}` {
 		t.Errorf("server got %s %s host %q length %d headers %v", r.Method, r.URL.Path, r.Host, r.ContentLength, r.Header)
 	}
-	if _, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/empty"}); err != nil {
+	if _, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/empty"}); err != nil {
 		t.Fatal(err)
 	}
 	if r := <-got; r.ContentLength != 0 || r.Header.Get("Content-Length") != "0" || <-bodies != "" {
@@ -119,14 +73,14 @@ func TestHTTPClientKeepsOneConnection(t *testing.T) {
 	}
 	srv.Start()
 	defer srv.Close()
-	c := newHTTPClient(srv.Listener.Addr().String())
+	c := NewClient(srv.Listener.Addr().String())
 	for range 5 {
-		resp, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/"})
+		resp, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(resp.body) != 100_000 {
-			t.Fatalf("got %d bytes, want 100000", len(resp.body))
+		if len(resp.Body) != 100_000 {
+			t.Fatalf("got %d bytes, want 100000", len(resp.Body))
 		}
 	}
 	if n := conns.Load(); n != 1 {
@@ -137,10 +91,10 @@ func TestHTTPClientKeepsOneConnection(t *testing.T) {
 func TestHTTPClientRedialsWhenThePeerClosedTheIdleConnection(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer srv.Close()
-	c := newHTTPClient(srv.Listener.Addr().String())
+	c := NewClient(srv.Listener.Addr().String())
 	for i := range 3 {
-		resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/", body: []byte("x")})
-		if err != nil || string(resp.body) != "ok" {
+		resp, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/", Body: []byte("x")})
+		if err != nil || string(resp.Body) != "ok" {
 			t.Fatalf("request %d: %v %v", i, resp, err)
 		}
 		srv.CloseClientConnections()
@@ -151,9 +105,9 @@ func TestHTTPClientClosesWhenTold(t *testing.T) {
 	addr, conns := rawServer(t, func(int, *http.Request, string) string {
 		return "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
 	})
-	c := newHTTPClient(addr)
+	c := NewClient(addr)
 	for range 3 {
-		if _, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/"}); err != nil {
+		if _, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -180,7 +134,7 @@ func TestHTTPClientFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr, _ := rawServer(t, func(int, *http.Request, string) string { return tc.answer })
-			_, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/"})
+			_, err := NewClient(addr).Do(context.Background(), &Request{Method: "GET", Path: "/"})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("got error %v, want one saying %q", err, tc.want)
 			}
@@ -195,7 +149,7 @@ func TestHTTPClientCancelAbortsABlockedRequest(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := newHTTPClient(addr).do(ctx, &httpRequest{method: "GET", path: "/next"})
+		_, err := NewClient(addr).Do(ctx, &Request{Method: "GET", Path: "/next"})
 		done <- err
 	}()
 	cancel()
@@ -211,8 +165,8 @@ func TestHTTPClientCancelAbortsABlockedRequest(t *testing.T) {
 
 func TestHTTPClientRefusesHeaderInjection(t *testing.T) {
 	addr, conns := rawServer(t, func(int, *http.Request, string) string { return "HTTP/1.1 200 OK\r\n\r\n" })
-	_, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/",
-		header: []headerField{{"X", "a\r\nInjected: 1"}}})
+	_, err := NewClient(addr).Do(context.Background(), &Request{Method: "GET", Path: "/",
+		Header: []Field{{"X", "a\r\nInjected: 1"}}})
 	if err == nil || !strings.Contains(err.Error(), "line break") {
 		t.Errorf("got %v, want a refusal", err)
 	}
@@ -221,21 +175,12 @@ func TestHTTPClientRefusesHeaderInjection(t *testing.T) {
 	}
 }
 
-func TestHeaderSafe(t *testing.T) {
-	if got := headerSafe("Bad\r\nName\tü"); got != "Bad__Name__" {
-		t.Errorf("headerSafe = %q", got)
-	}
-	if got := headerSafe("Runtime.HandlerError"); got != "Runtime.HandlerError" {
-		t.Errorf("headerSafe changed a clean name to %q", got)
-	}
-}
-
 func TestHTTPClientReadsManySmallChunks(t *testing.T) {
 	// Chunk framing is not charged to the header section's budget.
 	answer := "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + strings.Repeat("1\r\nx\r\n", 300_000) + "0\r\n\r\n"
 	addr, _ := rawServer(t, func(int, *http.Request, string) string { return answer })
-	resp, err := newHTTPClient(addr).do(context.Background(), &httpRequest{method: "GET", path: "/"})
-	if err != nil || len(resp.body) != 300_000 {
+	resp, err := NewClient(addr).Do(context.Background(), &Request{Method: "GET", Path: "/"})
+	if err != nil || len(resp.Body) != 300_000 {
 		t.Fatalf("got %v, %v", resp, err)
 	}
 }
@@ -255,12 +200,12 @@ func TestHTTPClientGetsA413ForABodyThePeerStoppedReading(t *testing.T) {
 		io.WriteString(w, "event")
 	}))
 	defer srv.Close()
-	c := newHTTPClient(srv.Listener.Addr().String())
-	if _, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {
+	c := NewClient(srv.Listener.Addr().String())
+	if _, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/next"}); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/response", body: make([]byte, 20<<20)})
-	if err != nil || resp.status != 413 {
+	resp, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/response", Body: make([]byte, 20<<20)})
+	if err != nil || resp.Status != 413 {
 		t.Fatalf("got %v, %v; want a 413", resp, err)
 	}
 	if n := posts.Load(); n != 1 {
@@ -280,11 +225,11 @@ func TestHTTPClientNeverSendsAPostTwice(t *testing.T) {
 			}
 			return answer
 		})
-		c := newHTTPClient(addr)
-		if _, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/next"}); err != nil {
+		c := NewClient(addr)
+		if _, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/next"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.do(context.Background(), &httpRequest{method: "POST", path: "/response", body: []byte("{}")}); err == nil {
+		if _, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/response", Body: []byte("{}")}); err == nil {
 			t.Errorf("answer %q was taken for an answer", answer)
 		}
 		if n := requests.Load(); n != 2 {
@@ -302,10 +247,10 @@ func TestHTTPClientDropsAConnectionThePeerWroteToUnasked(t *testing.T) {
 		}
 		return "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n2"
 	})
-	c := newHTTPClient(addr)
+	c := NewClient(addr)
 	for _, want := range []string{"1", "2"} {
-		resp, err := c.do(context.Background(), &httpRequest{method: "GET", path: "/"})
-		if err != nil || resp.status != 200 || string(resp.body) != want {
+		resp, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/"})
+		if err != nil || resp.Status != 200 || string(resp.Body) != want {
 			t.Fatalf("got %v, %v; want 200 %q", resp, err, want)
 		}
 	}

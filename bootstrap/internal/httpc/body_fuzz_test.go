@@ -1,4 +1,4 @@
-package main
+package httpc
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 // bodyPattern is what large bodies are made of: maxBodyBytes of i % 251, a
 // period prime to every buffer size, so a byte out of place shows.
 var bodyPattern = sync.OnceValue(func() []byte {
-	b := make([]byte, maxBodyBytes)
+	b := make([]byte, MaxBodyBytes)
 	for i := range 251 {
 		b[i] = byte(i)
 	}
@@ -61,14 +61,14 @@ func (c *countingReader) Read(b []byte) (int, error) {
 // maxBodyBytes they arrive whole and exact; past it the reader refuses them
 // with a *tooLargeError instead of reading (or allocating) them.
 func FuzzReadResponseBodyLimit(f *testing.F) {
-	for _, n := range []uint64{0, 1, streamMin - 1, streamMin, maxBodyBytes - 1, maxBodyBytes, maxBodyBytes + 1,
+	for _, n := range []uint64{0, 1, streamMin - 1, streamMin, MaxBodyBytes - 1, MaxBodyBytes, MaxBodyBytes + 1,
 		1 << 40, math.MaxInt64, math.MaxInt64 + 1, math.MaxUint64} {
 		for framing := range uint8(3) {
 			f.Add(n, framing, uint8(0), false)
 		}
 	}
-	f.Add(uint64(maxBodyBytes+1), uint8(1), uint8(3), false) // four chunks, the last one over
-	f.Add(uint64(maxBodyBytes), uint8(0), uint8(0), true)    // left on the connection
+	f.Add(uint64(MaxBodyBytes+1), uint8(1), uint8(3), false) // four chunks, the last one over
+	f.Add(uint64(MaxBodyBytes), uint8(0), uint8(0), true)    // left on the connection
 	f.Fuzz(func(t *testing.T, length uint64, framing, chunks uint8, stream bool) {
 		const (
 			byLength = iota
@@ -105,19 +105,19 @@ func FuzzReadResponseBodyLimit(f *testing.F) {
 		}
 		source := &countingReader{r: io.MultiReader(parts...)}
 		pc := connOver(source)
-		resp, err := pc.readResponse(&httpRequest{method: "GET", path: "/"}, stream)
-		if length > maxBodyBytes {
-			var tl *tooLargeError
+		resp, err := pc.readResponse(&Request{Method: "GET", Path: "/"}, stream)
+		if length > MaxBodyBytes {
+			var tl *TooLargeError
 			switch {
 			case err == nil:
-				t.Fatalf("got a %d-byte body for one of %d, want an error", len(resp.body), length)
+				t.Fatalf("got a %d-byte body for one of %d, want an error", len(resp.Body), length)
 			case !bad && !errors.As(err, &tl):
 				t.Fatalf("got %v, want a *tooLargeError", err)
-			case tl != nil && framing == byLength && tl.size != int64(length):
-				t.Errorf("got size %d in %v, want %d", tl.size, err, length)
+			case tl != nil && framing == byLength && tl.Size != int64(length):
+				t.Errorf("got size %d in %v, want %d", tl.Size, err, length)
 			}
 			// Past the head, at most the limit and one buffer's worth are read.
-			if limit := int64(maxBodyBytes + 2*readBufferSize); source.n > limit {
+			if limit := int64(MaxBodyBytes + 2*readBufferSize); source.n > limit {
 				t.Errorf("read %d bytes of a body refused as too large, want at most %d", source.n, limit)
 			}
 			return
@@ -125,10 +125,10 @@ func FuzzReadResponseBodyLimit(f *testing.F) {
 		if err != nil {
 			t.Fatalf("got %v, want a %d-byte body", err, length)
 		}
-		body := resp.body
+		body := resp.Body
 		if framing == byLength && stream && length >= streamMin {
-			if resp.stream == nil || resp.stream.size != int64(length) || body != nil {
-				t.Fatalf("got stream %+v and a %d-byte body, want a stream of %d bytes", resp.stream, len(body), length)
+			if resp.Stream == nil || resp.Stream.size != int64(length) || body != nil {
+				t.Fatalf("got stream %+v and a %d-byte body, want a stream of %d bytes", resp.Stream, len(body), length)
 			}
 			body = make([]byte, length)
 			if _, err := io.ReadFull(pc.r, body); err != nil {
@@ -179,14 +179,14 @@ func FuzzContentLength(f *testing.F) {
 	f.Fuzz(func(t *testing.T, first, second string, count uint8) {
 		count %= 3
 		// Headers that only look like Content-Length are ignored whatever they hold.
-		resp := &httpResponse{header: []headerField{{"X-Content-Length", second}, {"Content-Length-X", first}}}
+		resp := &Response{Header: []Field{{"X-Content-Length", second}, {"Content-Length-X", first}}}
 		want, wantOK := int64(-1), true
 		for i, v := range []string{first, second}[:count] {
 			name := "Content-Length"
 			if i == 1 {
 				name = "content-LENGTH"
 			}
-			resp.header = append(resp.header, headerField{name, v})
+			resp.Header = append(resp.Header, Field{name, v})
 			n, ok := plainLength(v)
 			wantOK = wantOK && ok && (want < 0 || n == want)
 			want = n
@@ -194,9 +194,9 @@ func FuzzContentLength(f *testing.F) {
 		n, err := contentLength(resp)
 		switch {
 		case wantOK && (err != nil || n != want):
-			t.Errorf("contentLength(%q) = %d, %v, want %d", resp.header, n, err, want)
+			t.Errorf("contentLength(%q) = %d, %v, want %d", resp.Header, n, err, want)
 		case !wantOK && err == nil:
-			t.Errorf("contentLength(%q) = %d, want an error", resp.header, n)
+			t.Errorf("contentLength(%q) = %d, want an error", resp.Header, n)
 		}
 	})
 }
@@ -247,8 +247,8 @@ func FuzzReadChunked(f *testing.F) {
 		// Any bytes: a body comes only from what arrived, and within the limit.
 		// The smallest buffer bufio allows makes long lines span reads.
 		got, err := readChunked(bufio.NewReaderSize(bytes.NewReader(raw), 16))
-		if err == nil && (len(got) > len(raw) || len(got) > maxBodyBytes) {
-			t.Errorf("got a %d-byte body from %d bytes, want at most %d", len(got), len(raw), min(len(raw), maxBodyBytes))
+		if err == nil && (len(got) > len(raw) || len(got) > MaxBodyBytes) {
+			t.Errorf("got a %d-byte body from %d bytes, want at most %d", len(got), len(raw), min(len(raw), MaxBodyBytes))
 		}
 
 		// A chunked body reads back as the body, and reading stops right

@@ -1,4 +1,4 @@
-package main
+package httpc
 
 import (
 	"context"
@@ -28,29 +28,36 @@ import (
 // whole: they fit in a socket buffer, so a stream would save nothing.
 const streamMin = reusedMin
 
-// bodyStream is an answer's body still on its connection, framed by
+// Stream is an answer's body still on its connection, framed by
 // Content-Length. Whoever takes one must call finish when done with it.
-type bodyStream struct {
+type Stream struct {
 	pc       *httpConn
-	owner    *httpClient // gets the connection back once the body is read
-	size     int64       // the whole body's length
-	left     int64       // bytes not read yet
-	poisoned bool        // a cancelled request set a deadline on its connection
+	owner    *Client // gets the connection back once the body is read
+	size     int64   // the whole body's length
+	left     int64   // bytes not read yet
+	poisoned bool    // a cancelled request set a deadline on its connection
 }
 
-// cutError is a body being passed on that ended, or failed to arrive, before
+// Size is the whole body's length.
+func (s *Stream) Size() int64 { return s.size }
+
+// SetReadDeadline bounds when the rest of the body must have arrived; Finish
+// clears it.
+func (s *Stream) SetReadDeadline(t time.Time) error { return s.pc.conn.SetReadDeadline(t) }
+
+// CutError is a body being passed on that ended, or failed to arrive, before
 // its length: the fault of the peer it came from, not of the one it was going
 // to.
-type cutError struct {
-	read, size int64
+type CutError struct {
+	Read, Size int64
 	err        error
 }
 
-func (e *cutError) Error() string {
-	return fmt.Sprintf("body cut off after %d of %d bytes: %v", e.read, e.size, e.err)
+func (e *CutError) Error() string {
+	return fmt.Sprintf("body cut off after %d of %d bytes: %v", e.Read, e.Size, e.err)
 }
 
-func (e *cutError) Unwrap() error { return e.err }
+func (e *CutError) Unwrap() error { return e.err }
 
 // copyBuffers are the buffers bodies pass through; one per stream in flight.
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
@@ -59,7 +66,7 @@ var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 64<<10); return 
 // holds goes out with head in one write, the rest as it arrives. sent tells
 // whether any byte went out. A *cutError means the body's sender failed; any
 // other error, that dst did.
-func (s *bodyStream) sendWith(head []byte, dst net.Conn) (sent bool, err error) {
+func (s *Stream) sendWith(head []byte, dst net.Conn) (sent bool, err error) {
 	held, _ := s.pc.r.Peek(int(min(int64(s.pc.r.Buffered()), s.left)))
 	bufs := net.Buffers{head, held}
 	n, err := bufs.WriteTo(dst)
@@ -82,15 +89,15 @@ func (s *bodyStream) sendWith(head []byte, dst net.Conn) (sent bool, err error) 
 			if rerr == io.EOF {
 				rerr = io.ErrUnexpectedEOF
 			}
-			return true, &cutError{s.size - s.left, s.size, rerr}
+			return true, &CutError{s.size - s.left, s.size, rerr}
 		}
 	}
 	return true, nil
 }
 
-// readAll reads the rest of the body into a buffer from bodies.
-func (s *bodyStream) readAll() ([]byte, error) {
-	body, err := readN(s.pc.r, s.left, s.owner.bodies)
+// ReadAll reads the rest of the body into a buffer from bodies.
+func (s *Stream) ReadAll() ([]byte, error) {
+	body, err := readN(s.pc.r, s.left, s.owner.Bodies)
 	if err != nil {
 		return nil, err
 	}
@@ -98,10 +105,10 @@ func (s *bodyStream) readAll() ([]byte, error) {
 	return body, nil
 }
 
-// finish hands the connection back for the next request once the body was read
+// Finish hands the connection back for the next request once the body was read
 // to its end; otherwise it closes it, so that whatever is left of the body can
 // never be taken for the next answer. A nil stream is a no-op.
-func (s *bodyStream) finish() {
+func (s *Stream) Finish() {
 	if s == nil || s.pc == nil {
 		return
 	}
@@ -115,29 +122,29 @@ func (s *bodyStream) finish() {
 	s.owner.release(pc)
 }
 
-// asCut is err's *cutError, nil when err is not the sender of a body being
+// AsCut is err's *cutError, nil when err is not the sender of a body being
 // passed on failing.
-func asCut(err error) *cutError {
-	var ce *cutError
+func AsCut(err error) *CutError {
+	var ce *CutError
 	if errors.As(err, &ce) {
 		return ce
 	}
 	return nil
 }
 
-// readStream reads a streamed body whole, for an answer the caller must look
+// ReadStream reads a streamed body whole, for an answer the caller must look
 // into rather than pass on. Cancelling ctx ends it.
-func readStream(ctx context.Context, resp *httpResponse) error {
-	s := resp.stream
+func ReadStream(ctx context.Context, resp *Response) error {
+	s := resp.Stream
 	if s == nil {
 		return nil
 	}
 	stop := poisonOnCancel(ctx, s.pc.conn)
-	body, err := s.readAll()
+	body, err := s.ReadAll()
 	if !stop() {
 		s.poisoned = true
 	}
-	s.finish()
-	resp.body, resp.stream = body, nil
+	s.Finish()
+	resp.Body, resp.Stream = body, nil
 	return err
 }

@@ -1,6 +1,7 @@
-package main
+package runtimeapi
 
 import (
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"testing"
 	"unicode/utf8"
 )
@@ -18,16 +19,16 @@ func FuzzHeaderSafe(f *testing.F) {
 			}
 		}
 		// What the client then refuses to send, it never gets.
-		if !validHeaderValue(got) {
+		if !httpc.ValidHeaderValue(got) {
 			t.Errorf("headerSafe(%q) = %q, which the client refuses", v, got)
 		}
 		// At most a header's length; one character for each of the first
 		// maxErrorTypeBytes bytes' characters (invalid bytes count one each),
 		// printable ASCII kept.
-		if len(got) > maxErrorTypeBytes {
-			t.Errorf("headerSafe(%q) = %d bytes, over %d", v, len(got), maxErrorTypeBytes)
+		if len(got) > MaxErrorTypeBytes {
+			t.Errorf("headerSafe(%q) = %d bytes, over %d", v, len(got), MaxErrorTypeBytes)
 		}
-		kept := truncateUTF8(v, maxErrorTypeBytes)
+		kept := truncateUTF8(v, MaxErrorTypeBytes)
 		if utf8.RuneCountInString(got) != utf8.RuneCountInString(kept) {
 			t.Errorf("headerSafe(%q) = %q, %d characters for %d", v, got, utf8.RuneCountInString(got),
 				utf8.RuneCountInString(kept))

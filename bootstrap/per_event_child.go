@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
+	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"io"
 	"net"
 	"strconv"
@@ -19,7 +21,7 @@ type denoChild struct {
 	started      chan struct{} // closed once the process is started, or failed to
 	ready        chan struct{} // closed when init is over
 	readyErr     error         // why init failed, valid after ready
-	results      *reusedBuffer // where large results are read, shared by every child
+	results      *httpc.Buffer // where large results are read, shared by every child
 }
 
 // eventFrame announces the event on the child's channel; the event's bytes
@@ -49,8 +51,8 @@ func parseResultFrame(line []byte) (resultFrame, error) {
 	if err := json.Unmarshal(line, &f); err != nil || f.Length == nil || *f.Length < 0 {
 		return resultFrame{}, &bridgeError{fmt.Sprintf("a malformed result frame %q", truncateBytes(line, 64))}
 	}
-	if *f.Length > maxBodyBytes {
-		return resultFrame{}, &tooLargeError{*f.Length}
+	if *f.Length > httpc.MaxBodyBytes {
+		return resultFrame{}, &httpc.TooLargeError{Size: *f.Length}
 	}
 	rf := resultFrame{Length: *f.Length, Failed: f.ErrorType != nil}
 	if rf.Failed {
@@ -62,7 +64,7 @@ func parseResultFrame(line []byte) (resultFrame, error) {
 // spawnChild starts a child in the background, which then imports the
 // function; waitReady tells when that is done. Starting a 100 MB executable
 // takes a while, so the caller does not wait for it.
-func spawnChild(cfg config, env []string, channels *channelListener, results *reusedBuffer) *denoChild {
+func spawnChild(cfg config, env []string, channels *channelListener, results *httpc.Buffer) *denoChild {
 	c := &denoChild{started: make(chan struct{}), ready: make(chan struct{}), results: results}
 	go func() {
 		p, err := startDeno(cfg, env, channels,
@@ -106,27 +108,10 @@ func (c *denoChild) discard() {
 	}
 }
 
-// outcome is what one invocation produced.
-type outcome struct {
-	response []byte         // the result, when err is nil
-	err      *functionError // the failure to post to /error
-	broken   bool           // the Deno process is gone (or used up) and must be replaced
-	// recycle, set when Deno answered (so nothing still reads the event or
-	// writes the result), gives the result's buffer back once it is posted.
-	recycle func()
-	// result, instead of response: a large result still coming from Deno
-	// (runtime1), posted as it arrives. If it stops short, cutOff gives the
-	// invocation's error, and the process is gone.
-	result *bodyStream
-	cutOff func(error) *functionError
-	// apiErr: the Runtime API failed while handing out the event; serve ends.
-	apiErr error
-}
-
 // run hands the child an event and waits for its result, its death, or the
 // deadline, whichever comes first. A child that overran the deadline is killed.
-func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
-	ctx, cancel := context.WithDeadline(ctx, inv.deadline)
+func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome {
+	ctx, cancel := context.WithDeadline(ctx, inv.Deadline)
 	defer cancel()
 	type answer struct {
 		frame resultFrame
@@ -151,48 +136,27 @@ func (c *denoChild) run(ctx context.Context, inv *invocation) outcome {
 	if fe != nil {
 		return outcome{err: fe}
 	}
-	if fe := refusedAnswer(inv.requestID, a.err); fe != nil {
+	if fe := refusedAnswer(inv.RequestID, a.err); fe != nil {
 		return outcome{err: fe}
 	}
-	recycle := func() { c.results.give(a.body) }
+	recycle := func() { c.results.Give(a.body) }
 	if a.frame.Failed {
 		return outcome{err: decodeFunctionError(a.frame.ErrorType, a.body), recycle: recycle}
 	}
 	return outcome{response: a.body, recycle: recycle}
 }
 
-// invocationHeaders are the Runtime API's per-invocation headers, passed on
-// to runtime.js, which builds the handler's context from them.
-func invocationHeaders(inv *invocation) []headerField {
-	h := make([]headerField, 0, 8)
-	add := func(k, v string) {
-		if v != "" {
-			h = append(h, headerField{k, v})
-		}
-	}
-	add(headerRequestID, inv.requestID)
-	add(headerFunctionARN, inv.functionARN)
-	add(headerTraceID, inv.traceID)
-	add(headerClientContext, inv.clientContext)
-	add(headerCognitoIdentity, inv.cognitoIdentity)
-	add(headerTenantID, inv.tenantID)
-	if !inv.deadline.IsZero() {
-		add(headerDeadlineMs, strconv.FormatInt(inv.deadline.UnixMilli(), 10))
-	}
-	return append(h, headerField{"Content-Type", "application/json"})
-}
-
 // exchange writes the event frame and the event to the child's channel, and
 // reads the result frame and the result.
-func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
-	fields := invocationHeaders(inv)
+func (c *denoChild) exchange(inv *runtimeapi.Invocation) (resultFrame, []byte, error) {
+	fields := inv.Headers()
 	headers := make(map[string]string, len(fields))
 	for _, f := range fields {
-		headers[f.name] = f.value
+		headers[f.Name] = f.Value
 	}
 	ch := c.channel.Load()
-	frame, _ := json.Marshal(eventFrame{headers, len(inv.payload)})
-	out := net.Buffers{append(frame, '\n'), inv.payload}
+	frame, _ := json.Marshal(eventFrame{headers, len(inv.Payload)})
+	out := net.Buffers{append(frame, '\n'), inv.Payload}
 	if _, err := out.WriteTo(ch.conn); err != nil {
 		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
 	}
@@ -207,7 +171,7 @@ func (c *denoChild) exchange(inv *invocation) (resultFrame, []byte, error) {
 	if err != nil {
 		return resultFrame{}, nil, err
 	}
-	body := c.results.take(int(rf.Length))
+	body := c.results.Take(int(rf.Length))
 	if _, err := io.ReadFull(ch.r, body); err != nil {
 		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
 	}

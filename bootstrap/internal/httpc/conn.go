@@ -1,0 +1,151 @@
+package httpc
+
+// A kept-alive connection: one request at a time, written with a single
+// writev, its answer read by response.go.
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"syscall"
+)
+
+// httpConn is one connection and the reader that buffers its answers.
+type httpConn struct {
+	conn      net.Conn
+	raw       syscall.RawConn // conn's socket, for peeking; nil when it has none
+	r         *bufio.Reader
+	bodies    *Buffer
+	mustClose bool // the peer said Connection: close, or delimited a body by closing
+}
+
+func (pc *httpConn) close() { pc.conn.Close() }
+
+func (pc *httpConn) roundTrip(ctx context.Context, host string, req *Request, stream bool) (*Response, error) {
+	var source net.Conn // a body on its way in must not hold the request up either
+	if req.Stream != nil {
+		source = req.Stream.pc.conn
+	}
+	stop := poisonOnCancel(ctx, pc.conn, source)
+	resp, err := pc.exchange(host, req, stream)
+	if !stop() {
+		// ctx ended while the request ran: the deadline now poisons the
+		// connection, whatever came of the exchange.
+		pc.mustClose = true
+		if req.Stream != nil {
+			req.Stream.poisoned = true
+		}
+		if resp != nil && resp.Stream != nil {
+			resp.Stream.poisoned = true
+		}
+		if err == nil {
+			err = context.Cause(ctx)
+		}
+	}
+	return resp, err
+}
+
+// poisonOnCancel makes every blocked read and write on conns fail at once when
+// ctx ends. stop unhooks it; when stop returns false, it has fired, or is
+// firing, and the caller must close conns rather than reuse them. conns are
+// taken now, so the hook never looks at state the caller changes afterwards.
+func poisonOnCancel(ctx context.Context, conns ...net.Conn) (stop func() bool) {
+	return context.AfterFunc(ctx, func() {
+		for _, c := range conns {
+			if c != nil {
+				c.SetDeadline(aLongTimeAgo)
+			}
+		}
+	})
+}
+
+func (pc *httpConn) exchange(host string, req *Request, stream bool) (*Response, error) {
+	head := make([]byte, 0, 256)
+	head = append(head, req.Method...)
+	head = append(head, ' ')
+	head = append(head, req.Path...)
+	head = append(head, " HTTP/1.1\r\nHost: "...)
+	head = append(head, host...)
+	head = append(head, "\r\n"...)
+	for _, f := range req.Header {
+		head = append(head, f.Name...)
+		head = append(head, ": "...)
+		head = append(head, f.Value...)
+		head = append(head, "\r\n"...)
+	}
+	if req.Stream != nil || req.Body != nil || req.Method == "POST" {
+		length := int64(len(req.Body))
+		if req.Stream != nil {
+			length = req.Stream.left
+		}
+		head = append(head, "Content-Length: "...)
+		head = strconv.AppendInt(head, length, 10)
+		head = append(head, "\r\n"...)
+	}
+	head = append(head, "\r\n"...)
+	var sent bool
+	var writeErr error
+	if req.Stream != nil {
+		sent, writeErr = req.Stream.sendWith(head, pc.conn)
+	} else {
+		bufs := net.Buffers{head, req.Body}
+		var n int64
+		n, writeErr = bufs.WriteTo(pc.conn)
+		sent = n > 0
+	}
+	if writeErr != nil {
+		pc.mustClose = true
+		if AsCut(writeErr) != nil {
+			// The request stops short of its Content-Length, and closing the
+			// connection abandons it: the peer takes nothing, and no answer is
+			// due.
+			return nil, fmt.Errorf("%s %s: %w", req.Method, req.Path, writeErr)
+		}
+		if !sent {
+			return nil, fmt.Errorf("%s %s: %w: %w", req.Method, req.Path, errNotSent, writeErr)
+		}
+		// The peer may have answered before it stopped reading: the Runtime API
+		// refuses an oversized response with 413 without reading all of it.
+	}
+	resp, err := pc.readResponse(req, stream)
+	switch {
+	case err == nil:
+		return resp, nil
+	case writeErr != nil:
+		return nil, fmt.Errorf("%s %s: send: %w", req.Method, req.Path, writeErr)
+	case errors.Is(err, errNoAnswer) && req.Method == "GET":
+		err = fmt.Errorf("%w: %w", errNotSent, err)
+	}
+	return nil, fmt.Errorf("%s %s: %w", req.Method, req.Path, err)
+}
+
+// stillIdle tells whether a kept-alive connection can carry a request: the
+// peer has neither closed it nor sent anything unasked (a 408 on its idle
+// timeout, say) since the last answer. It peeks without blocking.
+func (pc *httpConn) stillIdle() bool {
+	if pc.r.Buffered() > 0 {
+		return false
+	}
+	if pc.raw == nil {
+		return true
+	}
+	alive := false
+	err := pc.raw.Read(func(fd uintptr) bool {
+		n, err := peek(fd)
+		alive = n < 0 && (err == syscall.EAGAIN || err == syscall.EWOULDBLOCK)
+		return true // never wait for the socket to become readable
+	})
+	return err == nil && alive
+}
+
+// peek looks at the socket without blocking and without taking a byte: n > 0
+// when there is something to read, 0 at its end, -1 with EAGAIN when nothing
+// has come yet, -1 with another error when it failed.
+func peek(fd uintptr) (n int, err error) {
+	var buf [1]byte
+	n, _, err = syscall.Recvfrom(int(fd), buf[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return n, err
+}

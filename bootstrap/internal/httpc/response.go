@@ -1,0 +1,264 @@
+package httpc
+
+// Reading answers: the status line, headers and body of a peer that is not
+// trusted (runtime1's bridge answers with what the function's code shaped),
+// each part bounded.
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits on what a peer may send. Both peers are untrusted: runtime1's bridge
+// answers with what the function's code shaped.
+const (
+	maxHeaderBytes = 1 << 20 // the whole header section; Lambda's largest header is under 8 KB
+	readBufferSize = 16 << 10
+	maxChunkLine   = 4 << 10 // a chunk's size line, extensions included
+	// MaxBodyBytes bounds a body: a little over Lambda's 6 MB payload limit,
+	// each way. A 1 MB body is read into a buffer of its size, not doubled.
+	MaxBodyBytes = 8 << 20
+)
+
+// TooLargeError is a body over maxBodyBytes, which is not read.
+type TooLargeError struct {
+	Size int64 // its Content-Length, or -1 when only reading it showed
+}
+
+func (e *TooLargeError) Error() string {
+	if e.Size < 0 {
+		return fmt.Sprintf("body over %d bytes", MaxBodyBytes)
+	}
+	return fmt.Sprintf("body of %d bytes, over %d", e.Size, MaxBodyBytes)
+}
+
+// readResponse reads a status line, headers and body, skipping any interim
+// 1xx answers.
+func (pc *httpConn) readResponse(req *Request, stream bool) (*Response, error) {
+	if _, err := pc.r.Peek(1); err != nil {
+		return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
+	}
+	budget := maxHeaderBytes
+	for {
+		line, err := readLine(pc.r, &budget)
+		if err != nil {
+			return nil, err
+		}
+		proto, status, ok := parseStatusLine(line)
+		if !ok {
+			return nil, fmt.Errorf("malformed status line %q", truncate(line, 64))
+		}
+		resp := &Response{Status: status}
+		for {
+			line, err := readLine(pc.r, &budget)
+			if err != nil {
+				return nil, err
+			}
+			if line == "" {
+				break
+			}
+			name, value, ok := strings.Cut(line, ":")
+			if !ok || name == "" || strings.ContainsAny(name, " \t") || !ValidHeaderValue(value) {
+				return nil, fmt.Errorf("malformed header line %q", truncate(line, 64))
+			}
+			resp.Header = append(resp.Header, Field{name, strings.Trim(value, " \t")})
+		}
+		if status == 101 {
+			return nil, errors.New("the peer switched protocols (101)")
+		}
+		if status >= 100 && status < 200 {
+			continue
+		}
+		if connection := resp.Get("Connection"); hasToken(connection, "close") ||
+			(proto == "HTTP/1.0" && !hasToken(connection, "keep-alive")) {
+			pc.mustClose = true
+		}
+		var deadline time.Time
+		if req.BodyDeadline != nil {
+			deadline = req.BodyDeadline(resp)
+			pc.conn.SetReadDeadline(deadline)
+		}
+		resp.Body, err = pc.readBody(req.Method, resp, stream)
+		if !deadline.IsZero() {
+			pc.conn.SetReadDeadline(time.Time{}) // a streamed body is timed by its reader
+		}
+		return resp, err
+	}
+}
+
+func (pc *httpConn) readBody(method string, resp *Response, stream bool) ([]byte, error) {
+	if method == "HEAD" || resp.Status == 204 || resp.Status == 304 {
+		return nil, nil
+	}
+	if te := resp.Get("Transfer-Encoding"); te != "" {
+		if !strings.EqualFold(strings.TrimSpace(te), "chunked") {
+			return nil, fmt.Errorf("unsupported Transfer-Encoding %q", te)
+		}
+		if resp.Get("Content-Length") != "" {
+			pc.mustClose = true // framed two ways: do not trust what follows
+		}
+		return readChunked(pc.r)
+	}
+	cl, err := contentLength(resp)
+	switch {
+	case err != nil:
+		return nil, err
+	case cl > MaxBodyBytes:
+		return nil, &TooLargeError{cl}
+	case stream && cl >= streamMin:
+		resp.Stream = &Stream{pc: pc, size: cl, left: cl}
+		return nil, nil
+	case cl >= 0:
+		return readN(pc.r, cl, pc.bodies)
+	}
+	pc.mustClose = true // the body ends where the connection does
+	body, err := io.ReadAll(io.LimitReader(pc.r, MaxBodyBytes+1))
+	if err == nil && len(body) > MaxBodyBytes {
+		return nil, &TooLargeError{-1}
+	}
+	return body, err
+}
+
+// contentLength is the body's length, -1 when no header gives it. Lengths that
+// disagree, or are not plain digits, are refused.
+func contentLength(resp *Response) (int64, error) {
+	n := int64(-1)
+	for _, f := range resp.Header {
+		if !strings.EqualFold(f.Name, "Content-Length") {
+			continue
+		}
+		v, err := strconv.ParseUint(f.Value, 10, 63) // digits only: no sign, no spaces
+		if err != nil || (n >= 0 && int64(v) != n) {
+			return 0, fmt.Errorf("bad Content-Length %q", truncate(f.Value, 64))
+		}
+		n = int64(v)
+	}
+	return n, nil
+}
+
+// readN reads a body of n bytes, at most maxBodyBytes, into a buffer from bodies.
+func readN(r io.Reader, n int64, bodies *Buffer) ([]byte, error) {
+	body := bodies.Take(int(n))
+	if k, err := io.ReadFull(r, body); err != nil {
+		bodies.Give(body)
+		return nil, fmt.Errorf("body cut off after %d of %d bytes: %w", k, n, err)
+	}
+	return body, nil
+}
+
+// readChunked reads a chunked body of at most maxBodyBytes and discards any
+// trailers.
+func readChunked(r *bufio.Reader) ([]byte, error) {
+	var body bytes.Buffer
+	budget := maxHeaderBytes // for the trailers
+	for {
+		lineBudget := maxChunkLine
+		line, err := readLine(r, &lineBudget)
+		if err != nil {
+			return nil, err
+		}
+		sizeText, _, _ := strings.Cut(line, ";")
+		size, err := strconv.ParseUint(strings.TrimSpace(sizeText), 16, 63)
+		if err != nil {
+			return nil, fmt.Errorf("bad chunk size %q", truncate(line, 64))
+		}
+		if size == 0 {
+			for { // trailers, up to the blank line
+				line, err := readLine(r, &budget)
+				if err != nil {
+					return nil, err
+				}
+				if line == "" {
+					return body.Bytes(), nil
+				}
+			}
+		}
+		if size > uint64(MaxBodyBytes-body.Len()) {
+			return nil, &TooLargeError{-1}
+		}
+		if _, err := io.CopyN(&body, r, int64(size)); err != nil {
+			return nil, fmt.Errorf("chunk: %w", io.ErrUnexpectedEOF)
+		}
+		lineBudget = 2
+		if line, err := readLine(r, &lineBudget); err != nil || line != "" {
+			return nil, errors.New("chunk not followed by CRLF")
+		}
+	}
+}
+
+// readLine reads one CRLF- or LF-terminated line, charging it to budget.
+func readLine(r *bufio.Reader, budget *int) (string, error) {
+	var long []byte
+	for {
+		frag, err := r.ReadSlice('\n')
+		*budget -= len(frag)
+		if *budget < 0 {
+			return "", errors.New("header section too large")
+		}
+		if err == bufio.ErrBufferFull {
+			long = append(long, frag...)
+			continue
+		}
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return "", err
+		}
+		if long != nil {
+			frag = append(long, frag...)
+		}
+		frag = bytes.TrimSuffix(frag[:len(frag)-1], []byte{'\r'})
+		return string(frag), nil
+	}
+}
+
+// parseStatusLine reads "HTTP/1.1 200 OK".
+func parseStatusLine(line string) (proto string, status int, ok bool) {
+	proto, rest, ok := strings.Cut(line, " ")
+	if !ok || !strings.HasPrefix(proto, "HTTP/1.") {
+		return "", 0, false
+	}
+	code, _, _ := strings.Cut(rest, " ")
+	if len(code) != 3 {
+		return "", 0, false
+	}
+	status, err := strconv.Atoi(code)
+	if err != nil || status < 100 {
+		return "", 0, false
+	}
+	return proto, status, true
+}
+
+// hasToken tells whether a comma-separated header value lists token.
+func hasToken(value, token string) bool {
+	for part := range strings.SplitSeq(value, ",") {
+		if strings.EqualFold(strings.TrimSpace(part), token) {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidHeaderValue refuses what would end a header line early or smuggle one.
+func ValidHeaderValue(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
