@@ -47,6 +47,7 @@ type controlMessage struct {
 	Handler     string   `json:"handler"`
 	Permissions []string `json:"permissions"` // the function's flags, for advice
 	DenoDir     string   `json:"denoDir"`     // the runtime's cache, out of the function's reach
+	RuntimeAPI  string   `json:"runtimeApi"`  // out of the function's reach too
 }
 
 // readyMessage is the line runtime.js writes on its channel when init is
@@ -82,7 +83,7 @@ func startDeno(cfg config, env []string, channels *channelListener, control cont
 		return nil, err
 	}
 	control.Port, control.Token = channels.port, token
-	control.Permissions, control.DenoDir = cfg.permissions, cfg.denoDir
+	control.Permissions, control.DenoDir, control.RuntimeAPI = cfg.permissions, cfg.denoDir, cfg.runtimeAPI
 	args := []string{"run", "--no-config", "--no-lock", "--no-prompt", "--cached-only"}
 	args = append(args, cfg.permissions...)
 	args = append(args, runtimePermissions(cfg, channels.address(), listens)...)

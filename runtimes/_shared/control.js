@@ -13,7 +13,7 @@
  * The line on stdin: where to dial, the token, what to import, and the
  * permission flags the function runs with (for advice when one is missing).
  * @typedef {{ port: number, token: string, bundle: string, export: string,
- *   handler: string, permissions: string[], denoDir: string }} Control
+ *   handler: string, permissions: string[], denoDir: string, runtimeApi: string }} Control
  */
 
 const encoder = new TextEncoder();

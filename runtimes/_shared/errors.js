@@ -8,10 +8,15 @@
  */
 
 /** What the runtime knows of the function's permissions, for advice. */
-const permissions = { flags: /** @type {string[]} */ ([]), denoDir: "" };
+const permissions = { flags: /** @type {string[]} */ ([]), denoDir: "", runtimeApi: "" };
 
 /** Sets the flags the function runs with, so that advice can build on them. */
-export function setPermissions(/** @type {string[]} */ flags, /** @type {string} */ denoDir) {
+export function setPermissions(
+  /** @type {string[]} */ flags,
+  /** @type {string} */ denoDir,
+  /** @type {string} */ runtimeApi = "",
+) {
+  permissions.runtimeApi = runtimeApi;
   permissions.flags = flags;
   permissions.denoDir = denoDir;
 }
@@ -35,13 +40,31 @@ function withFlag(/** @type {string} */ flag) {
   return `DENO_LAMBDA_PERMISSIONS="${[...permissions.flags, flag].join(" ")}"`;
 }
 
-/** The deny flag of this kind that lists value, if any. */
+/** Whether one entry of a --deny-<kind> list covers value, as Deno matches it. */
+function covers(
+  /** @type {string} */ kind,
+  /** @type {string} */ entry,
+  /** @type {string} */ value,
+) {
+  if (entry === value) return true;
+  switch (kind) {
+    case "net": // a host without a port denies every port
+      return !/:\d+$/.test(entry) && value.replace(/:\d+$/, "") === entry;
+    case "env": // a trailing * stands for every name it begins
+      return entry.endsWith("*") && value.startsWith(entry.slice(0, -1));
+    case "run": // a path denies the program by its name too
+      return entry.split("/").pop() === value || value.split("/").pop() === entry;
+    default: // a directory denies what is below it
+      return value.startsWith(entry.replace(/\/?$/, "/"));
+  }
+}
+
+/** The deny flag of this kind that covers value, if any. */
 function denial(/** @type {string} */ kind, /** @type {string} */ value) {
-  return permissions.flags.find((f) => {
-    const list = f.startsWith(`--deny-${kind}=`) ? f.slice(`--deny-${kind}=`.length) : null;
-    return list !== null &&
-      list.split(",").some((v) => v === value || value.startsWith(v.replace(/\/?$/, "/")));
-  });
+  return permissions.flags.find((f) =>
+    f.startsWith(`--deny-${kind}=`) &&
+    f.slice(`--deny-${kind}=`.length).split(",").some((entry) => covers(kind, entry, value))
+  );
 }
 
 /** Deno's advice for a missing permission, translated for Lambda. */
@@ -51,6 +74,10 @@ function permissionAdvice(/** @type {string} */ message) {
   if (!asked) return `${message}: grant it in DENO_LAMBDA_PERMISSIONS`;
   const [, kind, value, flag] = asked;
   const what = `Requires ${kind} access to "${value}"`;
+  const apiPort = permissions.runtimeApi.split(":").pop();
+  if (kind === "net" && apiPort && value.endsWith(`:${apiPort}`) && !denial(kind, value)) {
+    return `${what}: ${permissions.runtimeApi} is the Runtime API, which only the runtime may call`;
+  }
   if (permissions.denoDir && (value + "/").startsWith(permissions.denoDir + "/")) {
     return `${what}: ${permissions.denoDir} is the runtime's own cache, which functions may not use`;
   }

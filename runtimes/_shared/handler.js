@@ -8,17 +8,20 @@ function fileUrl(/** @type {string} */ path) {
   return "file://" + path.split("/").map(encodeURIComponent).join("/");
 }
 
+/** Deno colours some of its messages whatever they are written to. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
 /** Names the init failure an import error stands for. */
 function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
   try {
     const e = /** @type {any} */ (err);
-    const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`;
+    const text = `${e?.name ?? "Error"}: ${e?.message ?? String(err)}`.replace(ANSI, "");
     if (err instanceof SyntaxError) {
       return new RuntimeError("Runtime.UserCodeSyntaxError", text, err);
     }
     // Deno reports a syntax error in an imported module as a TypeError.
     if (typeof e?.message === "string" && e.message.startsWith("SyntaxError: ")) {
-      return new RuntimeError("Runtime.UserCodeSyntaxError", e.message, err);
+      return new RuntimeError("Runtime.UserCodeSyntaxError", e.message.replace(ANSI, ""), err);
     }
     if (e?.code === "ERR_MODULE_NOT_FOUND" || /Module not found/.test(e?.message)) {
       return new RuntimeError("Runtime.ImportModuleError", `Cannot load ${bundle}: ${text}`, err);

@@ -18,7 +18,7 @@ export async function init() {
   const channel = await Channel.open(control);
   const getenv = (/** @type {string} */ key) => Deno.env.get(key);
   patchConsole({ format: getenv("AWS_LAMBDA_LOG_FORMAT"), level: getenv("AWS_LAMBDA_LOG_LEVEL") });
-  setPermissions(control.permissions, control.denoDir);
+  setPermissions(control.permissions, control.denoDir, control.runtimeApi);
   watchUncaught();
   try {
     const handler = await loadHandler(control.bundle, control.export, control.handler);

@@ -29,12 +29,21 @@ export function formatArgs(/** @type {unknown[]} */ args) {
       const arg = args[next++];
       switch (spec) {
         case "%s":
-          return typeof arg === "string" ? arg : inspect(arg);
+          return typeof arg === "string" ? arg : ownString(arg) ?? inspect(arg);
         case "%d":
+          return typeof arg === "bigint"
+            ? `${arg}n`
+            : typeof arg === "symbol"
+            ? "NaN"
+            : Object.is(Number(arg), -0)
+            ? "-0"
+            : String(Number(arg));
         case "%i":
           return typeof arg === "bigint"
             ? `${arg}n`
-            : String(spec === "%i" ? Math.trunc(Number(arg)) : Number(arg));
+            : typeof arg === "symbol"
+            ? "NaN"
+            : String(parseInt(String(arg)));
         case "%f":
           return String(parseFloat(String(arg)));
         case "%j":
@@ -54,6 +63,18 @@ export function formatArgs(/** @type {unknown[]} */ args) {
     out += " " + (typeof arg === "string" ? arg : inspect(arg));
   }
   return out;
+}
+
+/**
+ * What %s shows for an object with a toString of its own (not Object's or
+ * Error's), as Node's util.format does; undefined otherwise.
+ */
+function ownString(/** @type {unknown} */ value) {
+  if (value === null || typeof value !== "object") return undefined;
+  const toString = /** @type {{ toString?: unknown }} */ (value).toString;
+  if (typeof toString !== "function" || toString === Object.prototype.toString) return undefined;
+  if (value instanceof Error || toString === Error.prototype.toString) return undefined;
+  return String(value);
 }
 
 function inspect(/** @type {unknown} */ value) {
