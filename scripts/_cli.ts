@@ -1,49 +1,140 @@
-// What the command-line scripts share: parseArgs's errors in our words, and
-// one way to end with a message instead of a stack trace.
-import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+// What the tasks' entry points share: one command-line parser, so that every
+// task answers -h/--help and a bad flag alike, and one way to end: an exit
+// code, or one message instead of a stack trace.
+//
+//   --help, -h          the usage on stdout, exit 0
+//   a bad command line  what is wrong and the usage on stderr, exit 2
+//   any other error     one message on stderr, exit 1
+import { parseArgs, type ParseArgsConfig, type ParseArgsOptionsConfig } from "node:util";
 
-/** Parses flags only (no positionals, no unknown flags), errors in our words. */
-export function parseFlags<const O extends ParseArgsOptionsConfig>(args: string[], options: O) {
-  return withFlagErrors(() => parseArgs({ args, options, strict: true, allowPositionals: false }))
-    .values;
+/** A command line the task cannot run: runMain prints it with the usage on stderr, and exits 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
 }
 
-/** Calls node:util parseArgs, rewording its errors: sentence case, no trailing period. */
-export function withFlagErrors<T>(parse: () => T): T {
+/** -h or --help was given: runMain prints the usage on stdout, and exits 0. */
+export class HelpRequested extends Error {
+  override name = "HelpRequested";
+  constructor() {
+    super("Help requested");
+  }
+}
+
+type Parsed<O extends ParseArgsOptionsConfig, P extends boolean> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: P }>
+>;
+
+/** -h and --help, which every task takes without declaring them. */
+const HELP = { help: { type: "boolean", short: "h" } } as const satisfies ParseArgsOptionsConfig;
+
+/**
+ * Parses flags only (no positionals, no unknown flags). Throws HelpRequested
+ * for -h or --help, and a UsageError in our words for a bad command line.
+ */
+export function parseFlags<const O extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: O,
+): Parsed<O, false>["values"] {
+  return parse({ args, options, strict: true, allowPositionals: false }).values;
+}
+
+/** Like parseFlags, for a task that also takes positional arguments. */
+export function parseFlagsAndPositionals<const O extends ParseArgsOptionsConfig>(
+  args: string[],
+  options: O,
+): Parsed<O, true> {
+  return parse({ args, options, strict: true, allowPositionals: true });
+}
+
+function parse<
+  const C extends ParseArgsConfig & { args: string[]; options: ParseArgsOptionsConfig },
+>(
+  config: C,
+): ReturnType<typeof parseArgs<C>> {
+  if (asksForHelp(config.args, config.options)) throw new HelpRequested();
   try {
-    return parse();
+    return parseArgs(config);
   } catch (err) {
     throw flagError(err);
   }
 }
 
+/**
+ * Whether the command line asks for help, read as the parser reads it: in
+ * `--data --help`, "--help" is the value of --data. Help wins over any other
+ * problem, so `--help` after a typo still answers.
+ */
+function asksForHelp(args: string[], options: ParseArgsOptionsConfig): boolean {
+  const { values } = parseArgs({
+    args,
+    options: { ...options, ...HELP },
+    strict: false,
+    allowPositionals: true,
+  });
+  return values.help === true;
+}
+
+/** node:util's parse errors, reworded: sentence case, the first sentence, no trailing period. */
 function flagError(err: unknown): Error {
   const e = err as { code?: string; message?: string };
   if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const flag = e.message?.match(/'([^']+)'/)?.[1] ?? "";
-    return new Error(`Unknown flag ${flag}`);
+    return new UsageError(`Unknown flag ${flag}`);
   }
   if (e.code?.startsWith("ERR_PARSE_ARGS_")) {
-    return new Error((e.message ?? "Bad flags").split(". ")[0].replace(/\.$/, ""));
+    return new UsageError((e.message ?? "Bad flags").split(/\.(?:\s|$)/)[0]);
   }
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** A flag's value as a whole number from min to max, or an error saying so. */
+/** A flag's value as a whole number from min to max, or a UsageError saying so. */
 export function integer(flag: string, text: string, min: number, max: number): number {
   const n = Number(text);
   if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw new Error(`Bad ${flag} "${text}": expected a whole number from ${min} to ${max}`);
+    throw new UsageError(`Bad ${flag} "${text}": expected a whole number from ${min} to ${max}`);
   }
   return n;
 }
 
-/** Runs main and exits with its code; an unexpected error is printed as one message. */
-export async function runMain(main: () => Promise<number>): Promise<never> {
+/** How an entry point reports itself. */
+export interface Task {
+  /** The usage: on stdout for --help, on stderr after a bad command line. */
+  usage: string;
+  /** The one message an unexpected error is printed as; default its message. */
+  failure?: (err: unknown) => string;
+}
+
+/** Runs main on the command line (Deno.args) and exits with the code it returns or its error's. */
+export async function runMain(
+  task: Task,
+  main: (args: string[]) => Promise<number>,
+): Promise<never> {
+  Deno.exit(await exitCode(task, main, Deno.args));
+}
+
+/** What main's run comes to: its code, or the usage's or the error's, printed. */
+async function exitCode(
+  task: Task,
+  main: (args: string[]) => Promise<number>,
+  args: string[],
+): Promise<number> {
   try {
-    Deno.exit(await main());
+    return await main(args);
   } catch (err) {
-    console.error(err instanceof Error ? err.message : String(err));
-    Deno.exit(1);
+    if (err instanceof HelpRequested) {
+      console.log(task.usage);
+      return 0;
+    }
+    if (err instanceof UsageError) {
+      console.error(`${err.message}\n${task.usage}`);
+      return 2;
+    }
+    console.error(task.failure ? task.failure(err) : errorMessage(err));
+    return 1;
   }
+}
+
+/** An error's message, or the thrown value as text. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

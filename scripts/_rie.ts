@@ -1,10 +1,8 @@
 // AWS's Runtime Interface Emulator (aws-lambda-rie), shared by `deno task
 // start`, `deno task invoke` and the compatibility tests: building the pinned
 // version, the environment Lambda gives a function, starting the emulator on
-// loopback, and one invocation through its Invoke endpoint.
-//
-// Run directly (`deno run -A scripts/_rie.ts`) it only builds the emulator and
-// prints its path, so CI can fetch it before the tests run.
+// loopback, and one invocation through its Invoke endpoint. `deno task
+// install:rie` (install_rie.ts) builds it ahead of time.
 import { Buffer } from "node:buffer";
 import { CACHE, RIE_PACKAGE, RIE_VERSION } from "./_paths.ts";
 import { collect, processesGone } from "./_processes.ts";
@@ -299,8 +297,4 @@ export function errorOf(res: { status: number; headers: Headers }, body: string)
   if (!isError && !header) return null;
   const type = isError ? (parsed as { errorType?: unknown }).errorType : undefined;
   return `function error${typeof type === "string" ? `: ${type}` : ""}`;
-}
-
-if (import.meta.main) {
-  console.log(await ensureRie());
 }

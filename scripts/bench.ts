@@ -1,13 +1,15 @@
 // `deno task bench`: this runtime against its alternatives, on one machine, the
-// same Runtime API and the same handler. Prints tables (Markdown, as pasted
-// into the README) and writes the figures as JSON.
+// same Runtime API and the same handler. Builds first (deno task build), then
+// prints tables (Markdown, as pasted into the README) and writes the figures as
+// JSON.
 //
 //   deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
 //                   [--only runtime1,baseline] [--no-cache-experiment]
 //                   [--no-v8-flags-experiment] [--out bench/results.json]
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
-import { parseFlags } from "./_cli.ts";
+import { runBuild } from "./_build.ts";
+import { errorMessage, parseFlags, runMain } from "./_cli.ts";
 import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
 import { runV8FlagsExperiment } from "./_bench_v8_flags.ts";
@@ -44,16 +46,26 @@ async function machine(): Promise<Results["machine"]> {
   };
 }
 
-const USAGE = `Usage: deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
-                       [--only runtime1,runtime2,baseline,node-ric] [--no-cache-experiment]
-                       [--no-v8-flags-experiment] [--out bench/results.json]`;
+const USAGE = `Usage: deno task bench [flags]
 
-async function main(): Promise<void> {
-  if (Deno.args.includes("--help")) {
-    console.log(USAGE);
-    return;
-  }
-  const values = parseFlags(Deno.args, {
+Builds, then compares runtime1 and runtime2 with an in-process baseline and AWS's Node.js
+runtime interface client on this machine: cold starts, warm latencies, and two experiments.
+
+Flags:
+  --quick                     fewer runs: 30 warm, 5 cold (default: 300 and 30)
+  --runs N                    warm runs per case
+  --cold-runs N               cold starts per contender
+  --gap-ms MS                 pause before each warm invocation of the idle cases
+                              (default: 100)
+  --only NAMES                these contenders only, comma-separated: runtime1, runtime2,
+                              baseline, node-ric (default: all)
+  --no-cache-experiment       skip the cold starts of a large bundle by DENO_DIR cache variant
+  --no-v8-flags-experiment    skip the cold starts of runtime1 by DENO_V8_FLAGS
+  --out FILE                  where the figures go, as JSON (default: bench/results.json)
+  -h, --help                  this help`;
+
+async function main(args: string[]): Promise<number> {
+  const values = parseFlags(args, {
     quick: { type: "boolean", default: false },
     runs: { type: "string" },
     "cold-runs": { type: "string" },
@@ -72,6 +84,7 @@ async function main(): Promise<void> {
   };
   const only = values.only?.split(",");
   const wanted = (name: string) => !only || only.includes(name);
+  await runBuild([]);
 
   const runtime1Layer = await unpackLayers("runtime1");
   const runtime2Layer = await unpackLayers("runtime2");
@@ -135,13 +148,9 @@ async function main(): Promise<void> {
   await Deno.writeTextFile(values.out!, JSON.stringify(results, null, 2) + "\n");
   console.log(resultsMarkdown(results));
   console.error(`Wrote ${values.out}`);
+  return 0;
 }
 
 if (import.meta.main) {
-  try {
-    await main();
-  } catch (err) {
-    console.error(`Bench failed: ${err instanceof Error ? err.message : err}\n${USAGE}`);
-    Deno.exit(1);
-  }
+  await runMain({ usage: USAGE, failure: (err) => `Bench failed: ${errorMessage(err)}` }, main);
 }

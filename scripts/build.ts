@@ -25,10 +25,22 @@ import {
   RUNTIMES,
 } from "./_paths.ts";
 import { bundleFunction } from "./_bundle.ts";
-import { parseFlags } from "./_cli.ts";
+import { errorMessage, parseFlags, runMain } from "./_cli.ts";
 import { type CachedModule, prepareDenoDir } from "./_code_cache.ts";
 import { archEnv, archProblem } from "./_arch_runner.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
+
+const USAGE = `Usage: deno task build [--entry FILE] [--out-dir DIR]
+       deno task build:function [--entry FILE] [--out-dir DIR]
+
+build writes every zip into dist/: the Deno layer and both runtime layers for x86_64 and
+arm64, and the function. build:function bundles the function alone, into function.zip.
+
+Flags:
+  --function-only  the function alone: what deno task build:function passes
+  --entry FILE     the function's entry point (default: function/mod.ts)
+  --out-dir DIR    where function.zip goes (default: dist/); the layers always go to dist/
+  -h, --help       this help`;
 
 /** Where Lambda unpacks the function zip and the layers: prepared code caches are keyed for them. */
 const LAMBDA_TASK_ROOT = "/var/task";
@@ -186,8 +198,8 @@ async function writeDenoLayer(arch: Arch, deno: string): Promise<void> {
   printSize(name, (await Deno.stat(cached)).size);
 }
 
-async function main(): Promise<void> {
-  const values = parseFlags(Deno.args, {
+async function main(args: string[]): Promise<number> {
+  const values = parseFlags(args, {
     "function-only": { type: "boolean", default: false },
     entry: { type: "string", default: "function/mod.ts" },
     "out-dir": { type: "string", default: DIST },
@@ -207,7 +219,7 @@ async function main(): Promise<void> {
     await entry("function.bundle.js.map", map, 0o644),
     ...denoDir,
   ], outDir);
-  if (values["function-only"]) return;
+  if (values["function-only"]) return 0;
 
   const runtimeJs = Object.fromEntries(
     await Promise.all(RUNTIMES.map(async (r) => [r, await assembleRuntimeJs(r)])),
@@ -229,13 +241,9 @@ async function main(): Promise<void> {
       ]);
     }
   }
+  return 0;
 }
 
 if (import.meta.main) {
-  try {
-    await main();
-  } catch (err) {
-    console.error(`Build failed: ${err instanceof Error ? err.message : err}`);
-    Deno.exit(1);
-  }
+  await runMain({ usage: USAGE, failure: (err) => `Build failed: ${errorMessage(err)}` }, main);
 }

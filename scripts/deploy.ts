@@ -2,7 +2,7 @@
 // publishes the built layers and the function to AWS with the AWS SDK.
 // `--help` lists the flags; settings not given as flags come from the standard
 // AWS environment (profile, credential chain, region, AWS_ENDPOINT_URL*).
-import { parseArgs } from "node:util";
+import { parseFlagsAndPositionals, runMain } from "./_cli.ts";
 import { createClients, DeployError, resolveRegion } from "./_aws.ts";
 import { deployFunction, type FunctionSpec, planFunction } from "./_function.ts";
 import { layerFor, type LayerKind, planLayer, publishLayer } from "./_layers.ts";
@@ -11,7 +11,7 @@ import { type Arch, ARCHES, DIST, type Runtime, RUNTIMES } from "./_paths.ts";
 const TASKS = ["deno-layer", ...RUNTIMES, "function", "all"] as const;
 type Task = typeof TASKS[number];
 
-const HELP = `Usage: deno task deploy[:TASK] [flags]
+const USAGE = `Usage: deno task deploy[:TASK] [flags]
 
 Tasks: deploy:deno-layer, deploy:runtime1, deploy:runtime2, deploy:function,
 and deploy (all four, in that order). Layers are published for provided.al2023;
@@ -75,37 +75,26 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   return value as T;
 }
 
-/** Parses the command line: the task, then flags. Returns undefined for --help. */
-function parseOptions(args: string[]): Options | undefined {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        region: { type: "string" },
-        profile: { type: "string" },
-        arch: { type: "string" },
-        bucket: { type: "string" },
-        dist: { type: "string", default: DIST },
-        "layer-prefix": { type: "string", default: "deno" },
-        "dry-run": { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-        "function-name": { type: "string", default: "deno-hello" },
-        role: { type: "string" },
-        runtime: { type: "string", default: "runtime1" },
-        handler: { type: "string", default: "function.handler" },
-        memory: { type: "string", default: "256" },
-        timeout: { type: "string", default: "10" },
-      },
-    });
-  } catch (err) {
-    // node:util's messages go on with advice about positionals; the first sentence is the point.
-    const reason = (err as Error).message.split(/\.\s/)[0];
-    throw new DeployError(`Invalid arguments: ${reason} (see --help)`);
-  }
-  const { values: v, positionals } = parsed;
-  if (v.help) return undefined;
+/**
+ * Parses the command line: the task, then flags. A bad flag is a UsageError;
+ * a bad task or value, a DeployError.
+ */
+function parseOptions(args: string[]): Options {
+  const { values: v, positionals } = parseFlagsAndPositionals(args, {
+    region: { type: "string" },
+    profile: { type: "string" },
+    arch: { type: "string" },
+    bucket: { type: "string" },
+    dist: { type: "string", default: DIST },
+    "layer-prefix": { type: "string", default: "deno" },
+    "dry-run": { type: "boolean", default: false },
+    "function-name": { type: "string", default: "deno-hello" },
+    role: { type: "string" },
+    runtime: { type: "string", default: "runtime1" },
+    handler: { type: "string", default: "function.handler" },
+    memory: { type: "string", default: "256" },
+    timeout: { type: "string", default: "10" },
+  });
   if (positionals.length !== 1) {
     throw new DeployError(
       `Expected one task, got: ${positionals.join(" ") || "none"} (see --help)`,
@@ -170,12 +159,8 @@ function functionSpec(opts: Options): FunctionSpec {
   };
 }
 
-async function main(args: string[]): Promise<void> {
+async function main(args: string[]): Promise<number> {
   const opts = parseOptions(args);
-  if (!opts) {
-    console.log(HELP);
-    return;
-  }
   const kinds: LayerKind[] = opts.task === "all"
     ? ["deno-layer", ...RUNTIMES]
     : opts.task === "function"
@@ -193,7 +178,7 @@ async function main(args: string[]): Promise<void> {
     );
     for (const layer of layers) console.log(await planLayer(layer, opts.bucket));
     if (fn) console.log(await planFunction(fn, opts.bucket));
-    return;
+    return 0;
   }
   const clients = await createClients({ region: opts.region, profile: opts.profile });
   let published = 0;
@@ -204,17 +189,13 @@ async function main(args: string[]): Promise<void> {
     console.log(`${published} of ${layers.length} layers published, the others unchanged`);
   }
   if (fn) await deployFunction(clients, fn, opts.bucket);
+  return 0;
 }
 
-if (import.meta.main) {
-  try {
-    await main(Deno.args);
-  } catch (err) {
-    if (err instanceof DeployError) {
-      console.error(`Deploy failed: ${err.message}`);
-    } else {
-      console.error(`Deploy failed: unexpected error: ${err instanceof Error ? err.stack : err}`);
-    }
-    Deno.exit(1);
-  }
+/** A DeployError's message; anything else is a bug, shown with its stack. */
+function failure(err: unknown): string {
+  if (err instanceof DeployError) return `Deploy failed: ${err.message}`;
+  return `Deploy failed: unexpected error: ${err instanceof Error ? err.stack : err}`;
 }
+
+if (import.meta.main) await runMain({ usage: USAGE, failure }, main);

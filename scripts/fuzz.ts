@@ -3,14 +3,20 @@
 // bootstrap/*_test.go for `func FuzzXxx(`, so a new one needs no list here. The
 // first failure stops the run (exit 1) and says where Go kept the input that
 // failed; bad flags exit 2.
-import { parseFlags, runMain } from "./_cli.ts";
+import { parseFlags, runMain, UsageError } from "./_cli.ts";
 import { ROOT } from "./_paths.ts";
 
 const BOOTSTRAP = `${ROOT}/bootstrap`;
 
 const USAGE = `Usage: deno task fuzz [--time 3s] [--only FuzzName]
-  --time  how long to fuzz each target: a Go duration (3s, 1m30s) or a number of runs (500x)
-  --only  fuzz this one target instead of all`;
+
+Runs each Go fuzz target of the bootstrap in turn; stops at the first failure.
+
+Flags:
+  --time DURATION  how long to fuzz each target: a Go duration (3s, 1m30s) or a number of
+                   runs (500x) (default: 3s)
+  --only NAME      fuzz this one target instead of all
+  -h, --help       this help`;
 
 /** What `deno task fuzz` was asked to do. */
 export interface FuzzOptions {
@@ -18,22 +24,20 @@ export interface FuzzOptions {
   time: string;
   /** The one target to fuzz, or undefined for all. */
   only?: string;
-  help: boolean;
 }
 
-/** Parses the command line; throws an Error that says what is wrong. */
+/** Parses the command line; throws a UsageError that says what is wrong. */
 export function parseFuzzArgs(args: string[]): FuzzOptions {
   const values = parseFlags(args, {
     time: { type: "string", default: "3s" },
     only: { type: "string" },
-    help: { type: "boolean", short: "h", default: false },
   });
   if (!isFuzzTime(values.time)) {
-    throw new Error(
+    throw new UsageError(
       `Bad --time "${values.time}": expected a Go duration such as 3s or 1m30s, or runs such as 500x`,
     );
   }
-  return { time: values.time, only: values.only, help: values.help };
+  return { time: values.time, only: values.only };
 }
 
 /** Whether text is what go test's -fuzztime takes: a duration, or a number of runs and "x". */
@@ -116,18 +120,8 @@ function failureReport(target: string, output: string): string {
     `Run it again with: (cd bootstrap && go test -run='^${target}$/^${name}$' .)`;
 }
 
-async function main(): Promise<number> {
-  let options: FuzzOptions;
-  try {
-    options = parseFuzzArgs(Deno.args);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
+async function main(args: string[]): Promise<number> {
+  const options = parseFuzzArgs(args);
   const all = findFuzzTargets(await testSources());
   if (all.length === 0) {
     console.error("No fuzz targets in bootstrap/*_test.go");
@@ -157,4 +151,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runMain({ usage: USAGE }, main);

@@ -20,7 +20,6 @@ Deno.test("fuzz takes Go's -fuzztime forms and refuses the rest", () => {
   assert.deepEqual(parseFuzzArgs(["--time", "10s", "--only", "FuzzA"]), {
     time: "10s",
     only: "FuzzA",
-    help: false,
   });
   assert.throws(() => parseFuzzArgs(["--time", "soon"]), /Bad --time "soon"/);
 });

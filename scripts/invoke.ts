@@ -1,7 +1,7 @@
 // `deno task invoke`: posts one event to the function `deno task start` serves,
 // and prints the answer (pretty JSON when it is JSON), whether it is an error,
 // and how long the round trip took. Exits 1 when the invocation failed.
-import { integer, parseFlags, runMain } from "./_cli.ts";
+import { integer, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { DEFAULT_PORT, INVOKE_PATH, invokeFunction } from "./_rie.ts";
 
 /** What `deno task invoke` was asked to send, and where. */
@@ -13,10 +13,18 @@ export interface InvokeOptions {
   port: number;
 }
 
-const USAGE =
-  `Usage: deno task invoke [--event file.json | --data '{...}'] [--port ${DEFAULT_PORT}]`;
+const USAGE = `Usage: deno task invoke [--event FILE | --data JSON] [--port N]
 
-/** Parses the command line and reads the event; throws an Error that says what is wrong. */
+Posts one event to the function deno task start serves, prints the answer, whether it is
+an error and the round trip, and exits 1 when the invocation failed.
+
+Flags:
+  --event FILE  the event, from a JSON file (samples in events/)
+  --data JSON   the event, inline (default: {})
+  --port N      loopback port of the Invoke endpoint (default: ${DEFAULT_PORT})
+  -h, --help    this help`;
+
+/** Parses the command line and reads the event; throws a UsageError that says what is wrong. */
 export async function parseInvokeArgs(args: string[]): Promise<InvokeOptions> {
   const values = parseFlags(args, {
     event: { type: "string" },
@@ -25,7 +33,7 @@ export async function parseInvokeArgs(args: string[]): Promise<InvokeOptions> {
   });
   const port = integer("--port", values.port, 1, 65535);
   if (values.event !== undefined && values.data !== undefined) {
-    throw new Error("Give the event once: --event file.json or --data '{...}', not both");
+    throw new UsageError("Give the event once: --event file.json or --data '{...}', not both");
   }
   let payload = "{}";
   let source = "the default {}";
@@ -35,9 +43,9 @@ export async function parseInvokeArgs(args: string[]): Promise<InvokeOptions> {
       payload = await Deno.readTextFile(values.event);
     } catch (err) {
       if (err instanceof Deno.errors.NotFound) {
-        throw new Error(`No event file at ${values.event}: see events/ for samples`);
+        throw new UsageError(`No event file at ${values.event}: see events/ for samples`);
       }
-      throw new Error(`Cannot read ${values.event}: ${(err as Error).message}`);
+      throw new UsageError(`Cannot read ${values.event}: ${(err as Error).message}`);
     }
   } else if (values.data !== undefined) {
     source = "--data";
@@ -46,7 +54,7 @@ export async function parseInvokeArgs(args: string[]): Promise<InvokeOptions> {
   try {
     JSON.parse(payload);
   } catch (err) {
-    throw new Error(`The event in ${source} is not valid JSON: ${(err as Error).message}`);
+    throw new UsageError(`The event in ${source} is not valid JSON: ${(err as Error).message}`);
   }
   return { payload, source, port };
 }
@@ -60,14 +68,8 @@ export function pretty(body: string): string {
   }
 }
 
-async function main(): Promise<number> {
-  let options: InvokeOptions;
-  try {
-    options = await parseInvokeArgs(Deno.args);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+async function main(args: string[]): Promise<number> {
+  const options = await parseInvokeArgs(args);
   const url = `http://127.0.0.1:${options.port}${INVOKE_PATH}`;
   try {
     (await Deno.connect({ hostname: "127.0.0.1", port: options.port })).close();
@@ -85,4 +87,4 @@ async function main(): Promise<number> {
   return result.error === null ? 0 : 1;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runMain({ usage: USAGE }, main);

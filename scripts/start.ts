@@ -6,7 +6,8 @@
 // Emulator on loopback. Ctrl-C stops the emulator, the bootstrap and Deno.
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
-import { integer, parseFlags, runMain } from "./_cli.ts";
+import { runBuild } from "./_build.ts";
+import { integer, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
 import { DEFAULT_PORT, functionEnv, type Rie, startRie } from "./_rie.ts";
 import { unzipTo } from "./zip.ts";
@@ -26,9 +27,21 @@ export interface StartOptions {
   entry: string;
 }
 
-const USAGE = `Usage: deno task start [--runtime runtime1|runtime2] [--port ${DEFAULT_PORT}]
-                       [--timeout 3] [--memory 128] [--env KEY=VALUE]... [--watch]
-                       [--entry function/mod.ts]`;
+const USAGE = `Usage: deno task start [flags]
+
+Serves the function locally behind AWS's Runtime Interface Emulator, laid out as Lambda
+lays it out, after building what is stale. Ctrl-C stops everything.
+
+Flags:
+  --runtime runtime1|runtime2  which runtime layer (default: runtime1)
+  --port N                     loopback port of the Invoke endpoint (default: ${DEFAULT_PORT})
+  --timeout S                  the function's timeout in seconds, 1 to 900 (default: 3)
+  --memory MB                  its memory size, 128 to 10240; reported, not enforced
+                               (default: 128)
+  --env KEY=VALUE              a function environment variable; repeat the flag for more
+  --watch                      rebuild and restart when a file in the entry's directory changes
+  --entry FILE                 the function's entry point (default: function/mod.ts)
+  -h, --help                   this help`;
 
 /** Where start builds the function of an entry point, apart from dist/function.zip. */
 function functionOut(entry: string): string {
@@ -45,7 +58,7 @@ const PASSED_THROUGH = [
   "AWS_DEFAULT_REGION",
 ];
 
-/** Parses and checks the command line; throws an Error that says what is wrong. */
+/** Parses and checks the command line; throws a UsageError that says what is wrong. */
 export function parseStartArgs(args: string[]): StartOptions {
   const values = parseFlags(args, {
     runtime: { type: "string", default: "runtime1" },
@@ -58,12 +71,12 @@ export function parseStartArgs(args: string[]): StartOptions {
   });
   const runtime = values.runtime as Runtime;
   if (!RUNTIMES.includes(runtime)) {
-    throw new Error(`Unknown runtime "${values.runtime}": use ${RUNTIMES.join(" or ")}`);
+    throw new UsageError(`Unknown runtime "${values.runtime}": use ${RUNTIMES.join(" or ")}`);
   }
   const env: Record<string, string> = {};
   for (const pair of values.env) {
     const match = pair.match(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s);
-    if (!match) throw new Error(`Bad --env "${pair}": expected KEY=VALUE`);
+    if (!match) throw new UsageError(`Bad --env "${pair}": expected KEY=VALUE`);
     env[match[1]] = match[2];
   }
   return {
@@ -123,20 +136,12 @@ async function buildIfStale(runtime: Runtime, entry: string): Promise<void> {
   ]);
   const functionStale = await newest([...config, dirname(entry)]) >
     await oldest([`${functionOut(entry)}/function.zip`]);
-  if (layersStale) await build([]);
+  if (layersStale) await runBuild([]);
   if (layersStale || functionStale) await buildFunction(entry);
 }
 
 function buildFunction(entry: string): Promise<void> {
-  return build(["--function-only", "--entry", entry, "--out-dir", functionOut(entry)]);
-}
-
-async function build(args: string[]): Promise<void> {
-  const status = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `${ROOT}/scripts/build.ts`, ...args],
-    stdin: "null",
-  }).spawn().status;
-  if (!status.success) throw new Error("The build failed: see above");
+  return runBuild(["--function-only", "--entry", entry, "--out-dir", functionOut(entry)]);
 }
 
 /** Where the layers and the function are laid out. */
@@ -257,14 +262,8 @@ async function watch(
   await restarting;
 }
 
-async function main(): Promise<number> {
-  let options: StartOptions;
-  try {
-    options = parseStartArgs(Deno.args);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+async function main(args: string[]): Promise<number> {
+  const options = parseStartArgs(args);
   checkPortFree(options.port);
   try {
     await Deno.stat(options.entry);
@@ -312,4 +311,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runMain({ usage: USAGE }, main);

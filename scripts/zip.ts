@@ -2,6 +2,12 @@
 // wherever they are built. Entries are sorted, timestamps fixed at 1980-01-01,
 // and Unix modes recorded so Lambda unpacks `bootstrap` and `bin/deno` as
 // executables.
+//
+// Written by hand on node:zlib rather than with a library: npm's fflate
+// (zipSync, per-file mtime and attributes) keeps the bytes deterministic and
+// the modes right, but its deflate made every zip 1.4 to 3.5% larger and took
+// two to three times as long (the Deno layer 6.6-7.5 s -> 10.9-15.0 s), which
+// a first `deno task start` pays (docs/benchmarks.md, "What was tried").
 import { crc32, deflateRawSync, inflateRawSync } from "node:zlib";
 
 /** One file to put in an archive. */
@@ -25,6 +31,8 @@ const S_IFREG = 0o100000;
 export function createZip(entries: ZipEntry[]): Uint8Array {
   const encoder = new TextEncoder();
   const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const twice = sorted.find((e, i) => i > 0 && sorted[i - 1].name === e.name);
+  if (twice) throw new Error(`Duplicate zip entry: ${twice.name}`);
   const locals: Uint8Array[] = [];
   const centrals: Uint8Array[] = [];
   let offset = 0;
