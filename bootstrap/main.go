@@ -30,12 +30,11 @@ func main() {
 // tuneGoRuntime fits Go's scheduler and collector to a process that mostly
 // waits and passes bytes along, unless GOMAXPROCS or GOGC say otherwise. One P:
 // each event hops between a few goroutines, and on one thread those hops cost
-// no wake-ups (0.48 to 0.38 ms per small event back to back, measured with
-// deno task bench). GOGC 25: most of the heap is the event and result buffers
-// kept for reuse, which the collector need not scan, so collecting sooner is
-// cheap and keeps the peak RSS with 1 MB events under 10 MiB over a long run
-// (10.5 MiB with GOGC 50). A memory limit (GOMEMLIMIT) was tried and dropped:
-// set tight enough to matter, it made the collector run through init.
+// no wake-ups. GOGC 25: most of the heap is the event and result buffers kept
+// for reuse, which the collector need not scan, so collecting sooner is cheap
+// and keeps the peak RSS with large events low. A memory limit (GOMEMLIMIT)
+// was tried and dropped: set tight enough to matter, it made the collector run
+// through init. The figures are in docs/benchmarks.md.
 func tuneGoRuntime() {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)

@@ -8,9 +8,9 @@ const reusedMin = 64 << 10
 
 // Buffer keeps one large body buffer from one invocation for the next.
 // The bootstrap handles one invocation at a time, so the event's buffer and the
-// result's can serve again once the result is posted: a 1 MB event then
-// allocates nothing, instead of leaving 2 MB of garbage per invocation for the
-// collector, which is what held the bootstrap's RSS near 10 MiB.
+// result's can serve again once the result is posted: a large event then
+// allocates nothing, instead of leaving twice its size of garbage per
+// invocation for the collector, which held the bootstrap's RSS up.
 type Buffer struct {
 	mu sync.Mutex
 	b  []byte

@@ -18,9 +18,9 @@ import (
 // small: one kept-alive connection, requests written with a single writev,
 // responses framed by Content-Length, chunks, or the end of the connection.
 //
-// It replaces net/http, which made up half the executable (6.7 MB against
-// 3.1 MB, all of it mapped into the bootstrap's RSS) and spent about 60 µs of
-// goroutine hand-offs on each request, three requests per invocation.
+// It stands in for net/http, which doubles the executable (all of it mapped
+// into the bootstrap's memory) and spends goroutine hand-offs on each request,
+// three requests per invocation: docs/benchmarks.md has the measurement.
 type Client struct {
 	addr   string  // host:port
 	Bodies *Buffer // large bodies are read into it; the caller gives them back

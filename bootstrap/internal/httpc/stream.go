@@ -13,9 +13,8 @@ import (
 // Cut-through bodies. runtime1 passes a large event from the Runtime API on to
 // Deno, and a large result from Deno on to the Runtime API, as its bytes
 // arrive, instead of reading each whole before sending it on. The bootstrap's
-// copies then overlap the peers' own writes and reads: 0.3 to 0.5 ms less per
-// 1 MB invocation in an interleaved A/B run, and no megabyte buffers in the
-// bootstrap's heap.
+// copies then overlap the peers' own writes and reads, and no megabyte buffer
+// sits in the bootstrap's heap (docs/benchmarks.md has the figures).
 //
 // A body cut off halfway (its sender died, or a deadline ended the read) is
 // never passed on as if whole: the request carrying it is abandoned by closing
