@@ -1,3 +1,5 @@
+//go:build !nethttp
+
 package httpc
 
 import (

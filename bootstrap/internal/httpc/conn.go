@@ -1,3 +1,5 @@
+//go:build !nethttp
+
 package httpc
 
 // A kept-alive connection: one request at a time, written with a single

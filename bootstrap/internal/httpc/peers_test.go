@@ -1,3 +1,5 @@
+//go:build !nethttp
+
 package httpc
 
 // Peers for the tests: raw servers whose answers each test writes byte by
