@@ -93,43 +93,6 @@ export function layerContender(
   };
 }
 
-/**
- * runtime1 with its bootstrap built on Go's net/http instead of the
- * bootstrap's own HTTP/1.1 client (-tags nethttp), in a copy of its layers:
- * what the own client is measured against (docs/benchmarks.md).
- */
-export async function netHTTPContender(runtime: Runtime, layer: string): Promise<Contender> {
-  const dir = `${layer}-nethttp`;
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
-  await Deno.mkdir(dir, { recursive: true });
-  for await (const e of Deno.readDir(layer)) {
-    if (e.name !== "bootstrap") await Deno.symlink(`${layer}/${e.name}`, `${dir}/${e.name}`);
-  }
-  const ldflags = `-s -w -buildid= -X main.runtimeName=${runtime}`;
-  const out = await new Deno.Command("go", {
-    args: [
-      "build",
-      "-tags",
-      "nethttp",
-      "-trimpath",
-      `-ldflags=${ldflags}`,
-      "-o",
-      `${dir}/bootstrap`,
-      ".",
-    ],
-    cwd: `${ROOT}/bootstrap`,
-    env: { CGO_ENABLED: "0" },
-  }).output();
-  if (!out.success) {
-    throw new Error(`go build -tags nethttp: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  return {
-    ...layerContender(runtime, dir),
-    name: `${runtime}-nethttp`,
-    description: `${runtime} with its bootstrap on Go's net/http instead of its own HTTP client`,
-  };
-}
-
 /** The in-process floor: Deno polls the Runtime API itself (bench/baseline_runtime.js). */
 export function baselineContender(layer: string): Contender {
   return {

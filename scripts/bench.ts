@@ -17,7 +17,6 @@ import {
   baselineContender,
   type Contender,
   layerContender,
-  netHTTPContender,
   nodeRicContender,
   unpackLayers,
 } from "./_bench_contenders.ts";
@@ -58,8 +57,8 @@ Flags:
   --cold-runs N               cold starts per contender
   --gap-ms MS                 pause before each warm invocation of the idle cases
                               (default: 100)
-  --only NAMES                these contenders only, comma-separated: runtime1,
-                              runtime1-nethttp, runtime2, baseline, node-ric (default: all)
+  --only NAMES                these contenders only, comma-separated: runtime1, runtime2,
+                              baseline, node-ric (default: all)
   --no-cache-experiment       skip the cold starts of a large bundle by DENO_DIR cache variant
   --no-v8-flags-experiment    skip the cold starts of runtime1 by DENO_V8_FLAGS
   --out FILE                  where the figures go, as JSON (default: bench/results.json)
@@ -94,9 +93,6 @@ async function main(args: string[]): Promise<number> {
     layerContender("runtime2", runtime2Layer),
     baselineContender(runtime1Layer),
   ];
-  if (wanted("runtime1-nethttp")) {
-    contenders.push(await netHTTPContender("runtime1", runtime1Layer));
-  }
   const unavailable: Record<string, string> = {};
   if (wanted("node-ric")) {
     const node = await nodeRicContender();

@@ -1,5 +1,3 @@
-//go:build !nethttp
-
 package httpc
 
 import (

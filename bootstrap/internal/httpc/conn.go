@@ -1,5 +1,3 @@
-//go:build !nethttp
-
 package httpc
 
 // A kept-alive connection: one request at a time, written with a single

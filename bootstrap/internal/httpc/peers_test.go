@@ -1,5 +1,3 @@
-//go:build !nethttp
-
 package httpc
 
 // Peers for the tests: raw servers whose answers each test writes byte by

@@ -1,5 +1,3 @@
-//go:build !nethttp
-
 package httpc
 
 // Reading answers: the status line, headers and body of a peer that is not
