@@ -1,8 +1,8 @@
 // `deno task fuzz`: runs each Go fuzz target of the bootstrap in turn (Go
-// fuzzes one target per invocation). Targets are found by scanning
-// bootstrap/*_test.go for `func FuzzXxx(`, so a new one needs no list here. The
-// first failure stops the run (exit 1) and says where Go kept the input that
-// failed; bad flags exit 2.
+// fuzzes one target per invocation). Targets are found by scanning the
+// bootstrap's packages' *_test.go for `func FuzzXxx(`, so a new one needs no
+// list here. The first failure stops the run (exit 1) and says where Go kept
+// the input that failed; bad flags exit 2.
 import { parseFlags, runMain, UsageError } from "./_cli.ts";
 import { ROOT } from "./_paths.ts";
 
@@ -70,14 +70,26 @@ export function isStopRace(target: string, output: string): boolean {
   return stopped.test(output) && failingInput(output) === undefined;
 }
 
-/** Reads the bootstrap's test sources, by file name. */
-async function testSources(): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(BOOTSTRAP)) {
-    if (entry.isFile && entry.name.endsWith("_test.go")) names.push(entry.name);
+/** A fuzz target and the package (a directory below bootstrap/, "." for main) it is in. */
+export interface FuzzTarget {
+  name: string;
+  pkg: string;
+}
+
+/** The fuzz targets of every package of the bootstrap, package by package. */
+export async function fuzzTargets(dir = BOOTSTRAP, pkg = "."): Promise<FuzzTarget[]> {
+  const files: string[] = [];
+  const below: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (entry.isFile && entry.name.endsWith("_test.go")) files.push(entry.name);
+    if (entry.isDirectory && entry.name !== "testdata") below.push(entry.name);
   }
-  names.sort();
-  return await Promise.all(names.map((name) => Deno.readTextFile(`${BOOTSTRAP}/${name}`)));
+  const sources = await Promise.all(files.sort().map((f) => Deno.readTextFile(`${dir}/${f}`)));
+  const here = findFuzzTargets(sources).map((name) => ({ name, pkg }));
+  const deeper = await Promise.all(
+    below.sort().map((d) => fuzzTargets(`${dir}/${d}`, `${pkg}/${d}`)),
+  );
+  return here.concat(...deeper);
 }
 
 /** How one target's run went. */
@@ -90,10 +102,11 @@ interface FuzzRun {
 }
 
 /** Fuzzes one target for time. */
-async function fuzz(target: string, time: string, width: number): Promise<FuzzRun> {
+async function fuzz(fuzzTarget: FuzzTarget, time: string, width: number): Promise<FuzzRun> {
+  const target = fuzzTarget.name;
   const started = performance.now();
   const { success, stdout, stderr } = await new Deno.Command("go", {
-    args: ["test", "-run=^$", `-fuzz=^${target}$`, `-fuzztime=${time}`, "."],
+    args: ["test", "-run=^$", `-fuzz=^${target}$`, `-fuzztime=${time}`, fuzzTarget.pkg],
     cwd: BOOTSTRAP,
   }).output();
   const decoder = new TextDecoder();
@@ -109,30 +122,32 @@ async function fuzz(target: string, time: string, width: number): Promise<FuzzRu
 }
 
 /** Says why a target failed and how to run its failing input again. */
-function failureReport(target: string, output: string): string {
+function failureReport({ name: target, pkg }: FuzzTarget, output: string): string {
   const input = failingInput(output);
   if (!input) {
     return `fuzz: ${target} failed, and Go wrote no input (a seed from f.Add, or the build, failed): ` +
       `see its output above`;
   }
   const name = input.split("/").pop();
-  return `fuzz: ${target} failed; the failing input is in bootstrap/${input}\n` +
-    `Run it again with: (cd bootstrap && go test -run='^${target}$/^${name}$' .)`;
+  return `fuzz: ${target} failed; the failing input is in bootstrap/${pkg}/${input}\n` +
+    `Run it again with: (cd bootstrap && go test -run='^${target}$/^${name}$' ${pkg})`;
 }
 
 async function main(args: string[]): Promise<number> {
   const options = parseFuzzArgs(args);
-  const all = findFuzzTargets(await testSources());
+  const all = await fuzzTargets();
   if (all.length === 0) {
-    console.error("No fuzz targets in bootstrap/*_test.go");
+    console.error("No fuzz targets in bootstrap/");
     return 1;
   }
-  if (options.only !== undefined && !all.includes(options.only)) {
-    console.error(`No fuzz target ${options.only} in bootstrap/: one of ${all.join(", ")}`);
+  const targets = options.only === undefined ? all : all.filter((t) => t.name === options.only);
+  if (targets.length === 0) {
+    console.error(
+      `No fuzz target ${options.only} in bootstrap/: one of ${all.map((t) => t.name).join(", ")}`,
+    );
     return 2;
   }
-  const targets = options.only === undefined ? all : [options.only];
-  const width = Math.max(...targets.map((t) => t.length));
+  const width = Math.max(...targets.map((t) => t.name.length));
   const started = performance.now();
   for (const target of targets) {
     const run = await fuzz(target, options.time, width);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { findFuzzTargets, isFuzzTime, isStopRace, parseFuzzArgs } from "./fuzz.ts";
+import { findFuzzTargets, fuzzTargets, isFuzzTime, isStopRace, parseFuzzArgs } from "./fuzz.ts";
 
 Deno.test("fuzz finds Go's fuzz targets, and only them", () => {
   const source = [
@@ -30,4 +30,12 @@ Deno.test("fuzz forgives only Go's stop race, never a failing input", () => {
   assert.ok(!isStopRace("FuzzB", race));
   assert.ok(!isStopRace("FuzzA", race + "Failing input written to testdata/fuzz/FuzzA/abc\n"));
   assert.ok(!isStopRace("FuzzA", "--- FAIL: FuzzA (0.01s)\n    got 3, want 4\n"));
+});
+
+Deno.test("fuzz finds the targets of every package of the bootstrap, internal ones too", async () => {
+  const targets = await fuzzTargets();
+  const where = (name: string) => targets.find((t) => t.name === name)?.pkg;
+  assert.equal(where("FuzzReadResponse"), "./internal/httpc");
+  assert.equal(where("FuzzParseDeadline"), "./internal/runtimeapi");
+  assert.equal(where("FuzzChannelHandshake"), ".");
 });
