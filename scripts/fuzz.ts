@@ -5,6 +5,7 @@
 // the input that failed; bad flags exit 2.
 import { parseFlags, runMain, UsageError } from "./_cli.ts";
 import { ROOT } from "./_paths.ts";
+import { tool } from "./_tools.ts";
 
 const BOOTSTRAP = `${ROOT}/bootstrap`;
 
@@ -105,7 +106,7 @@ interface FuzzRun {
 async function fuzz(fuzzTarget: FuzzTarget, time: string, width: number): Promise<FuzzRun> {
   const target = fuzzTarget.name;
   const started = performance.now();
-  const { success, stdout, stderr } = await new Deno.Command("go", {
+  const { success, stdout, stderr } = await tool("go", {
     args: ["test", "-run=^$", `-fuzz=^${target}$`, `-fuzztime=${time}`, fuzzTarget.pkg],
     cwd: BOOTSTRAP,
   }).output();

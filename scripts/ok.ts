@@ -3,6 +3,7 @@
 // (race detector on), a short fuzz of each Go parser, then the build and every
 // Deno test. Ends with one "N passed, N failed" line over all tests.
 import { parseFlags, runMain } from "./_cli.ts";
+import { tool } from "./_tools.ts";
 
 const USAGE = `Usage: deno task ok
 
@@ -64,8 +65,7 @@ async function main(argv: string[]): Promise<number> {
   for (const { cmd, args, dir } of steps) {
     const label = `${dir ? `(${dir}) ` : ""}${cmd} ${args.join(" ")}`;
     console.log(`\n== ${label}`);
-    const child = new Deno.Command(cmd, { args, cwd: `${root}${dir ?? ""}`, stdout: "piped" })
-      .spawn();
+    const child = tool(cmd, { args, cwd: `${root}${dir ?? ""}`, stdout: "piped" }).spawn();
     const [text, status] = await Promise.all([tee(child.stdout), child.status]);
     const counts = testCounts(text);
     passed += counts.passed;
