@@ -13,31 +13,78 @@ interface SourceMap {
   names: string[];
 }
 
+/** The default handler: the bundle function.bundle.js, its export `handler`. */
+export const DEFAULT_HANDLER = "function.handler";
+
 /**
- * Rewrites a source map for where the bundle runs (LAMBDA_TASK_ROOT): the
- * project's files become paths relative to the project root, so a trace reads
- * /var/task/function/mod.ts:12; npm files become npm:<package>/<file>, hiding
- * the build machine's cache. Sources' contents are dropped: traces need only
- * the mappings, and the zip stays small.
+ * The bundle a handler names, as the bootstrap reads _HANDLER: the module is
+ * everything up to the first dot of the last path segment, so `index.handler`
+ * runs index.bundle.js and `api/index.main` runs api/index.bundle.js. Throws
+ * when the handler is not `<module>.<export>` or leaves the task root.
  */
-export function rewriteSourceMap(map: SourceMap, mapDir: string, root: string = ROOT): SourceMap {
+export function bundleName(handler: string): string {
+  const slash = handler.lastIndexOf("/");
+  const dot = handler.indexOf(".", slash + 1);
+  const module = handler.slice(0, dot);
+  const exported = handler.slice(dot + 1);
+  const segments = module.split("/");
+  if (
+    dot < 0 || !exported || exported.endsWith(".") || handler.startsWith("/") ||
+    segments.some((s) => s === "" || s === "." || s === "..")
+  ) {
+    throw new Error(
+      `Bad handler "${handler}": expected <module>.<export> inside the function, ` +
+        `for example ${DEFAULT_HANDLER} or index.handler`,
+    );
+  }
+  return `${module}.bundle.js`;
+}
+
+/** Where a trace's source files are named. */
+export type SourcePaths = "task-root" | "here";
+
+/**
+ * Rewrites a source map for where the bundle runs. With "task-root" (Lambda),
+ * the project's files become paths relative to the project root, so a trace
+ * reads /var/task/function/mod.ts:12; with "here" (a local run), their
+ * absolute paths on this machine, so a trace names the file being edited. npm
+ * files become npm:<package>/<file>, hiding the build machine's cache.
+ * Sources' contents are dropped: traces need only the mappings, and the zip
+ * stays small.
+ */
+export function rewriteSourceMap(
+  map: SourceMap,
+  mapDir: string,
+  root: string = ROOT,
+  paths: SourcePaths = "task-root",
+): SourceMap {
   const sources = map.sources.map((source) => {
     const absolute = isAbsolute(source) ? source : resolve(mapDir, source);
     const npm = absolute.match(/\/npm\/[^/]+\/(.+)$/);
     if (npm) return `npm:${npm[1]}`;
+    if (paths === "here") return absolute;
     const fromRoot = relative(root, absolute);
     return fromRoot.startsWith("..") ? absolute : fromRoot;
   });
   return { version: map.version, sources, mappings: map.mappings, names: map.names };
 }
 
-/** Bundles entry into outDir/function.bundle.js and its .map; returns both paths. */
+/** How to bundle. */
+export interface BundleOptions {
+  minify?: boolean;
+  /** The bundle's file name (default function.bundle.js); may be in a subdirectory. */
+  name?: string;
+  /** Where a trace's source files are named (default "task-root"). */
+  sourcePaths?: SourcePaths;
+}
+
+/** Bundles entry into outDir/<name> and its .map; returns both paths. */
 export async function bundleFunction(
   entry: string,
   outDir: string,
-  options: { minify?: boolean } = {},
+  options: BundleOptions = {},
 ): Promise<{ bundle: string; map: string }> {
-  const bundle = `${outDir}/function.bundle.js`;
+  const bundle = `${outDir}/${options.name ?? "function.bundle.js"}`;
   const map = `${bundle}.map`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -60,6 +107,7 @@ export async function bundleFunction(
     throw new Error(`Cannot bundle ${entry}:\n${text}`);
   }
   const raw = JSON.parse(await Deno.readTextFile(map)) as SourceMap;
-  await Deno.writeTextFile(map, JSON.stringify(rewriteSourceMap(raw, dirname(map))));
+  const rewritten = rewriteSourceMap(raw, dirname(map), ROOT, options.sourcePaths);
+  await Deno.writeTextFile(map, JSON.stringify(rewritten));
   return { bundle, map };
 }

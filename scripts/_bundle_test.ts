@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { rewriteSourceMap } from "./_bundle.ts";
+import { bundleName, rewriteSourceMap } from "./_bundle.ts";
 
 Deno.test("rewriteSourceMap makes project paths root-relative and hides the npm cache", () => {
   const map = {
@@ -21,4 +21,30 @@ Deno.test("rewriteSourceMap makes project paths root-relative and hides the npm 
   ]);
   assert.equal(out.sourcesContent, undefined);
   assert.equal(out.mappings, "AAAA");
+});
+
+Deno.test("rewriteSourceMap names the files on this machine for a local run", () => {
+  const map = {
+    version: 3,
+    sources: ["../../../../../myfn/index.ts", "/root/.cache/deno/npm/reg/ms/2.1.3/index.js"],
+    mappings: "AAAA",
+    names: [],
+  };
+  const out = rewriteSourceMap(map, "/repo/dist/local/x/build/function", "/repo", "here");
+  assert.deepEqual(out.sources, ["/repo/myfn/index.ts", "npm:ms/2.1.3/index.js"]);
+});
+
+Deno.test("bundleName reads the module of a handler as the bootstrap does", () => {
+  assert.equal(bundleName("function.handler"), "function.bundle.js");
+  assert.equal(bundleName("index.handler"), "index.bundle.js");
+  assert.equal(bundleName("index.a.b"), "index.bundle.js");
+  assert.equal(bundleName("api/v1.main"), "api/v1.bundle.js");
+  assert.equal(bundleName("api.v1/index.main"), "api.v1/index.bundle.js");
+  for (const bad of ["index", "index.", ".handler", "/abs.handler", "../up.handler", "a//b.c"]) {
+    assert.throws(
+      () => bundleName(bad),
+      /^Error: Bad handler .*: expected <module>\.<export>/,
+      bad,
+    );
+  }
 });

@@ -1,46 +1,53 @@
-// `deno task build`: every artifact in dist/, for both architectures.
+// `deno task build`: every artifact in dist/, for both architectures unless
+// --arch names one.
 //
 //   dist/deno-layer-{x86_64,arm64}.zip  bin/deno of the pinned version
 //   dist/runtime{1,2}-{x86_64,arm64}.zip bootstrap, runtime.js, dummy function.bundle.js,
 //                                       and deno-dir/<arch>/: their V8 code cache and
 //                                       Deno's, keyed for /opt
+//   dist/layers-{x86_64,arm64}.key      the hash of the sources the layers were built
+//                                       from, by which deno task start knows them current
 //   dist/function.zip                   function.bundle.js (+ .map) from function/, and
-//                                       deno-dir/{x86_64,arm64}/: its V8 code cache and
-//                                       Deno's for each architecture, keyed for /var/task
+//                                       deno-dir/<arch>/: its V8 code cache and Deno's
+//                                       for each architecture, keyed for /var/task
 //
 // The foreign architecture's caches are compiled by its own Deno under qemu-user
 // (bash .ci/qemu_arm64 sets it up); without it, its zips have no deno-dir/.
 //
-// `deno task build:function [--entry function/mod.ts] [--out-dir dist]` bundles
-// a function alone, into <out-dir>/function.zip.
-import { relative, resolve } from "node:path";
-import {
-  type Arch,
-  ARCHES,
-  CACHE,
-  DENO_VERSION,
-  DIST,
-  ROOT,
-  type Runtime,
-  RUNTIMES,
-} from "./_paths.ts";
-import { bundleFunction } from "./_bundle.ts";
-import { errorMessage, parseFlags, runMain } from "./_cli.ts";
+// `deno task build:function` bundles a function alone, into <out-dir>/function.zip;
+// `--handler index.handler` names the bundle index.bundle.js, as Lambda will look for it.
+import { dirname, relative, resolve } from "node:path";
+import { type Arch, ARCHES, DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
+import { bundleFunction, bundleName, DEFAULT_HANDLER } from "./_bundle.ts";
+import { errorMessage, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { type CachedModule, prepareDenoDir } from "./_code_cache.ts";
 import { archEnv, archProblem } from "./_arch_runner.ts";
+import { denoCacheDir, exists, fetchDeno } from "./_deno_binary.ts";
+import { layerKeyFile, layerSourcesKey } from "./_layer_sources.ts";
+import { step } from "./_progress.ts";
+import { tool } from "./_tools.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
 
-const USAGE = `Usage: deno task build [--entry FILE] [--out-dir DIR]
-       deno task build:function [--entry FILE] [--out-dir DIR]
+const USAGE = `Usage: deno task build [flags]
+       deno task build:function [flags]
 
-build writes every zip into dist/: the Deno layer and both runtime layers for x86_64 and
-arm64, and the function. build:function bundles the function alone, into function.zip.
+build writes the Deno layer, both runtime layers and the function into dist/, for x86_64
+and arm64. build:function bundles the function alone, into function.zip. Steps that take
+more than 2 s say so as they run.
 
 Flags:
-  --function-only  the function alone: what deno task build:function passes
-  --entry FILE     the function's entry point (default: function/mod.ts)
-  --out-dir DIR    where function.zip goes (default: dist/); the layers always go to dist/
-  -h, --help       this help`;
+  --arch ARCH        x86_64, arm64 or all (default: all): the layers' architectures, and
+                     the function's code caches
+  --entry FILE       the function's entry point (default: function/mod.ts)
+  --handler H        <module>.<export> the function runs as (default: ${DEFAULT_HANDLER});
+                     the bundle is named <module>.bundle.js, where Lambda looks for it
+  --out-dir DIR      where function.zip goes (default: dist/); the layers always go to dist/
+  --function-only    the function alone: what deno task build:function passes
+  --layers-only      the layers alone
+  --task-root DIR    where the function will run (default: /var/task), which its code
+                     cache is keyed for; deno task start passes its own, and traces then
+                     name the source files on this machine
+  -h, --help         this help`;
 
 /** Where Lambda unpacks the function zip and the layers: prepared code caches are keyed for them. */
 const LAMBDA_TASK_ROOT = "/var/task";
@@ -50,14 +57,14 @@ const LAMBDA_LAYER_DIR = "/opt";
 type DenoRunner = { deno: string; env: Record<string, string> } | { problem: string };
 
 /**
- * Each architecture's Deno, found once per build: the host's, and the other
+ * The Deno of each of arches, found once per build: the host's, and another
  * one under qemu when this machine is set up for it. V8 refuses code compiled
  * for another architecture, so each compiles its own caches; one that cannot
  * run here is said once.
  */
-async function denoRunners(): Promise<Map<Arch, DenoRunner>> {
+async function denoRunners(arches: Arch[]): Promise<Map<Arch, DenoRunner>> {
   const runners = new Map<Arch, DenoRunner>();
-  for (const arch of Object.keys(ARCHES) as Arch[]) {
+  for (const arch of arches) {
     const problem = await archProblem(arch);
     if (problem !== null) {
       console.error(`No prepared deno-dir/ for ${arch}: its Deno cannot run here (${problem}).`);
@@ -92,7 +99,12 @@ async function denoDirEntries(
       }
       continue;
     }
-    const files = await prepareDenoDir(runner.deno, modules, runner.env);
+    const what = modules.map((m) => m.runsAt.slice(m.runsAt.lastIndexOf("/") + 1)).join(", ");
+    const files = await step(
+      `Compiling the ${arch} code cache of ${what}${arch === HOST_ARCH ? "" : " under qemu"}`,
+      () => prepareDenoDir(runner.deno, modules, runner.env),
+      { silentFor: 2000 },
+    );
     for (const f of files) {
       entries.push({ name: `deno-dir/${arch}/${f.name}`, data: f.data, mode: 0o644 });
     }
@@ -102,8 +114,7 @@ async function denoDirEntries(
 
 /** Runs a command, failing with its output when it fails. */
 async function run(cmd: string, args: string[], options: Deno.CommandOptions = {}): Promise<void> {
-  const out = await new Deno.Command(cmd, { ...options, args, stdout: "piped", stderr: "piped" })
-    .output();
+  const out = await tool(cmd, { ...options, args, stdout: "piped", stderr: "piped" }).output();
   if (!out.success) {
     const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
     throw new Error(`${cmd} ${args.join(" ")} failed:\n${text.trim()}`);
@@ -114,10 +125,15 @@ async function run(cmd: string, args: string[], options: Deno.CommandOptions = {
 async function buildBootstrap(runtime: Runtime, arch: Arch): Promise<string> {
   const out = `${DIST}/build/${arch}/${runtime}/bootstrap`;
   const ldflags = `-s -w -buildid= -X main.runtimeName=${runtime}`;
-  await run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", out, "."], {
-    cwd: `${ROOT}/bootstrap`,
-    env: { CGO_ENABLED: "0", GOOS: "linux", GOARCH: ARCHES[arch].goarch },
-  });
+  await step(
+    `Building the ${runtime} bootstrap for ${arch} (go build)`,
+    () =>
+      run("go", ["build", "-trimpath", `-ldflags=${ldflags}`, "-o", out, "."], {
+        cwd: `${ROOT}/bootstrap`,
+        env: { CGO_ENABLED: "0", GOOS: "linux", GOARCH: ARCHES[arch].goarch },
+      }),
+    { silentFor: 2000 },
+  );
   return out;
 }
 
@@ -137,50 +153,25 @@ async function assembleRuntimeJs(runtime: Runtime): Promise<string> {
   return out;
 }
 
-/** The pinned Deno binary for one architecture, from its npm package. */
-async function fetchDeno(arch: Arch): Promise<string> {
-  const dir = `${CACHE}/deno-${DENO_VERSION}-${arch}`;
-  const binary = `${dir}/package/deno`;
-  if (await exists(binary)) return binary;
-  await Deno.mkdir(dir, { recursive: true });
-  const spec = `${ARCHES[arch].npm}@${DENO_VERSION}`;
-  const pack = await new Deno.Command("npm", {
-    args: ["pack", "--silent", "--pack-destination", dir, spec],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!pack.success) {
-    throw new Error(`npm pack ${spec} failed:\n${new TextDecoder().decode(pack.stderr).trim()}`);
-  }
-  const tarball = new TextDecoder().decode(pack.stdout).trim().split("\n").pop()!;
-  await run("tar", ["-xzf", `${dir}/${tarball}`, "-C", dir]);
-  if (!await exists(binary)) throw new Error(`${spec} has no deno binary`);
-  return binary;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
-  }
-}
-
 async function entry(name: string, path: string, mode: number): Promise<ZipEntry> {
   return { name, data: await Deno.readFile(path), mode };
+}
+
+/** The directories whose "Built in" line is printed, so each gets one. */
+const announced = new Set<string>();
+
+/** Prints a zip's size, under a line naming its directory the first time. */
+function printSize(dir: string, name: string, bytes: number): void {
+  if (!announced.has(dir)) console.log(`Built in ${relative(ROOT, dir) || "."}/:`);
+  announced.add(dir);
+  console.log(`  ${name.padEnd(28)} ${(bytes / 1e6).toFixed(2).padStart(7)} MB`);
 }
 
 /** Writes a zip into dir and prints its size. */
 async function writeZip(name: string, entries: ZipEntry[], dir = DIST): Promise<void> {
   const bytes = createZip(entries);
   await Deno.writeFile(`${dir}/${name}`, bytes);
-  printSize(name, bytes.length);
-}
-
-function printSize(name: string, bytes: number): void {
-  console.log(`  ${name.padEnd(28)} ${(bytes / 1e6).toFixed(2).padStart(7)} MB`);
+  printSize(dir, name, bytes.length);
 }
 
 /**
@@ -189,45 +180,103 @@ function printSize(name: string, bytes: number): void {
  */
 async function writeDenoLayer(arch: Arch, deno: string): Promise<void> {
   const name = `deno-layer-${arch}.zip`;
-  const cached = `${CACHE}/deno-${DENO_VERSION}-${arch}/${name}`;
+  const cached = `${denoCacheDir(arch)}/${name}`;
   if (!await exists(cached)) {
-    await Deno.writeFile(`${cached}.tmp`, createZip([await entry("bin/deno", deno, 0o755)]));
-    await Deno.rename(`${cached}.tmp`, cached);
+    await step(`Compressing the Deno layer for ${arch}`, async () => {
+      await Deno.writeFile(`${cached}.tmp`, createZip([await entry("bin/deno", deno, 0o755)]));
+      await Deno.rename(`${cached}.tmp`, cached);
+    }, { silentFor: 2000 });
   }
   await Deno.copyFile(cached, `${DIST}/${name}`);
-  printSize(name, (await Deno.stat(cached)).size);
+  printSize(DIST, name, (await Deno.stat(cached)).size);
 }
 
-async function main(args: string[]): Promise<number> {
+/** What to build, from the command line. */
+interface BuildOptions {
+  arches: Arch[];
+  entry: string;
+  handler: string;
+  outDir: string;
+  taskRoot: string;
+  function: boolean;
+  layers: boolean;
+}
+
+function parseBuildArgs(args: string[]): BuildOptions {
   const values = parseFlags(args, {
-    "function-only": { type: "boolean", default: false },
+    arch: { type: "string", default: "all" },
     entry: { type: "string", default: "function/mod.ts" },
+    handler: { type: "string", default: DEFAULT_HANDLER },
     "out-dir": { type: "string", default: DIST },
+    "function-only": { type: "boolean", default: false },
+    "layers-only": { type: "boolean", default: false },
+    "task-root": { type: "string", default: LAMBDA_TASK_ROOT },
   });
-  const outDir = resolve(values["out-dir"]!);
-  await Deno.mkdir(`${outDir}/build/function`, { recursive: true });
-  await Deno.mkdir(`${DIST}/build`, { recursive: true });
+  const all = Object.keys(ARCHES) as Arch[];
+  if (values.arch !== "all" && !all.includes(values.arch as Arch)) {
+    throw new UsageError(`Bad --arch "${values.arch}": expected ${all.join(", ")} or all`);
+  }
+  if (values["function-only"] && values["layers-only"]) {
+    throw new UsageError("Give --function-only or --layers-only, not both");
+  }
+  try {
+    bundleName(values.handler);
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+  if (!values["task-root"].startsWith("/")) {
+    throw new UsageError(`Bad --task-root "${values["task-root"]}": expected an absolute path`);
+  }
+  return {
+    arches: values.arch === "all" ? all : [values.arch as Arch],
+    entry: resolve(values.entry),
+    handler: values.handler,
+    outDir: resolve(values["out-dir"]),
+    taskRoot: values["task-root"].replace(/(.)\/$/, "$1"),
+    function: !values["layers-only"],
+    layers: !values["function-only"],
+  };
+}
 
-  const { bundle, map } = await bundleFunction(resolve(values.entry!), `${outDir}/build/function`);
-  const runners = await denoRunners();
-  const denoDir = await denoDirEntries(runners, Object.keys(ARCHES) as Arch[], [
-    { path: bundle, runsAt: `${LAMBDA_TASK_ROOT}/function.bundle.js` },
+/** Bundles the function and writes <outDir>/function.zip. */
+async function buildFunction(o: BuildOptions, runners: Map<Arch, DenoRunner>): Promise<void> {
+  if (!await exists(o.entry)) {
+    throw new Error(`No function at ${relative(ROOT, o.entry)}: pass --entry path/to/mod.ts`);
+  }
+  const name = bundleName(o.handler);
+  const buildDir = `${o.outDir}/build/function`;
+  await Deno.remove(buildDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dirname(`${buildDir}/${name}`), { recursive: true });
+  const { bundle, map } = await step(
+    `Bundling ${relative(ROOT, o.entry)}`,
+    () =>
+      bundleFunction(o.entry, buildDir, {
+        name,
+        sourcePaths: o.taskRoot === LAMBDA_TASK_ROOT ? "task-root" : "here",
+      }),
+    { silentFor: 2000 },
+  );
+  const denoDir = await denoDirEntries(runners, o.arches, [
+    { path: bundle, runsAt: `${o.taskRoot}/${name}` },
   ], { requiredInCi: false });
-  console.log(`Built in ${relative(ROOT, outDir) || "."}/:`);
   await writeZip("function.zip", [
-    await entry("function.bundle.js", bundle, 0o644),
-    await entry("function.bundle.js.map", map, 0o644),
+    await entry(name, bundle, 0o644),
+    await entry(`${name}.map`, map, 0o644),
     ...denoDir,
-  ], outDir);
-  if (values["function-only"]) return 0;
+  ], o.outDir);
+}
 
+/** Writes the Deno layer and both runtime layers for each architecture, and their key. */
+async function buildLayers(o: BuildOptions, runners: Map<Arch, DenoRunner>): Promise<void> {
+  // Read before anything is built: a source edited meanwhile makes the next start rebuild.
+  const key = await layerSourcesKey();
   const runtimeJs = Object.fromEntries(
     await Promise.all(RUNTIMES.map(async (r) => [r, await assembleRuntimeJs(r)])),
   );
   const dummy = `${ROOT}/runtimes/_shared/function.bundle.js`;
-  for (const arch of Object.keys(ARCHES) as Arch[]) {
-    const deno = await fetchDeno(arch);
-    await writeDenoLayer(arch, deno);
+  for (const arch of o.arches) {
+    await Deno.remove(layerKeyFile(arch)).catch(() => {});
+    await writeDenoLayer(arch, await fetchDeno(arch));
     for (const runtime of RUNTIMES) {
       const denoDir = await denoDirEntries(runners, [arch], [
         { path: runtimeJs[runtime], runsAt: `${LAMBDA_LAYER_DIR}/runtime.js` },
@@ -240,7 +289,17 @@ async function main(args: string[]): Promise<number> {
         ...denoDir,
       ]);
     }
+    await Deno.writeTextFile(layerKeyFile(arch), `${key}\n`);
   }
+}
+
+async function main(args: string[]): Promise<number> {
+  const o = parseBuildArgs(args);
+  await Deno.mkdir(`${DIST}/build`, { recursive: true });
+  await Deno.mkdir(o.outDir, { recursive: true });
+  const runners = await denoRunners(o.arches);
+  if (o.function) await buildFunction(o, runners);
+  if (o.layers) await buildLayers(o, runners);
   return 0;
 }
 
