@@ -1,6 +1,8 @@
 // `deno task invoke`: posts one event to the function `deno task start` serves,
 // and prints the answer (pretty JSON when it is JSON), whether it is an error,
-// and how long the round trip took. Exits 1 when the invocation failed.
+// and how long the round trip took. Exits 1 when the invocation failed, or
+// when it answered an HTTP-style error (a statusCode of 400 or more, as API
+// Gateway and function URLs read it).
 import { integer, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { DEFAULT_PORT, INVOKE_PATH, invokeFunction } from "./_rie.ts";
 
@@ -16,7 +18,8 @@ export interface InvokeOptions {
 const USAGE = `Usage: deno task invoke [--event FILE | --data JSON] [--port N]
 
 Posts one event to the function deno task start serves, prints the answer, whether it is
-an error and the round trip, and exits 1 when the invocation failed.
+an error and the round trip. Exits 1 when the invocation failed, and when the answer is an
+HTTP-style error: a statusCode of 400 or more, which API Gateway would send as that status.
 
 Flags:
   --event FILE  the event, from a JSON file (samples in events/)
@@ -68,6 +71,21 @@ export function pretty(body: string): string {
   }
 }
 
+/**
+ * The statusCode of an HTTP-style answer ({"statusCode": 404, ...}, as API
+ * Gateway and function URLs read it) when it is an error (400 or more).
+ */
+export function httpError(body: string): number | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  const status = (parsed as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === "number" && status >= 400 && status <= 599 ? status : null;
+}
+
 async function main(args: string[]): Promise<number> {
   const options = await parseInvokeArgs(args);
   const url = `http://127.0.0.1:${options.port}${INVOKE_PATH}`;
@@ -82,9 +100,14 @@ async function main(args: string[]): Promise<number> {
   }
   const result = await invokeFunction(url, options.payload);
   console.log(pretty(result.body));
-  const outcome = result.error === null ? "success" : `error (${result.error})`;
+  const status = result.error === null ? httpError(result.body) : null;
+  const outcome = result.error !== null
+    ? `error (${result.error})`
+    : status !== null
+    ? `success, but the answer is an HTTP ${status} error (its statusCode)`
+    : "success";
   console.error(`\n${outcome}, HTTP ${result.status}, ${result.durationMs.toFixed(1)} ms`);
-  return result.error === null ? 0 : 1;
+  return result.error === null && status === null ? 0 : 1;
 }
 
 if (import.meta.main) await runMain({ usage: USAGE }, main);

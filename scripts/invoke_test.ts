@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runScript } from "./_run_script.ts";
-import { parseInvokeArgs, pretty } from "./invoke.ts";
+import { httpError, parseInvokeArgs, pretty } from "./invoke.ts";
 import { errorOf, freePort } from "./_rie.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -38,6 +38,17 @@ Deno.test("invoke: bad input gets a clear message", async () => {
       return true;
     });
   }
+});
+
+Deno.test("invoke: an HTTP-style answer of 400 or more is an error to flag", () => {
+  assert.equal(httpError('{"statusCode":400,"body":"{}"}'), 400);
+  assert.equal(httpError('{"statusCode":503}'), 503);
+  for (const body of ['{"statusCode":200}', '{"statusCode":302}', '{"statusCode":"404"}', "[]"]) {
+    assert.equal(httpError(body), null, body);
+  }
+  assert.equal(httpError("null"), null);
+  assert.equal(httpError("not json"), null);
+  assert.equal(httpError('{"Records":[]}'), null);
 });
 
 Deno.test("invoke: pretty-prints JSON answers and leaves other text alone", () => {
