@@ -16,6 +16,8 @@ import { LAMBDA_RUNTIME, latestVersion, type Layer } from "./_layers.ts";
 import type { Arch, Runtime } from "./_paths.ts";
 import { step } from "./_progress.ts";
 import { codeFor, describeUpload, megabytes, readZip, type Zip } from "./_upload.ts";
+import { bundleName } from "./_bundle.ts";
+import { readZip as readZipEntries } from "./zip.ts";
 
 /** How long to wait for Lambda to finish creating or updating the function. */
 const MAX_WAIT_SECONDS = 300;
@@ -33,6 +35,21 @@ export interface FunctionSpec {
   role?: string;
   /** The Deno layer, then the runtime layer, for the function's architecture. */
   layers: [Layer, Layer];
+  /** A sample event the function answers, for the invoke hint. */
+  sampleEvent?: string;
+}
+
+/** Fails unless the zip holds the bundle the handler names, which Lambda would not find. */
+export function checkBundle(zip: Zip, handler: string): void {
+  const bundle = bundleName(handler);
+  const names = readZipEntries(zip.bytes).map((e) => e.name);
+  if (names.includes(bundle)) return;
+  const found = names.filter((n) => n.endsWith(".bundle.js"));
+  throw new DeployError(
+    `${zip.shown} has no ${bundle}, which handler ${handler} runs` +
+      (found.length ? ` (it holds ${found.join(", ")})` : "") +
+      `: pass the handler it was built for, or --entry to build it for this one`,
+  );
 }
 
 /** Lambda's CodeSha256: the base64 SHA-256 of the zip. */
@@ -57,7 +74,7 @@ async function layerArns(clients: AwsClients, layers: Layer[]): Promise<string[]
 }
 
 /** The function's configuration, or undefined when it does not exist. */
-async function getFunction(
+export async function getFunction(
   clients: AwsClients,
   name: string,
 ): Promise<FunctionConfiguration | undefined> {
@@ -167,18 +184,24 @@ export async function deployFunction(
     console.log(`${spec.name}: updated`);
   }
   console.log(`  ${arn}\n  layers: ${layers.join(", ")}`);
-  console.log(invokeHint(spec.name, clients.region));
   return arn;
 }
 
-/** How to invoke the function once it is deployed. */
-function invokeHint(name: string, region: string): string {
+/** How to invoke the function once it is deployed: with its sample event when it has one. */
+export function invokeHint(spec: FunctionSpec, region: string): string {
+  const { name, sampleEvent } = spec;
+  // fileb:// sends the file's bytes as they are; inline JSON needs the CLI v2 told it is not base64.
+  const payload = sampleEvent
+    ? `fileb://${sampleEvent}`
+    : `'{}' --cli-binary-format raw-in-base64-out`;
   return [
-    `Invoke it from the Lambda console's Test tab:`,
+    `Invoke it from the Lambda console's Test tab${
+      sampleEvent ? `, with ${sampleEvent} as the event` : ""
+    }:`,
     `  https://${region}.console.aws.amazon.com/lambda/home?region=${region}#/functions/${name}?tab=testing`,
     `or, with the AWS CLI or any SDK (this one: InvokeCommand of @aws-sdk/client-lambda):`,
     `  aws lambda invoke --region ${region} --function-name ${name} \\`,
-    `    --cli-binary-format raw-in-base64-out --payload '{"name":"Deno"}' /dev/stdout`,
+    `    --payload ${payload} /dev/stdout`,
   ].join("\n");
 }
 

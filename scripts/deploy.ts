@@ -2,11 +2,23 @@
 // publishes the built layers and the function to AWS with the AWS SDK.
 // `--help` lists the flags; settings not given as flags come from the standard
 // AWS environment (profile, credential chain, region, AWS_ENDPOINT_URL*).
+import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import { parseFlagsAndPositionals, runMain } from "./_cli.ts";
-import { createClients, DeployError, resolveRegion } from "./_aws.ts";
-import { deployFunction, type FunctionSpec, planFunction } from "./_function.ts";
-import { layerFor, type LayerKind, planLayer, publishLayer } from "./_layers.ts";
-import { type Arch, ARCHES, DIST, type Runtime, RUNTIMES } from "./_paths.ts";
+import { type AwsClients, createClients, DeployError, resolveRegion } from "./_aws.ts";
+import { runBuild } from "./_build.ts";
+import { bundleName, DEFAULT_HANDLER } from "./_bundle.ts";
+import {
+  checkBundle,
+  deployFunction,
+  type FunctionSpec,
+  getFunction,
+  invokeHint,
+  planFunction,
+} from "./_function.ts";
+import { type Layer, layerFor, type LayerKind, planLayer, publishLayer } from "./_layers.ts";
+import { type Arch, ARCHES, DIST, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
+import { readZip } from "./_upload.ts";
 
 const TASKS = ["deno-layer", ...RUNTIMES, "function", "all"] as const;
 type Task = typeof TASKS[number];
@@ -29,10 +41,15 @@ Flags:
   -h, --help              this help
 
 Function flags (deploy:function and deploy):
+  --entry FILE            build this function (for --arch, its bundle named after --handler)
+                          and deploy it (default: DIST/function.zip, the example deno task
+                          build makes from function/mod.ts)
   --function-name NAME    default: deno-hello
-  --role ARN              execution role; required to create the function, optional to update it
+  --role ARN              execution role; required to create the function, optional to update
+                          it; checked before anything is published
   --runtime RUNTIME       runtime1 or runtime2 (default: runtime1)
-  --handler HANDLER       <module>.<export> (default: function.handler)
+  --handler HANDLER       <module>.<export> (default: ${DEFAULT_HANDLER}); the zip must hold
+                          <module>.bundle.js
   --memory MB             128 to 10240 (default: 256)
   --timeout SECONDS       1 to 900 (default: 10)
 
@@ -51,6 +68,7 @@ interface Options {
   prefix: string;
   dryRun: boolean;
   functionName: string;
+  entry?: string;
   role?: string;
   runtime: Runtime;
   handler: string;
@@ -89,9 +107,10 @@ function parseOptions(args: string[]): Options {
     "layer-prefix": { type: "string", default: "deno" },
     "dry-run": { type: "boolean", default: false },
     "function-name": { type: "string", default: "deno-hello" },
+    entry: { type: "string" },
     role: { type: "string" },
     runtime: { type: "string", default: "runtime1" },
-    handler: { type: "string", default: "function.handler" },
+    handler: { type: "string", default: DEFAULT_HANDLER },
     memory: { type: "string", default: "256" },
     timeout: { type: "string", default: "10" },
   });
@@ -99,6 +118,11 @@ function parseOptions(args: string[]): Options {
     throw new DeployError(
       `Expected one task, got: ${positionals.join(" ") || "none"} (see --help)`,
     );
+  }
+  try {
+    bundleName(v.handler!);
+  } catch (err) {
+    throw new DeployError((err as Error).message);
   }
   return {
     task: task(positionals[0]),
@@ -112,6 +136,7 @@ function parseOptions(args: string[]): Options {
     prefix: v["layer-prefix"]!,
     dryRun: v["dry-run"]!,
     functionName: v["function-name"]!,
+    entry: v.entry === undefined ? undefined : resolve(v.entry),
     role: v.role,
     runtime: oneOf("runtime", v.runtime!, RUNTIMES),
     handler: v.handler!,
@@ -141,11 +166,20 @@ function functionArch(opts: Options): Arch {
   return opts.arch && opts.arch !== "all" ? opts.arch : "x86_64";
 }
 
+/** The example function, which deno task build bundles into dist/function.zip. */
+const EXAMPLE = `${ROOT}/function/mod.ts`;
+
+/** Where --entry's function is built for deploying: apart per entry, handler and architecture. */
+function entryOut(opts: Options, arch: Arch): string {
+  const key = createHash("sha256").update(`${opts.entry}\n${opts.handler}\n${arch}`).digest("hex");
+  return `${DIST}/deploy/${key.slice(0, 12)}`;
+}
+
 function functionSpec(opts: Options): FunctionSpec {
   const arch = functionArch(opts);
   return {
     name: opts.functionName,
-    zipPath: `${opts.dist}/function.zip`,
+    zipPath: opts.entry ? `${entryOut(opts, arch)}/function.zip` : `${opts.dist}/function.zip`,
     arch,
     runtime: opts.runtime,
     handler: opts.handler,
@@ -156,7 +190,54 @@ function functionSpec(opts: Options): FunctionSpec {
       layerFor("deno-layer", arch, opts.dist, opts.prefix),
       layerFor(opts.runtime, arch, opts.dist, opts.prefix),
     ],
+    sampleEvent: !opts.entry || opts.entry === EXAMPLE ? "events/apigw_v2.json" : undefined,
   };
+}
+
+/** Builds --entry's function for deploying. */
+async function buildEntry(opts: Options, fn: FunctionSpec): Promise<void> {
+  try {
+    await Deno.stat(opts.entry!);
+  } catch {
+    throw new DeployError(`No function at ${opts.entry}: check --entry`);
+  }
+  try {
+    await runBuild([
+      "--function-only",
+      ...["--arch", fn.arch, "--entry", opts.entry!, "--handler", fn.handler],
+      ...["--out-dir", entryOut(opts, fn.arch)],
+    ]);
+  } catch {
+    throw new DeployError(`Cannot build ${opts.entry}: see the build's message above`);
+  }
+}
+
+/**
+ * Fails before anything is published when the deploy cannot finish: a zip not
+ * built, or a function zip without the bundle its handler names.
+ */
+async function checkZips(layers: Layer[], fn: FunctionSpec | undefined): Promise<void> {
+  for (const layer of layers) await readZip(layer.zipPath);
+  if (fn) checkBundle(await readZip(fn.zipPath), fn.handler);
+}
+
+/** See checkZips: the role, which needs AWS to know whether the function exists. */
+async function checkRole(clients: AwsClients, fn: FunctionSpec | undefined): Promise<void> {
+  if (fn && !fn.role && !await getFunction(clients, fn.name)) {
+    throw new DeployError(
+      `Missing --role: function ${fn.name} does not exist yet, and creating it needs an ` +
+        "execution role, the ARN of an IAM role that trusts lambda.amazonaws.com; " +
+        "nothing was published",
+    );
+  }
+}
+
+/** What publishing the layers came to, in one line; none for a single layer. */
+function layersSummary(published: number, total: number): string | undefined {
+  if (total < 2) return undefined;
+  if (published === total) return `All ${total} layers published`;
+  if (published === 0) return `All ${total} layers unchanged: nothing published`;
+  return `${published} of ${total} layers published; ${total - published} unchanged`;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -171,24 +252,40 @@ async function main(args: string[]): Promise<number> {
     arches.map((a) => layerFor(kind, a, opts.dist, opts.prefix))
   );
   const fn = opts.task === "all" || opts.task === "function" ? functionSpec(opts) : undefined;
+  if (opts.entry && !fn) {
+    throw new DeployError(`--entry is for deploy:function and deploy, not deploy:${opts.task}`);
+  }
+  if (fn && opts.entry) await buildEntry(opts, fn);
 
+  await checkZips(layers, fn);
   if (opts.dryRun) {
     console.log(
       `Dry run: no AWS calls; region ${resolveRegion(opts.region) ?? "(from the profile)"}`,
     );
     for (const layer of layers) console.log(await planLayer(layer, opts.bucket));
-    if (fn) console.log(await planFunction(fn, opts.bucket));
+    if (fn) {
+      console.log(await planFunction(fn, opts.bucket));
+      if (!fn.role) {
+        console.log(
+          `Warning: no --role: the deploy will stop before publishing anything if function ` +
+            `${fn.name} does not exist yet, since creating it needs one`,
+        );
+      }
+    }
     return 0;
   }
   const clients = await createClients({ region: opts.region, profile: opts.profile });
+  await checkRole(clients, fn);
   let published = 0;
   for (const layer of layers) {
     if ((await publishLayer(clients, layer, opts.bucket)).published) published++;
   }
-  if (layers.length > 1) {
-    console.log(`${published} of ${layers.length} layers published, the others unchanged`);
+  const summary = layersSummary(published, layers.length);
+  if (summary) console.log(summary);
+  if (fn) {
+    await deployFunction(clients, fn, opts.bucket);
+    console.log(invokeHint(fn, clients.region));
   }
-  if (fn) await deployFunction(clients, fn, opts.bucket);
   return 0;
 }
 

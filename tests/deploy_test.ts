@@ -13,7 +13,8 @@ import {
 import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { createZip } from "../scripts/zip.ts";
+import { createZip, readZip } from "../scripts/zip.ts";
+import { ROOT } from "../scripts/_paths.ts";
 import { ACCOUNT, deploy, type DeployRun, type Moto, withMoto } from "./_moto.ts";
 
 const ZIPS = [
@@ -37,7 +38,9 @@ async function fakeDist(): Promise<string> {
 
 async function writeZip(dir: string, name: string, edition: string): Promise<void> {
   const data = new TextEncoder().encode(`${name} ${edition}\n`);
-  await Deno.writeFile(`${dir}/${name}.zip`, createZip([{ name: "file.txt", data, mode: 0o644 }]));
+  // The function's zip holds the bundle its default handler runs, as deno task build makes it.
+  const file = name === "function" ? "function.bundle.js" : "file.txt";
+  await Deno.writeFile(`${dir}/${name}.zip`, createZip([{ name: file, data, mode: 0o644 }]));
 }
 
 /** Random, incompressible bytes just over the direct-upload limit, as a zip would be. */
@@ -146,6 +149,9 @@ Deno.test("deploy publishes every layer for provided.al2023 and its architecture
     assert.equal(c.CodeSha256, await codeSha256(`${dist}/function.zip`));
     assert.match(run.stdout, /deno-hello: created/);
     assert.match(run.stdout, /aws lambda invoke --region us-east-1 --function-name deno-hello/);
+    // The example's own sample event, which it answers with a 200.
+    assert.match(run.stdout, /--payload fileb:\/\/events\/apigw_v2\.json \/dev\/stdout/);
+    assert.match(run.stdout, /^All 6 layers published$/m);
   });
 });
 
@@ -157,7 +163,7 @@ Deno.test("a second deploy of the same zips publishes nothing and says so", asyn
     assertOk(again);
     assert.match(again.stdout, /deno-x86_64: unchanged, version 1 already holds sha256:/);
     assert.match(again.stdout, /deno-arm64: unchanged, version 1 already holds sha256:/);
-    assert.match(again.stdout, /0 of 2 layers published/);
+    assert.match(again.stdout, /^All 2 layers unchanged: nothing published$/m);
     assert.equal((await versions(moto, "deno-x86_64")).length, 1);
     assert.equal((await versions(moto, "deno-arm64")).length, 1);
   });
@@ -287,7 +293,7 @@ Deno.test("deploy failures give a clear message, not a stack trace", async (t) =
       assertOk(await deploy(moto, ["runtime1", "--dist", dist, "--arch", "x86_64"]));
       assertFails(
         await deploy(moto, ["function", "--dist", dist]),
-        /Missing --role: creating function deno-hello needs an execution role/,
+        /Missing --role: function deno-hello does not exist yet, and creating it needs an execution role/,
       );
     });
     await t.step("a role that does not exist", async () => {
@@ -336,6 +342,69 @@ Deno.test("deploy failures give a clear message, not a stack trace", async (t) =
   });
 });
 
+Deno.test("deploy checks its inputs before publishing anything", async (t) => {
+  const dist = await fakeDist();
+  await withMoto(async (moto) => {
+    await t.step("no --role for a function that does not exist yet", async () => {
+      const run = await deploy(moto, ["all", "--dist", dist]);
+      assertFails(
+        run,
+        /Missing --role: function deno-hello does not exist yet.*nothing was published/,
+      );
+      assert.doesNotMatch(run.stdout, /published/);
+    });
+    await t.step("a handler whose bundle the zip does not hold", async () => {
+      const run = await deploy(moto, ["all", "--dist", dist, "--handler", "index.handler"]);
+      assertFails(
+        run,
+        /function\.zip has no index\.bundle\.js, which handler index\.handler runs \(it holds function\.bundle\.js\): pass the handler it was built for, or --entry/,
+      );
+    });
+    await t.step("a handler that is no <module>.<export>", async () => {
+      assertFails(
+        await deploy(moto, ["function", "--dist", dist, "--handler", "../x.handler"]),
+        /Bad handler "\.\.\/x\.handler": expected <module>\.<export> inside the function/,
+      );
+    });
+    await t.step("--entry with a layer task", async () => {
+      assertFails(
+        await deploy(moto, ["runtime1", "--dist", dist, "--entry", "function/mod.ts"]),
+        /--entry is for deploy:function and deploy, not deploy:runtime1/,
+      );
+    });
+    assert.deepEqual((await moto.lambda.send(new ListLayersCommand({}))).Layers, []);
+  });
+});
+
+Deno.test("deploy:function --entry builds that function, its bundle named after the handler", async () => {
+  const dist = await fakeDist();
+  await withMoto(async (moto) => {
+    const role = await createRole(moto);
+    assertOk(await deploy(moto, ["deno-layer", "--dist", dist, "--arch", "x86_64"]));
+    assertOk(await deploy(moto, ["runtime1", "--dist", dist, "--arch", "x86_64"]));
+    const run = await deploy(moto, [
+      "function",
+      ...["--dist", dist, "--role", role, "--function-name", "greeter"],
+      ...["--entry", "tests/fixtures/ts/capabilities.ts", "--handler", "index.handler"],
+    ]);
+    assertOk(run);
+    const built = run.stdout.match(/^Built in (dist\/deploy\/[0-9a-f]+)\/:$/m)?.[1];
+    assert.ok(built, `no build of the entry:\n${run.stdout}`);
+    const zip = `${ROOT}/${built}/function.zip`;
+    const names = readZip(await Deno.readFile(zip)).map((e) => e.name);
+    assert.ok(names.includes("index.bundle.js"), names.join(", "));
+    const c = (await moto.lambda.send(new GetFunctionCommand({ FunctionName: "greeter" })))
+      .Configuration!;
+    assert.equal(c.Handler, "index.handler");
+    assert.equal(c.CodeSha256, await codeSha256(zip));
+    // Not the example: the hint sends an event any function takes.
+    assert.match(
+      run.stdout,
+      /--payload '\{\}' --cli-binary-format raw-in-base64-out \/dev\/stdout/,
+    );
+  });
+});
+
 Deno.test("access denied is reported as such", async () => {
   const dist = await fakeDist();
   // With auth on after two requests, moto checks every later one against IAM:
@@ -367,6 +436,7 @@ Deno.test("--dry-run prints the plan and calls no AWS", async () => {
       assert.match(run.stdout, new RegExp(`Would publish layer ${layer} from `));
     }
     assert.match(run.stdout, /Would create or update function deno-hello: provided\.al2023/);
+    assert.match(run.stdout, /^Warning: no --role: the deploy will stop before publishing/m);
     assert.deepEqual((await moto.lambda.send(new ListLayersCommand({}))).Layers, []);
   });
 });
