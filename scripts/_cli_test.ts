@@ -79,6 +79,7 @@ const DEPLOY_FLAGS = [
   "--dist",
   "--layer-prefix",
   "--dry-run",
+  "--entry",
   "--function-name",
   "--role",
   "--runtime",
@@ -86,7 +87,15 @@ const DEPLOY_FLAGS = [
   "--memory",
   "--timeout",
 ];
-const BUILD_FLAGS = ["--function-only", "--entry", "--out-dir"];
+const BUILD_FLAGS = [
+  "--arch",
+  "--entry",
+  "--handler",
+  "--out-dir",
+  "--function-only",
+  "--layers-only",
+  "--task-root",
+];
 
 /** Every task that runs a script, and the flags its usage must list. */
 const TASK_FLAGS: Record<string, string[]> = {
@@ -97,7 +106,16 @@ const TASK_FLAGS: Record<string, string[]> = {
   "deploy:runtime1": DEPLOY_FLAGS,
   "deploy:runtime2": DEPLOY_FLAGS,
   "deploy:function": DEPLOY_FLAGS,
-  "start": ["--runtime", "--port", "--timeout", "--memory", "--env", "--watch", "--entry"],
+  "start": [
+    "--runtime",
+    "--port",
+    "--timeout",
+    "--memory",
+    "--env",
+    "--watch",
+    "--entry",
+    "--handler",
+  ],
   "invoke": ["--event", "--data", "--port"],
   "bench": [
     "--quick",

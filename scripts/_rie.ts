@@ -6,6 +6,8 @@
 import { Buffer } from "node:buffer";
 import { CACHE, RIE_PACKAGE, RIE_VERSION } from "./_paths.ts";
 import { collect, processesGone } from "./_processes.ts";
+import { step } from "./_progress.ts";
+import { tool } from "./_tools.ts";
 
 /** The path of the emulator's Invoke endpoint; the function is always named "function". */
 export const INVOKE_PATH = "/2015-03-31/functions/function/invocations";
@@ -26,15 +28,20 @@ export async function ensureRie(): Promise<string> {
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  const out = await new Deno.Command("go", {
-    args: ["install", "-trimpath", `${RIE_PACKAGE}@${RIE_VERSION}`],
-    // The emulator's go.mod needs Go >= 1.26.6. GOTOOLCHAIN=auto lets an older
-    // go fetch that toolchain through the module proxy, even where the
-    // environment says "local" (actions/setup-go exports that).
-    env: { GOBIN: bin, CGO_ENABLED: "0", GOTOOLCHAIN: "auto" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await step(
+    `Building AWS's Runtime Interface Emulator (go install, once)`,
+    () =>
+      tool("go", {
+        args: ["install", "-trimpath", `${RIE_PACKAGE}@${RIE_VERSION}`],
+        // The emulator's go.mod needs Go >= 1.26.6. GOTOOLCHAIN=auto lets an older
+        // go fetch that toolchain through the module proxy, even where the
+        // environment says "local" (actions/setup-go exports that).
+        env: { GOBIN: bin, CGO_ENABLED: "0", GOTOOLCHAIN: "auto" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output(),
+    { silentFor: 2000 },
+  );
   if (!out.success) {
     const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
     throw new Error(
@@ -104,8 +111,14 @@ export interface RieOptions {
   cwd: string;
   /** Loopback port of the Invoke endpoint; default a free one. */
   port?: number;
-  /** "inherit" to show the emulator's and the function's output as it comes. */
-  output?: "inherit" | "piped";
+  /**
+   * "inherit" to show the emulator's and the function's output as it comes;
+   * "terminal" to show it with carriage returns as line breaks (Lambda's text
+   * format ends each line of a multi-line record with one, keeping the record
+   * whole in CloudWatch, but a terminal would overwrite the line); "piped"
+   * (the default) to keep it for output().
+   */
+  output?: "inherit" | "terminal" | "piped";
   /** The emulator's own log level; default "info". */
   logLevel?: "debug" | "info" | "warn" | "error";
 }
@@ -132,7 +145,7 @@ export interface Rie {
 export async function startRie(options: RieOptions): Promise<Rie> {
   const rie = await ensureRie();
   const port = options.port ?? freePort();
-  const piped = options.output !== "inherit";
+  const inherit = options.output === "inherit";
   const child = new Deno.Command(rie, {
     args: [
       "--runtime-interface-emulator-address",
@@ -147,13 +160,15 @@ export async function startRie(options: RieOptions): Promise<Rie> {
     env: options.env,
     clearEnv: true,
     stdin: "null",
-    stdout: piped ? "piped" : "inherit",
-    stderr: piped ? "piped" : "inherit",
+    stdout: inherit ? "inherit" : "piped",
+    stderr: inherit ? "inherit" : "piped",
   }).spawn();
   const chunks: string[] = [];
-  const reading = piped
-    ? Promise.all([collect(child.stdout, chunks), collect(child.stderr, chunks)])
-    : Promise.resolve();
+  const reading = options.output === "terminal"
+    ? Promise.all([toTerminal(child.stdout, Deno.stdout), toTerminal(child.stderr, Deno.stderr)])
+    : inherit
+    ? Promise.resolve()
+    : Promise.all([collect(child.stdout, chunks), collect(child.stderr, chunks)]);
   const marker = `TMPDIR=${options.env.TMPDIR}`;
   let stopped: Promise<number[]> | undefined;
   const handle: Rie = {
@@ -167,10 +182,31 @@ export async function startRie(options: RieOptions): Promise<Rie> {
     await listening(port, child);
   } catch (err) {
     await handle.stop();
-    const detail = piped ? `\n${handle.output().trim()}` : "";
+    const detail = options.output === "piped" || !options.output
+      ? `\n${handle.output().trim()}`
+      : "";
     throw new Error(`${err instanceof Error ? err.message : err}${detail}`);
   }
   return handle;
+}
+
+/** Copies a stream to out as it comes, each carriage return not before a line feed made one. */
+async function toTerminal(
+  stream: ReadableStream<Uint8Array>,
+  out: { write(p: Uint8Array): Promise<number> },
+): Promise<void> {
+  const encoder = new TextEncoder();
+  const write = async (text: string) => {
+    const data = encoder.encode(text.replace(/\r(?!\n)/g, "\n"));
+    for (let done = 0; done < data.length;) done += await out.write(data.subarray(done));
+  };
+  let held = ""; // a chunk's last \r, until the next chunk says whether \n follows it
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const text = held + chunk;
+    held = text.endsWith("\r") ? "\r" : "";
+    await write(held ? text.slice(0, -1) : text);
+  }
+  await write(held);
 }
 
 /**

@@ -7,9 +7,11 @@
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { runBuild } from "./_build.ts";
-import { integer, parseFlags, runMain, UsageError } from "./_cli.ts";
+import { bundleName, DEFAULT_HANDLER } from "./_bundle.ts";
+import { errorMessage, integer, parseFlags, runMain, UsageError } from "./_cli.ts";
+import { layersCurrent } from "./_layer_sources.ts";
 import { DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
-import { DEFAULT_PORT, functionEnv, type Rie, startRie } from "./_rie.ts";
+import { DEFAULT_PORT, ensureRie, functionEnv, type Rie, startRie } from "./_rie.ts";
 import { unzipTo } from "./zip.ts";
 
 /** What `deno task start` was asked to do. */
@@ -25,12 +27,17 @@ export interface StartOptions {
   watch: boolean;
   /** The function's entry point, an absolute path. */
   entry: string;
+  /** _HANDLER: `<module>.<export>`; the bundle is named after the module. */
+  handler: string;
 }
 
 const USAGE = `Usage: deno task start [flags]
 
 Serves the function locally behind AWS's Runtime Interface Emulator, laid out as Lambda
-lays it out, after building what is stale. Ctrl-C stops everything.
+lays it out, after building what is stale: the layers for this machine's architecture
+(${HOST_ARCH}) when their sources changed, the function when its files did. The first start
+downloads Deno and builds the layers and the emulator, which takes about a minute.
+Ctrl-C stops everything.
 
 Flags:
   --runtime runtime1|runtime2  which runtime layer (default: runtime1)
@@ -41,13 +48,22 @@ Flags:
   --env KEY=VALUE              a function environment variable; repeat the flag for more
   --watch                      rebuild and restart when a file in the entry's directory changes
   --entry FILE                 the function's entry point (default: function/mod.ts)
+  --handler MODULE.EXPORT      _HANDLER, as Lambda's setting (default: ${DEFAULT_HANDLER}); the
+                               bundle is named after the module: index.handler runs
+                               index.bundle.js, bundled from --entry
   -h, --help                   this help`;
 
-/** Where start builds the function of an entry point, apart from dist/function.zip. */
-function functionOut(entry: string): string {
-  const key = createHash("sha256").update(entry).digest("hex").slice(0, 12);
+/** Where start builds the function of an entry point and handler, apart from dist/function.zip. */
+function functionOut(options: StartOptions): string {
+  const key = createHash("sha256").update(
+    `${options.entry}\n${options.handler}\n${options.runtime}`,
+  )
+    .digest("hex").slice(0, 12);
   return `${DIST}/local/functions/${key}`;
 }
+
+/** The example function, whose sample event the banner suggests. */
+const EXAMPLE = `${ROOT}/function/mod.ts`;
 
 /** The variables of the caller's shell passed on to the function when set, as Lambda sets them. */
 const PASSED_THROUGH = [
@@ -68,6 +84,7 @@ export function parseStartArgs(args: string[]): StartOptions {
     env: { type: "string", multiple: true, default: [] },
     watch: { type: "boolean", default: false },
     entry: { type: "string", default: "function/mod.ts" },
+    handler: { type: "string" },
   });
   const runtime = values.runtime as Runtime;
   if (!RUNTIMES.includes(runtime)) {
@@ -79,6 +96,19 @@ export function parseStartArgs(args: string[]): StartOptions {
     if (!match) throw new UsageError(`Bad --env "${pair}": expected KEY=VALUE`);
     env[match[1]] = match[2];
   }
+  // --env _HANDLER=... sets the handler as Lambda's setting does; given twice, they must agree.
+  const handler = values.handler ?? env._HANDLER ?? DEFAULT_HANDLER;
+  if (env._HANDLER !== undefined && env._HANDLER !== handler) {
+    throw new UsageError(
+      `--handler ${handler} and --env _HANDLER=${env._HANDLER} disagree: give one`,
+    );
+  }
+  delete env._HANDLER;
+  try {
+    bundleName(handler);
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
   return {
     runtime,
     port: integer("--port", values.port, 1, 65535),
@@ -87,6 +117,7 @@ export function parseStartArgs(args: string[]): StartOptions {
     env,
     watch: values.watch,
     entry: resolve(values.entry),
+    handler,
   };
 }
 
@@ -106,42 +137,50 @@ async function newest(paths: string[], skip: RegExp = /_test\.(ts|go)$/): Promis
   return latest;
 }
 
-/** The oldest modification time of the given files; 0 when one is missing. */
-async function oldest(paths: string[]): Promise<number> {
-  let earliest = Infinity;
-  for (const path of paths) {
-    try {
-      earliest = Math.min(earliest, (await Deno.stat(path)).mtime?.getTime() ?? 0);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) return 0;
-      throw err;
-    }
+/** The modification time of a file; 0 when it is missing. */
+async function modified(path: string): Promise<number> {
+  try {
+    return (await Deno.stat(path)).mtime?.getTime() ?? 0;
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return 0;
+    throw err;
   }
-  return earliest;
 }
 
-/** Runs `deno task build` when the layers are older than their sources, and
- * bundles the function when it is older than its entry's directory. */
-async function buildIfStale(runtime: Runtime, entry: string): Promise<void> {
-  const config = [`${ROOT}/deno.json`, `${ROOT}/deno.lock`];
-  const layersStale = await newest([
-    ...config,
-    `${ROOT}/bootstrap`,
-    `${ROOT}/runtimes`,
-    `${ROOT}/scripts/build.ts`,
-    `${ROOT}/scripts/zip.ts`,
-  ]) > await oldest([
+/**
+ * Builds the layers of this machine's architecture when their sources changed
+ * (by content: see _layer_sources.ts), and the function when a file of its
+ * entry's directory, or the imports and lock it is bundled with, is newer.
+ */
+async function buildIfStale(options: StartOptions, layout: Layout): Promise<void> {
+  const zips = [
     `${DIST}/deno-layer-${HOST_ARCH}.zip`,
-    `${DIST}/${runtime}-${HOST_ARCH}.zip`,
-  ]);
-  const functionStale = await newest([...config, dirname(entry)]) >
-    await oldest([`${functionOut(entry)}/function.zip`]);
-  if (layersStale) await runBuild([]);
-  if (layersStale || functionStale) await buildFunction(entry);
+    `${DIST}/${options.runtime}-${HOST_ARCH}.zip`,
+  ];
+  const layersStale = !await layersCurrent(HOST_ARCH) ||
+    (await Promise.all(zips.map(modified))).includes(0);
+  if (layersStale) await runBuild(["--layers-only", "--arch", HOST_ARCH]);
+  const functionStale =
+    await newest([`${ROOT}/deno.json`, `${ROOT}/deno.lock`, dirname(options.entry)]) >
+      await modified(`${functionOut(options)}/function.zip`);
+  if (functionStale) await buildFunction(options, layout);
 }
 
-function buildFunction(entry: string): Promise<void> {
-  return runBuild(["--function-only", "--entry", entry, "--out-dir", functionOut(entry)]);
+/** Bundles the function for this machine, its code cache keyed for where start lays it out. */
+function buildFunction(options: StartOptions, layout: Layout): Promise<void> {
+  return runBuild([
+    "--function-only",
+    "--arch",
+    HOST_ARCH,
+    "--entry",
+    options.entry,
+    "--handler",
+    options.handler,
+    "--task-root",
+    layout.taskRoot,
+    "--out-dir",
+    functionOut(options),
+  ]);
 }
 
 /** Where the layers and the function are laid out. */
@@ -152,20 +191,23 @@ interface Layout {
   taskRoot: string;
 }
 
-/** Unpacks the zips from dist/ as Lambda does: both layers into one directory, the function into another. */
-async function layOut(runtime: Runtime, entry: string): Promise<Layout> {
+/** Where a runtime's layers and the function are laid out. */
+function layoutFor(runtime: Runtime): Layout {
   const base = `${DIST}/local/${runtime}-${HOST_ARCH}`;
-  const layout = { optDir: `${base}/opt`, taskRoot: `${base}/task` };
-  await Deno.remove(base, { recursive: true }).catch(() => {});
-  await unzipTo(`${DIST}/deno-layer-${HOST_ARCH}.zip`, layout.optDir);
-  await unzipTo(`${DIST}/${runtime}-${HOST_ARCH}.zip`, layout.optDir);
-  await layOutFunction(layout, entry);
-  return layout;
+  return { optDir: `${base}/opt`, taskRoot: `${base}/task` };
 }
 
-async function layOutFunction(layout: Layout, entry: string): Promise<void> {
+/** Unpacks the zips from dist/ as Lambda does: both layers into one directory, the function into another. */
+async function layOut(options: StartOptions, layout: Layout): Promise<void> {
+  await Deno.remove(dirname(layout.optDir), { recursive: true }).catch(() => {});
+  await unzipTo(`${DIST}/deno-layer-${HOST_ARCH}.zip`, layout.optDir);
+  await unzipTo(`${DIST}/${options.runtime}-${HOST_ARCH}.zip`, layout.optDir);
+  await layOutFunction(options, layout);
+}
+
+async function layOutFunction(options: StartOptions, layout: Layout): Promise<void> {
   await Deno.remove(layout.taskRoot, { recursive: true }).catch(() => {});
-  await unzipTo(`${functionOut(entry)}/function.zip`, layout.taskRoot);
+  await unzipTo(`${functionOut(options)}/function.zip`, layout.taskRoot);
 }
 
 function checkPortFree(port: number): void {
@@ -186,7 +228,7 @@ function relative(path: string): string {
 function banner(options: StartOptions, layout: Layout, rie: Rie, tmpDir: string): string {
   const portFlag = options.port === DEFAULT_PORT ? "" : ` --port ${options.port}`;
   return [
-    `Serving function.handler on ${options.runtime} (${HOST_ARCH}) behind AWS's Runtime Interface Emulator`,
+    `Serving ${options.handler} on ${options.runtime} (${HOST_ARCH}) behind AWS's Runtime Interface Emulator`,
     `  invoke at  ${rie.url}`,
     `  /opt       ${relative(layout.optDir)}  (Deno layer + ${options.runtime} layer)`,
     `  /var/task  ${relative(layout.taskRoot)}  (${relative(options.entry)}, bundled)`,
@@ -198,9 +240,15 @@ function banner(options: StartOptions, layout: Layout, rie: Rie, tmpDir: string)
     }`,
     "",
     "Invoke it from another terminal:",
-    `  deno task invoke${portFlag} --event events/apigw_v2.json`,
-    `  deno task invoke${portFlag} --data '{"any":"json"}'`,
-    `  curl -s ${rie.url} -d @events/apigw_v2.json`,
+    ...(options.entry === EXAMPLE
+      ? [
+        `  deno task invoke${portFlag} --event events/apigw_v2.json   (POST /greetings)`,
+        `  curl -s ${rie.url} -d @events/apigw_v2.json`,
+      ]
+      : [
+        `  deno task invoke${portFlag} --data '{"any":"json"}'`,
+        `  deno task invoke${portFlag} --event my-event.json   (samples in events/)`,
+      ]),
     "Ctrl-C stops everything.",
     "",
   ].join("\n");
@@ -214,13 +262,14 @@ async function serve(options: StartOptions, layout: Layout, tmpDir: string): Pro
     bootstrap: `${layout.optDir}/bootstrap`,
     cwd: layout.taskRoot,
     port: options.port,
-    output: "inherit",
+    output: "terminal",
     logLevel: "warn",
     env: functionEnv({
       ...layout,
       tmpDir,
       timeout: options.timeout,
       memory: options.memory,
+      handler: options.handler,
       env: { ...passed, ...options.env },
     }),
   });
@@ -240,14 +289,14 @@ async function watch(
   const restart = async () => {
     console.log(`\n${relative(dirname(options.entry))}/ changed: rebuilding`);
     try {
-      await buildFunction(options.entry);
+      await buildFunction(options, layout);
     } catch (err) {
       console.error(`${(err as Error).message}; still serving the previous build`);
       return;
     }
     if (stopping()) return;
     await current.rie.stop();
-    await layOutFunction(layout, options.entry);
+    await layOutFunction(options, layout);
     current.rie = await serve(options, layout, tmpDir);
     console.log(`Restarted: invoke at ${current.rie.url}\n`);
   };
@@ -270,8 +319,10 @@ async function main(args: string[]): Promise<number> {
   } catch {
     throw new Error(`No function at ${relative(options.entry)}: pass --entry path/to/mod.ts`);
   }
-  await buildIfStale(options.runtime, options.entry);
-  const layout = await layOut(options.runtime, options.entry);
+  const layout = layoutFor(options.runtime);
+  await buildIfStale(options, layout);
+  await ensureRie();
+  await layOut(options, layout);
   const tmpDir = await Deno.makeTempDir({ prefix: "deno-lambda-start-" });
   try {
     const current = { rie: await serve(options, layout, tmpDir) };
