@@ -17,6 +17,8 @@ export const DEFAULT_PORT = 9000;
 const READY_WITHIN_MS = 10_000;
 const STOP_WITHIN_MS = 5_000;
 const GONE_WITHIN_MS = 2_000;
+/** How long the output may stay open once the emulator and what it left behind are gone. */
+const DRAINED_WITHIN_MS = 2_000;
 
 /** Builds the pinned emulator into .cache once (go install), and returns its path. */
 export async function ensureRie(): Promise<string> {
@@ -169,6 +171,8 @@ export async function startRie(options: RieOptions): Promise<Rie> {
     : inherit
     ? Promise.resolve()
     : Promise.all([collect(child.stdout, chunks), collect(child.stderr, chunks)]);
+  // Output that ends in an error (a stream torn down at exit) has nothing more to give.
+  reading.catch(() => {});
   const marker = `TMPDIR=${options.env.TMPDIR}`;
   let stopped: Promise<number[]> | undefined;
   const handle: Rie = {
@@ -196,9 +200,14 @@ async function toTerminal(
   out: { write(p: Uint8Array): Promise<number> },
 ): Promise<void> {
   const encoder = new TextEncoder();
+  let open = true; // until a write fails: the reader of our output went away (| head, less)
   const write = async (text: string) => {
     const data = encoder.encode(text.replace(/\r(?!\n)/g, "\n"));
-    for (let done = 0; done < data.length;) done += await out.write(data.subarray(done));
+    try {
+      for (let done = 0; open && done < data.length;) done += await out.write(data.subarray(done));
+    } catch {
+      open = false; // keep reading, so the emulator and the function never block on a full pipe
+    }
   };
   let held = ""; // a chunk's last \r, until the next chunk says whether \n follows it
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
@@ -265,14 +274,22 @@ async function stop(
   await Promise.race([child.status, killLater]);
   clearTimeout(timer);
   await child.status;
-  await reading;
-  if (!marker) return [];
-  const left = await processesGone(marker, GONE_WITHIN_MS);
+  // What was left behind first: a process the function started may hold the
+  // emulator's output open, and the output would never end.
+  const left = marker ? await processesGone(marker, GONE_WITHIN_MS) : [];
   for (const pid of left) {
     try {
       Deno.kill(pid, "SIGKILL");
     } catch { /* gone meanwhile */ }
   }
+  // A process that hid from the marker (it cleared its environment) may
+  // still hold it open: stop waiting for the output after a while.
+  let drained: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    reading,
+    new Promise((resolve) => drained = setTimeout(resolve, DRAINED_WITHIN_MS)),
+  ]);
+  clearTimeout(drained);
   return left;
 }
 

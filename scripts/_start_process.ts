@@ -1,6 +1,10 @@
 // For the tests of deno task start: start.ts run as a user runs it, as a
 // process whose output is read as it comes, and stopped with Ctrl-C (SIGINT).
 import { ROOT } from "./_paths.ts";
+import { processesWithEnv } from "./_processes.ts";
+
+/** How long a test waits for output it expects before it fails, instead of hanging CI. */
+const SEEN_WITHIN_MS = 120_000;
 
 /** Reads a stream into a growing string, resolving `seen` once it matches. */
 export function reader(stream: ReadableStream<Uint8Array>) {
@@ -22,11 +26,28 @@ export function reader(stream: ReadableStream<Uint8Array>) {
   return {
     text: () => text,
     done,
-    seen: (re: RegExp) =>
-      new Promise<RegExpMatchArray>((resolve) => {
+    /** The first match of re in the output, once there; fails after a while (or at the end). */
+    seen: async (re: RegExp) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const found = new Promise<RegExpMatchArray>((resolve) => {
         watchers.push({ re, resolve });
         check();
-      }),
+      });
+      const missing = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`Never seen in the output: ${re}`)),
+          SEEN_WITHIN_MS,
+        );
+        done.then(() => {
+          if (!text.match(re)) reject(new Error(`The output ended without ${re}`));
+        });
+      });
+      try {
+        return await Promise.race([found, missing]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
   };
 }
 
@@ -37,11 +58,16 @@ export interface Started {
   err: ReturnType<typeof reader>;
 }
 
-/** Runs start.ts with args until fn is done; shows its output if fn failed; always stops it. */
+/**
+ * Runs start.ts with args until fn is done; shows its output if fn failed;
+ * always stops it. With a temporary entry, removeBuilds removes what start
+ * built for it, which no later run would use.
+ */
 export async function withStart(
   args: string[],
   fn: (s: Started) => Promise<void>,
   root: string = ROOT,
+  options: { removeBuilds?: boolean } = {},
 ): Promise<void> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", `${root}/scripts/start.ts`, ...args],
@@ -63,9 +89,27 @@ export async function withStart(
     try {
       child.kill("SIGINT");
     } catch { /* already gone */ }
-    if (!await within(10_000, child.status)) child.kill("SIGKILL");
+    if (!await within(10_000, child.status)) {
+      child.kill("SIGKILL");
+      // A killed start cannot stop its emulator: what has its TMPDIR goes too.
+      const tmpDir = started.out.text().match(/^ {2}\/tmp {7}(\S+)$/m)?.[1];
+      for (const pid of tmpDir ? await processesWithEnv(`TMPDIR=${tmpDir}`) : []) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* gone meanwhile */ }
+      }
+    }
     await child.status;
     await within(5_000, Promise.all([started.out.done, started.err.done]));
+    if (options.removeBuilds) {
+      for (
+        const [, dir] of started.out.text().matchAll(
+          /^Built in (dist\/local\/functions\/\w+)\/:$/gm,
+        )
+      ) {
+        await Deno.remove(`${root}/${dir}`, { recursive: true }).catch(() => {});
+      }
+    }
   }
 }
 

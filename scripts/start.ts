@@ -324,18 +324,18 @@ async function main(args: string[]): Promise<number> {
   await ensureRie();
   await layOut(options, layout);
   const tmpDir = await Deno.makeTempDir({ prefix: "deno-lambda-start-" });
+  // Listening before the emulator starts: a Ctrl-C from then on stops it, however early.
+  let stopping = false;
+  const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
+  const onSignal = () => {
+    stopping = true;
+    stop();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   try {
     const current = { rie: await serve(options, layout, tmpDir) };
     console.log(banner(options, layout, current.rie, tmpDir));
-
-    let stopping = false;
-    const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
-    const onSignal = () => {
-      stopping = true;
-      stop();
-    };
-    Deno.addSignalListener("SIGINT", onSignal);
-    Deno.addSignalListener("SIGTERM", onSignal);
     let code = 0;
     let left: number[];
     if (options.watch) {

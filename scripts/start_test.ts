@@ -4,7 +4,7 @@ import { processesWithEnv } from "./_processes.ts";
 import { runScript } from "./_run_script.ts";
 import { freePort } from "./_rie.ts";
 import { parseStartArgs } from "./start.ts";
-import { interrupt, withStart } from "./_start_process.ts";
+import { interrupt, within, withStart } from "./_start_process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -167,9 +167,85 @@ Deno.test("start: --watch rebuilds and restarts when the function changes", asyn
         assert.equal((await interrupt(started)).code, 0, err.text());
         assert.match(out.text(), /\nStopped: the emulator, the bootstrap and Deno are gone\n$/);
       },
+      undefined,
+      { removeBuilds: true },
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("start: Ctrl-C stops at once when the function left a process holding the output", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "start-orphan-" });
+  await Deno.writeTextFile(
+    `${dir}/mod.ts`,
+    `export function handler(): string {
+  new Deno.Command("sleep", { args: ["300"] }).spawn(); // inherits the output, outlives Deno
+  return "started";
+}
+`,
+  );
+  const port = freePort();
+  const args = ["--port", String(port), "--entry", `${dir}/mod.ts`];
+  try {
+    await withStart(
+      [...args, "--env", "DENO_LAMBDA_PERMISSIONS=--allow-all"],
+      async (started) => {
+        const { out, err } = started;
+        const [, tmpDir] = await out.seen(/^ {2}\/tmp {7}(\S+)$/m);
+        await out.seen(/^Ctrl-C stops everything\.$/m);
+        assert.equal((await invoke(port, "--data", "{}")).stdout.trim(), '"started"');
+
+        assert.ok(await within(15_000, interrupt(started)), "start did not stop");
+        assert.equal((await started.child.status).code, 0, err.text());
+        assert.match(err.text(), /^Killed processes left behind: \d+/m);
+        assert.deepEqual(await processesWithEnv(`TMPDIR=${tmpDir}`), []);
+      },
+      undefined,
+      { removeBuilds: true },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("start keeps serving when whoever reads its output goes away", async () => {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", `${ROOT}scripts/start.ts`, "--port", String(port)],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const err = child.stderr.pipeThrough(new TextDecoderStream());
+  let tmpDir: string | undefined;
+  try {
+    // Read up to the banner, then close the pipe, as `| head` or quitting `less` does.
+    let text = "";
+    for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+      text += chunk;
+      if (/^Ctrl-C stops everything\.$/m.test(text)) break;
+    }
+    tmpDir = text.match(/^ {2}\/tmp {7}(\S+)$/m)?.[1];
+    const first = await invoke(port, "--event", `${ROOT}events/apigw_v2.json`);
+    assert.equal(first.code, 0, first.stderr);
+    const second = await invoke(port, "--event", `${ROOT}events/apigw_v2.json`);
+    assert.equal(second.code, 0, second.stderr);
+
+    child.kill("SIGINT");
+    const status = await child.status;
+    let errors = "";
+    for await (const chunk of err) errors += chunk;
+    assert.equal(status.code, 0, errors);
+    assert.doesNotMatch(errors, /BrokenPipe|Uncaught/);
+    assert.ok(tmpDir);
+    assert.deepEqual(await processesWithEnv(`TMPDIR=${tmpDir}`), []);
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* stopped */ }
+    await child.status;
   }
 });
 
