@@ -42,7 +42,12 @@ export interface FunctionSpec {
 /** Fails unless the zip holds the bundle the handler names, which Lambda would not find. */
 export function checkBundle(zip: Zip, handler: string): void {
   const bundle = bundleName(handler);
-  const names = readZipEntries(zip.bytes).map((e) => e.name);
+  let names: string[];
+  try {
+    names = readZipEntries(zip.bytes).map((e) => e.name);
+  } catch (err) {
+    throw new DeployError(`${zip.shown} is no zip Lambda can take: ${(err as Error).message}`);
+  }
   if (names.includes(bundle)) return;
   const found = names.filter((n) => n.endsWith(".bundle.js"));
   throw new DeployError(

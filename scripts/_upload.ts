@@ -58,6 +58,16 @@ export function describeUpload(name: string, zip: Zip, bucket: string | undefine
   return `over the 50 MiB direct-upload limit: fails without --bucket`;
 }
 
+/** Fails when the zip is over the direct-upload limit and no bucket is given to go through. */
+export function checkUploadable(zip: Zip, bucket: string | undefined): void {
+  if (zip.bytes.length <= DIRECT_UPLOAD_LIMIT || bucket) return;
+  throw new DeployError(
+    `${zip.shown} is too big to upload directly: it is ${megabytes(zip.bytes.length)}, and ` +
+      "Lambda takes at most 50 MiB in the request itself; pass --bucket with an S3 bucket in the " +
+      "same region, and the zip goes through it",
+  );
+}
+
 /** The zip as Lambda's Code argument, uploading it to the bucket first when it is too big. */
 export async function codeFor(
   clients: AwsClients,
@@ -65,16 +75,8 @@ export async function codeFor(
   zip: Zip,
   bucket: string | undefined,
 ): Promise<Code> {
+  checkUploadable(zip, bucket);
   if (zip.bytes.length <= DIRECT_UPLOAD_LIMIT) return { ZipFile: zip.bytes };
-  if (!bucket) {
-    throw new DeployError(
-      `${zip.shown} is too big to upload directly: it is ${
-        megabytes(zip.bytes.length)
-      }, and Lambda ` +
-        "takes at most 50 MiB in the request itself; pass --bucket with an S3 bucket in the same " +
-        "region, and the zip goes through it",
-    );
-  }
   const key = s3Key(name, zip);
   await step(
     `Uploading ${zip.shown} (${megabytes(zip.bytes.length)}) to s3://${bucket}/${key}`,

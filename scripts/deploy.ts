@@ -18,7 +18,7 @@ import {
 } from "./_function.ts";
 import { type Layer, layerFor, type LayerKind, planLayer, publishLayer } from "./_layers.ts";
 import { type Arch, ARCHES, DIST, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
-import { readZip } from "./_upload.ts";
+import { checkUploadable, readZip } from "./_upload.ts";
 
 const TASKS = ["deno-layer", ...RUNTIMES, "function", "all"] as const;
 type Task = typeof TASKS[number];
@@ -94,6 +94,30 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 }
 
 /**
+ * What AWS accepts for the flags it would otherwise refuse only after the
+ * layers are published: Lambda's and S3's own patterns and lengths.
+ */
+const PATTERNS: Record<string, { pattern: RegExp; expected: string }> = {
+  role: {
+    pattern: /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/,
+    expected: "an IAM role's ARN, such as arn:aws:iam::123456789012:role/deno-lambda",
+  },
+  "function-name": {
+    pattern: /^[\w-]{1,64}$/,
+    expected: "1 to 64 letters, digits, hyphens or underscores",
+  },
+  "layer-prefix": {
+    pattern: /^[\w-]{1,100}$/,
+    expected: "1 to 100 letters, digits, hyphens or underscores",
+  },
+  handler: { pattern: /^\S{1,128}$/, expected: "at most 128 characters, no spaces" },
+  bucket: {
+    pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    expected: "an S3 bucket name: 3 to 63 lowercase letters, digits, dots or hyphens",
+  },
+};
+
+/**
  * Parses the command line: the task, then flags. A bad flag is a UsageError;
  * a bad task or value, a DeployError.
  */
@@ -123,6 +147,12 @@ function parseOptions(args: string[]): Options {
     bundleName(v.handler!);
   } catch (err) {
     throw new DeployError((err as Error).message);
+  }
+  for (const [flag, value] of Object.entries(v)) {
+    const check = PATTERNS[flag];
+    if (check && typeof value === "string" && !check.pattern.test(value)) {
+      throw new DeployError(`Invalid --${flag}: ${value} (expected ${check.expected})`);
+    }
   }
   return {
     task: task(positionals[0]),
@@ -216,9 +246,16 @@ async function buildEntry(opts: Options, fn: FunctionSpec): Promise<void> {
  * Fails before anything is published when the deploy cannot finish: a zip not
  * built, or a function zip without the bundle its handler names.
  */
-async function checkZips(layers: Layer[], fn: FunctionSpec | undefined): Promise<void> {
-  for (const layer of layers) await readZip(layer.zipPath);
-  if (fn) checkBundle(await readZip(fn.zipPath), fn.handler);
+async function checkZips(
+  layers: Layer[],
+  fn: FunctionSpec | undefined,
+  bucket: string | undefined,
+): Promise<void> {
+  for (const layer of layers) checkUploadable(await readZip(layer.zipPath), bucket);
+  if (!fn) return;
+  const zip = await readZip(fn.zipPath);
+  checkUploadable(zip, bucket);
+  checkBundle(zip, fn.handler);
 }
 
 /** See checkZips: the role, which needs AWS to know whether the function exists. */
@@ -255,9 +292,9 @@ async function main(args: string[]): Promise<number> {
   if (opts.entry && !fn) {
     throw new DeployError(`--entry is for deploy:function and deploy, not deploy:${opts.task}`);
   }
+  await checkZips(layers, undefined, opts.bucket);
   if (fn && opts.entry) await buildEntry(opts, fn);
-
-  await checkZips(layers, fn);
+  await checkZips([], fn, opts.bucket);
   if (opts.dryRun) {
     console.log(
       `Dry run: no AWS calls; region ${resolveRegion(opts.region) ?? "(from the profile)"}`,

@@ -29,9 +29,13 @@ const ZIPS = [
 /** Just over Lambda's 50 MiB direct-upload limit. */
 const OVER_LIMIT = 50 * 1024 * 1024 + 1;
 
+/** Every test's zips, under one directory that goes when the tests are done. */
+const SCRATCH = Deno.makeTempDirSync({ prefix: "deploy-test-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(SCRATCH, { recursive: true }));
+
 /** A dist/ of small real zips, one file each, whose contents say which zip and which edition. */
 async function fakeDist(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "deploy-test-dist-" });
+  const dir = await Deno.makeTempDir({ dir: SCRATCH, prefix: "dist-" });
   for (const name of ZIPS) await writeZip(dir, name, "v1");
   return dir;
 }
@@ -263,7 +267,7 @@ Deno.test("a zip over 50 MiB without --bucket is refused with the limit explaine
 
 Deno.test("deploy failures give a clear message, not a stack trace", async (t) => {
   const dist = await fakeDist();
-  const empty = await Deno.makeTempDir({ prefix: "deploy-test-empty-" });
+  const empty = await Deno.makeTempDir({ dir: SCRATCH, prefix: "empty-" });
   await withMoto(async (moto) => {
     await t.step("a zip not built yet", async () => {
       assertFails(
@@ -342,6 +346,9 @@ Deno.test("deploy failures give a clear message, not a stack trace", async (t) =
   });
 });
 
+/** A role ARN of the right shape, which no check before publishing can tell from a real one. */
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/deno-lambda`;
+
 Deno.test("deploy checks its inputs before publishing anything", async (t) => {
   const dist = await fakeDist();
   await withMoto(async (moto) => {
@@ -364,6 +371,36 @@ Deno.test("deploy checks its inputs before publishing anything", async (t) => {
       assertFails(
         await deploy(moto, ["function", "--dist", dist, "--handler", "../x.handler"]),
         /Bad handler "\.\.\/x\.handler": expected <module>\.<export> inside the function/,
+      );
+    });
+    await t.step("a function zip over 50 MiB without --bucket", async () => {
+      const big = await fakeDist();
+      await writeBigZip(big, "function");
+      assertFails(
+        await deploy(moto, ["all", "--dist", big, "--role", ROLE, "--arch", "x86_64"]),
+        /function\.zip is too big to upload directly: .*pass --bucket/,
+      );
+    });
+    await t.step("a function zip that is no zip", async () => {
+      const broken = await fakeDist();
+      await Deno.writeTextFile(`${broken}/function.zip`, "not a zip");
+      assertFails(
+        await deploy(moto, ["all", "--dist", broken, "--role", ROLE, "--arch", "x86_64"]),
+        /function\.zip is no zip Lambda can take: Not a zip archive/,
+      );
+    });
+    await t.step("a role, function name or bucket AWS would refuse", async () => {
+      assertFails(
+        await deploy(moto, ["all", "--dist", dist, "--role", "deno-lambda"]),
+        /Invalid --role: deno-lambda \(expected an IAM role's ARN, such as arn:aws:iam::/,
+      );
+      assertFails(
+        await deploy(moto, ["all", "--dist", dist, "--role", ROLE, "--function-name", "my fn!"]),
+        /Invalid --function-name: my fn! \(expected 1 to 64 letters, digits, hyphens/,
+      );
+      assertFails(
+        await deploy(moto, ["all", "--dist", dist, "--role", ROLE, "--bucket", "My_Bucket"]),
+        /Invalid --bucket: My_Bucket \(expected an S3 bucket name/,
       );
     });
     await t.step("--entry with a layer task", async () => {
