@@ -45,8 +45,10 @@ export type SourcePaths = "task-root" | "here";
 
 /**
  * Rewrites a source map for where the bundle runs. With "task-root" (Lambda),
- * the project's files become paths relative to the project root, so a trace
- * reads /var/task/function/mod.ts:12; with "here" (a local run), their
+ * the project's files become paths as if the project root were the task
+ * root, so a trace reads /var/task/function/mod.ts:12: relative to the map,
+ * which sits in the bundle's directory (bundleDir, relative to the task
+ * root: "." or, for api/index.bundle.js, "api"). With "here" (a local run), their
  * absolute paths on this machine, so a trace names the file being edited. npm
  * files become npm:<package>/<file>, hiding the build machine's cache.
  * Sources' contents are dropped: traces need only the mappings, and the zip
@@ -57,6 +59,7 @@ export function rewriteSourceMap(
   mapDir: string,
   root: string = ROOT,
   paths: SourcePaths = "task-root",
+  bundleDir = ".",
 ): SourceMap {
   const sources = map.sources.map((source) => {
     const absolute = isAbsolute(source) ? source : resolve(mapDir, source);
@@ -64,7 +67,7 @@ export function rewriteSourceMap(
     if (npm) return `npm:${npm[1]}`;
     if (paths === "here") return absolute;
     const fromRoot = relative(root, absolute);
-    return fromRoot.startsWith("..") ? absolute : fromRoot;
+    return fromRoot.startsWith("..") ? absolute : relative(bundleDir, fromRoot);
   });
   return { version: map.version, sources, mappings: map.mappings, names: map.names };
 }
@@ -84,7 +87,8 @@ export async function bundleFunction(
   outDir: string,
   options: BundleOptions = {},
 ): Promise<{ bundle: string; map: string }> {
-  const bundle = `${outDir}/${options.name ?? "function.bundle.js"}`;
+  const name = options.name ?? "function.bundle.js";
+  const bundle = `${outDir}/${name}`;
   const map = `${bundle}.map`;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -107,7 +111,7 @@ export async function bundleFunction(
     throw new Error(`Cannot bundle ${entry}:\n${text}`);
   }
   const raw = JSON.parse(await Deno.readTextFile(map)) as SourceMap;
-  const rewritten = rewriteSourceMap(raw, dirname(map), ROOT, options.sourcePaths);
+  const rewritten = rewriteSourceMap(raw, dirname(map), ROOT, options.sourcePaths, dirname(name));
   await Deno.writeTextFile(map, JSON.stringify(rewritten));
   return { bundle, map };
 }

@@ -48,3 +48,10 @@ Deno.test("bundleName reads the module of a handler as the bootstrap does", () =
     );
   }
 });
+
+Deno.test("rewriteSourceMap keeps a bundle in a subdirectory naming the project's paths", () => {
+  const map = { version: 3, sources: ["../../../../hello/index.ts"], mappings: "AAAA", names: [] };
+  const out = rewriteSourceMap(map, "/repo/dist/build/function/api", "/repo", "task-root", "api");
+  // Read from /var/task/api/index.bundle.js.map: /var/task/hello/index.ts.
+  assert.deepEqual(out.sources, ["../hello/index.ts"]);
+});

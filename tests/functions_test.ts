@@ -7,12 +7,16 @@ import { unzipTo } from "../scripts/zip.ts";
 import { withBootstrap } from "./_harness.ts";
 
 /** Bundles entry with `deno task build:function` into a task root under dist/test. */
-async function buildFunction(entry: string): Promise<string> {
-  const outDir = `${DIST}/test/function-capabilities`;
+async function buildFunction(
+  entry: string,
+  name = "capabilities",
+  handler = "function.handler",
+): Promise<string> {
+  const outDir = `${DIST}/test/function-${name}`;
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
   await Deno.mkdir(outDir, { recursive: true });
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "build:function", "--entry", entry, "--out-dir", outDir],
+    args: ["task", "build:function", "--entry", entry, "--out-dir", outDir, "--handler", handler],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -24,6 +28,7 @@ async function buildFunction(entry: string): Promise<string> {
 }
 
 const probe = buildFunction("tests/fixtures/ts/capabilities.ts");
+const nested = buildFunction("tests/fixtures/ts/capabilities.ts", "nested", "api/v1.handler");
 
 for (const runtime of RUNTIMES) {
   const opts = async (env: Record<string, string> = {}) => ({
@@ -49,6 +54,19 @@ for (const runtime of RUNTIMES) {
       assert.match(
         b.stdout(),
         /\tlog-1\tERROR\tError: logged from typescript\r {4}at handler \(file:\/\/\/.*capabilities\.ts:18:21\)/,
+      );
+    });
+  });
+
+  Deno.test(`${runtime}: a bundle in a subdirectory (api/v1.handler) still names the .ts file`, async () => {
+    const taskRoot = await nested;
+    const options = { runtime, handler: "api/v1.handler", taskRoot, env: {} };
+    await withBootstrap(options, async (b) => {
+      const body = JSON.parse((await b.api.invoke({ action: "fail" })).body);
+      assert.equal(body.errorType, "RangeError");
+      assert.equal(
+        body.stackTrace[1],
+        `    at checkInput (file://${taskRoot}/tests/fixtures/ts/capabilities.ts:9:9)`,
       );
     });
   });
