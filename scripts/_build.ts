@@ -1,5 +1,6 @@
 // `deno task build` run from another task (start, bench): the build script as a
 // child process, its output shown as it comes.
+import { AlreadySaid } from "./_cli.ts";
 import { ROOT } from "./_paths.ts";
 
 /** Runs scripts/build.ts with args; throws when it fails, after its own message. */
@@ -8,5 +9,5 @@ export async function runBuild(args: string[]): Promise<void> {
     args: ["run", "--allow-all", `${ROOT}/scripts/build.ts`, ...args],
     stdin: "null",
   }).spawn().status;
-  if (!status.success) throw new Error("The build failed: see above");
+  if (!status.success) throw new AlreadySaid("The build failed: see above");
 }

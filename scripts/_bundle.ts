@@ -115,3 +115,50 @@ export async function bundleFunction(
   await Deno.writeTextFile(map, JSON.stringify(rewritten));
   return { bundle, map };
 }
+
+/**
+ * What a bundle's handler is, as the runtime will find it at init: "function",
+ * or why not ("handler is undefined or not exported (it exports: main)"); null
+ * when the bundle cannot be imported here (its top-level code needs a
+ * permission, or the runtime), which leaves the answer to the runtime.
+ */
+export async function handlerProblem(bundle: string, handler: string): Promise<string | null> {
+  const exportPath = handler.slice(handler.indexOf(".", handler.lastIndexOf("/") + 1) + 1);
+  // Imported with no permission but reading the bundle, as the code cache is.
+  const probe = `
+    const [url, path] = Deno.args;
+    let mod;
+    try { mod = await import(url); } catch { console.log("null"); Deno.exit(0); }
+    let value = mod;
+    for (const key of path.split(".")) value = value?.[key];
+    console.log(JSON.stringify({ kind: typeof value, exports: Object.keys(mod) }));
+  `;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--no-config",
+      "--no-lock",
+      "--cached-only",
+      `--allow-read=${bundle},${bundle}.map`,
+      probe,
+      "file://" + bundle.split("/").map(encodeURIComponent).join("/"),
+      exportPath,
+    ],
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  let found: { kind: string; exports: string[] } | null = null;
+  try {
+    // The last line: the function's own top-level code may print too.
+    found = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+  } catch { /* nothing to go by */ }
+  if (!found?.exports || found.kind === "function") return null;
+  const exported = found.exports.length ? found.exports.join(", ") : "nothing";
+  return found.kind === "undefined"
+    ? `${handler} is undefined or not exported (it exports: ${exported})`
+    : `${handler} is not a function but ${
+      found.kind === "object" ? "an object" : `a ${found.kind}`
+    }`;
+}

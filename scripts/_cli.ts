@@ -129,9 +129,16 @@ async function exitCode(
       console.error(`${err.message}\n${task.usage}`);
       return 2;
     }
-    console.error(task.failure ? task.failure(err) : errorMessage(err));
+    if (!(err instanceof AlreadySaid)) {
+      console.error(task.failure ? task.failure(err) : errorMessage(err));
+    }
     return 1;
   }
+}
+
+/** A failure whose message is already on the screen (a child process printed it): exit 1 quietly. */
+export class AlreadySaid extends Error {
+  override name = "AlreadySaid";
 }
 
 /** An error's message, or the thrown value as text. */

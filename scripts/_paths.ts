@@ -1,8 +1,9 @@
 // Where the build reads and writes, and the pinned Deno version.
+import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
 
 /** The repository root, as a path. */
-export const ROOT: string = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const ROOT: string = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 /** Build outputs: the zips, and what goes into them under dist/build. */
 export const DIST = `${ROOT}/dist`;
 /** Downloads kept between builds (the Deno binaries). */

@@ -16,9 +16,9 @@
 //
 // `deno task build:function` bundles a function alone, into <out-dir>/function.zip;
 // `--handler index.handler` names the bundle index.bundle.js, as Lambda will look for it.
-import { dirname, relative, resolve } from "node:path";
+import { dirname, posix, relative, resolve } from "node:path";
 import { type Arch, ARCHES, DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
-import { bundleFunction, bundleName, DEFAULT_HANDLER } from "./_bundle.ts";
+import { bundleFunction, bundleName, DEFAULT_HANDLER, handlerProblem } from "./_bundle.ts";
 import { errorMessage, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { type CachedModule, prepareDenoDir } from "./_code_cache.ts";
 import { archEnv, archProblem } from "./_arch_runner.ts";
@@ -157,12 +157,17 @@ async function entry(name: string, path: string, mode: number): Promise<ZipEntry
   return { name, data: await Deno.readFile(path), mode };
 }
 
+/** A path as messages show it: from the project's root when inside it. */
+function shown(path: string): string {
+  return path === ROOT ? "." : path.startsWith(`${ROOT}/`) ? relative(ROOT, path) : path;
+}
+
 /** The directories whose "Built in" line is printed, so each gets one. */
 const announced = new Set<string>();
 
 /** Prints a zip's size, under a line naming its directory the first time. */
 function printSize(dir: string, name: string, bytes: number): void {
-  if (!announced.has(dir)) console.log(`Built in ${relative(ROOT, dir) || "."}/:`);
+  if (!announced.has(dir)) console.log(`Built in ${shown(dir)}/:`);
   announced.add(dir);
   console.log(`  ${name.padEnd(28)} ${(bytes / 1e6).toFixed(2).padStart(7)} MB`);
 }
@@ -185,7 +190,7 @@ async function writeDenoLayer(arch: Arch, deno: string): Promise<void> {
     await step(`Compressing the Deno layer for ${arch}`, async () => {
       await Deno.writeFile(`${cached}.tmp`, createZip([await entry("bin/deno", deno, 0o755)]));
       await Deno.rename(`${cached}.tmp`, cached);
-    }, { silentFor: 2000 });
+    }); // at once: compressing blocks the event loop, so no timer could say so later
   }
   await Deno.copyFile(cached, `${DIST}/${name}`);
   printSize(DIST, name, (await Deno.stat(cached)).size);
@@ -232,7 +237,8 @@ function parseBuildArgs(args: string[]): BuildOptions {
     entry: resolve(values.entry),
     handler: values.handler,
     outDir: resolve(values["out-dir"]),
-    taskRoot: values["task-root"].replace(/(.)\/$/, "$1"),
+    // As the bootstrap's filepath.Join will spell it, which the code cache is keyed by.
+    taskRoot: posix.normalize(values["task-root"]).replace(/(.)\/$/, "$1"),
     function: !values["layers-only"],
     layers: !values["function-only"],
   };
@@ -241,14 +247,27 @@ function parseBuildArgs(args: string[]): BuildOptions {
 /** Bundles the function and writes <outDir>/function.zip. */
 async function buildFunction(o: BuildOptions, runners: Map<Arch, DenoRunner>): Promise<void> {
   if (!await exists(o.entry)) {
-    throw new Error(`No function at ${relative(ROOT, o.entry)}: pass --entry path/to/mod.ts`);
+    throw new Error(`No function at ${shown(o.entry)}: pass --entry path/to/mod.ts`);
   }
   const name = bundleName(o.handler);
-  const buildDir = `${o.outDir}/build/function`;
-  await Deno.remove(buildDir, { recursive: true }).catch(() => {});
+  // Bundled apart from --out-dir, which may be anything of the user's.
+  const buildDir = await Deno.makeTempDir({ dir: `${DIST}/build`, prefix: "function-" });
+  try {
+    await bundleAndZip(o, runners, name, buildDir);
+  } finally {
+    await Deno.remove(buildDir, { recursive: true });
+  }
+}
+
+async function bundleAndZip(
+  o: BuildOptions,
+  runners: Map<Arch, DenoRunner>,
+  name: string,
+  buildDir: string,
+): Promise<void> {
   await Deno.mkdir(dirname(`${buildDir}/${name}`), { recursive: true });
   const { bundle, map } = await step(
-    `Bundling ${relative(ROOT, o.entry)}`,
+    `Bundling ${shown(o.entry)}`,
     () =>
       bundleFunction(o.entry, buildDir, {
         name,
@@ -256,6 +275,13 @@ async function buildFunction(o: BuildOptions, runners: Map<Arch, DenoRunner>): P
       }),
     { silentFor: 2000 },
   );
+  const problem = await handlerProblem(bundle, o.handler);
+  if (problem) {
+    throw new Error(
+      `${problem}, so Lambda would fail init with Runtime.HandlerNotFound: ` +
+        `pass a --handler that names one of ${shown(o.entry)}'s exported functions`,
+    );
+  }
   const denoDir = await denoDirEntries(runners, o.arches, [
     { path: bundle, runsAt: `${o.taskRoot}/${name}` },
   ], { requiredInCi: false });

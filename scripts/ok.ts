@@ -3,6 +3,7 @@
 // (race detector on), a short fuzz of each Go parser, then the build and every
 // Deno test. Ends with one "N passed, N failed" line over all tests.
 import { parseFlags, runMain } from "./_cli.ts";
+import { ROOT } from "./_paths.ts";
 import { tool } from "./_tools.ts";
 
 const USAGE = `Usage: deno task ok
@@ -33,7 +34,7 @@ const steps: { cmd: string; args: string[]; dir?: string }[] = [
   { cmd: "deno", args: ["task", "test"] },
 ];
 
-const root = new URL("..", import.meta.url).pathname;
+const root = `${ROOT}/`;
 const decoder = new TextDecoder();
 
 /** Copies a stream to stdout while keeping its text. */

@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import { processesWithEnv } from "./_processes.ts";
 import { runScript } from "./_run_script.ts";
 import { freePort } from "./_rie.ts";
-import { parseStartArgs } from "./start.ts";
+import { isSource, newest, parseStartArgs } from "./start.ts";
 import { interrupt, within, withStart } from "./_start_process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -53,6 +53,27 @@ Deno.test("start: --env _HANDLER=... sets the handler, as Lambda's setting does"
   assert.equal(options.handler, "index.handler");
   assert.deepEqual(options.env, { A: "1" });
   assert.equal(parseStartArgs(["--handler=x.y", "--env=_HANDLER=x.y"]).handler, "x.y");
+});
+
+Deno.test("start: the build's output, caches, git and tests are no sources of a function", () => {
+  for (const path of ["dist/local/functions/x/function.zip", ".cache/rie/x", ".git/index"]) {
+    assert.equal(isSource(`${ROOT}${path}`), false, path);
+  }
+  assert.equal(isSource(`${ROOT}hello/index_test.ts`), false);
+  assert.equal(isSource(`${ROOT}index.ts`), true);
+  assert.equal(isSource(`${ROOT}hello/dist.ts`), true);
+});
+
+Deno.test("start: a dangling link (an editor's lock file) does not stop the staleness check", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "start-newest-" });
+  try {
+    await Deno.writeTextFile(`${dir}/mod.ts`, "export {};\n");
+    await Deno.symlink(`${dir}/nowhere`, `${dir}/.#mod.ts`);
+    const mtime = (await Deno.stat(`${dir}/mod.ts`)).mtime!.getTime();
+    assert.equal(await newest([dir]), mtime);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("start: a bad flag gets a clear message", () => {
@@ -246,6 +267,23 @@ Deno.test("start keeps serving when whoever reads its output goes away", async (
       child.kill("SIGKILL");
     } catch { /* stopped */ }
     await child.status;
+  }
+});
+
+Deno.test("start: a handler the entry does not export is refused before anything is served", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "start-handler-" });
+  await Deno.writeTextFile(`${dir}/index.ts`, "export const handler = (): number => 1;\n");
+  try {
+    const args = ["--port", String(freePort()), "--entry", `${dir}/index.ts`];
+    const out = await runScript("start.ts", [...args, "--handler", "index.nothere"]);
+    assert.equal(out.code, 1);
+    assert.match(
+      out.stderr,
+      /^Build failed: index\.nothere is undefined or not exported \(it exports: handler\), so Lambda would fail init with Runtime\.HandlerNotFound: pass a --handler that names one of \/.*\/index\.ts's exported functions$/m,
+    );
+    assert.doesNotMatch(out.stdout, /Serving/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
