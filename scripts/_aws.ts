@@ -31,20 +31,24 @@ export function resolveRegion(flag: string | undefined): string | undefined {
   return flag || Deno.env.get("AWS_REGION") || Deno.env.get("AWS_DEFAULT_REGION") || undefined;
 }
 
+const NO_REGION = "No AWS region: pass --region, set AWS_REGION, or give the profile a region";
+
+/** The region the clients would use, read as the SDK reads it (no AWS call), or undefined. */
+export async function findRegion(settings: AwsSettings): Promise<string | undefined> {
+  const config = { region: resolveRegion(settings.region), profile: settings.profile };
+  return await new LambdaClient(config).config.region().catch(() => undefined);
+}
+
 /** Builds the clients, failing when no region can be found. */
 export async function createClients(settings: AwsSettings): Promise<AwsClients> {
-  const config = { region: resolveRegion(settings.region), profile: settings.profile };
-  const lambda = new LambdaClient(config);
-  let region: string;
-  try {
-    region = await lambda.config.region();
-  } catch {
-    throw new DeployError(
-      "No AWS region: pass --region, set AWS_REGION, or give the profile a region",
-    );
-  }
-  return { lambda, s3: new S3Client({ ...config, region }), region };
+  const region = await findRegion(settings);
+  if (!region) throw new DeployError(NO_REGION);
+  const config = { region, profile: settings.profile };
+  return { lambda: new LambdaClient(config), s3: new S3Client(config), region };
 }
+
+/** What a dry run says when the real run would stop for lack of a region. */
+export const NO_REGION_WARNING = `Warning: ${NO_REGION}; the deploy would stop there`;
 
 interface SdkError {
   name?: string;

@@ -16,6 +16,7 @@ import { LAMBDA_RUNTIME, latestVersion, type Layer } from "./_layers.ts";
 import type { Arch, Runtime } from "./_paths.ts";
 import { step } from "./_progress.ts";
 import { codeFor, describeUpload, megabytes, readZip, type Zip } from "./_upload.ts";
+import { relative } from "node:path";
 import { bundleName } from "./_bundle.ts";
 import { readZip as readZipEntries } from "./zip.ts";
 
@@ -35,12 +36,15 @@ export interface FunctionSpec {
   role?: string;
   /** The Deno layer, then the runtime layer, for the function's architecture. */
   layers: [Layer, Layer];
-  /** A sample event the function answers, for the invoke hint. */
+  /** A sample event the function answers, for the invoke hint: an absolute path. */
   sampleEvent?: string;
 }
 
-/** Fails unless the zip holds the bundle the handler names, which Lambda would not find. */
-export function checkBundle(zip: Zip, handler: string): void {
+/**
+ * Fails unless the zip holds the bundle the handler names, which Lambda would
+ * not find; returns the zip's file names.
+ */
+export function checkBundle(zip: Zip, handler: string): string[] {
   const bundle = bundleName(handler);
   let names: string[];
   try {
@@ -48,7 +52,7 @@ export function checkBundle(zip: Zip, handler: string): void {
   } catch (err) {
     throw new DeployError(`${zip.shown} is no zip Lambda can take: ${(err as Error).message}`);
   }
-  if (names.includes(bundle)) return;
+  if (names.includes(bundle)) return names;
   const found = names.filter((n) => n.endsWith(".bundle.js"));
   throw new DeployError(
     `${zip.shown} has no ${bundle}, which handler ${handler} runs` +
@@ -66,14 +70,19 @@ function codeSha256(zip: Zip): string {
 /** The ARNs of the latest versions of the function's layers, failing when one is not published. */
 async function layerArns(clients: AwsClients, layers: Layer[]): Promise<string[]> {
   const arns = [];
+  const missing: Layer[] = [];
   for (const layer of layers) {
     const latest = await latestVersion(clients, layer.name);
-    if (!latest?.LayerVersionArn) {
-      throw new DeployError(
-        `No version of layer ${layer.name} is published: run deno task deploy:${layer.kind} first`,
-      );
-    }
-    arns.push(latest.LayerVersionArn);
+    if (latest?.LayerVersionArn) arns.push(latest.LayerVersionArn);
+    else missing.push(layer);
+  }
+  if (missing.length > 0) {
+    const arch = layers[0].arch;
+    throw new DeployError(
+      `No version of layer ${missing.map((l) => l.name).join(" or ")} is published: run ` +
+        missing.map((l) => `deno task deploy:${l.kind} --arch ${arch}`).join(" and ") +
+        ` first, or deno task deploy --arch ${arch} for the layers and the function at once`,
+    );
   }
   return arns;
 }
@@ -194,7 +203,11 @@ export async function deployFunction(
 
 /** How to invoke the function once it is deployed: with its sample event when it has one. */
 export function invokeHint(spec: FunctionSpec, region: string): string {
-  const { name, sampleEvent } = spec;
+  const { name } = spec;
+  // As the user's shell will read it: deno task runs scripts from the project, and says
+  // where it was started in INIT_CWD.
+  const sampleEvent = spec.sampleEvent &&
+    relative(Deno.env.get("INIT_CWD") ?? Deno.cwd(), spec.sampleEvent);
   // fileb:// sends the file's bytes as they are; inline JSON needs the CLI v2 told it is not base64.
   const payload = sampleEvent
     ? `fileb://${sampleEvent}`

@@ -23,7 +23,7 @@ import { errorMessage, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { type CachedModule, prepareDenoDir } from "./_code_cache.ts";
 import { archEnv, archProblem } from "./_arch_runner.ts";
 import { denoCacheDir, exists, fetchDeno } from "./_deno_binary.ts";
-import { layerKeyFile, layerSourcesKey } from "./_layer_sources.ts";
+import { layerKeyFile, layerSourcesKey, recordLayers } from "./_layer_sources.ts";
 import { step } from "./_progress.ts";
 import { tool } from "./_tools.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
@@ -315,7 +315,10 @@ async function buildLayers(o: BuildOptions, runners: Map<Arch, DenoRunner>): Pro
         ...denoDir,
       ]);
     }
-    await Deno.writeTextFile(layerKeyFile(arch), `${key}\n`);
+    await recordLayers(arch, key, [
+      `deno-layer-${arch}.zip`,
+      ...RUNTIMES.map((r) => `${r}-${arch}.zip`),
+    ]);
   }
 }
 

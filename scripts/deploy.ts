@@ -5,7 +5,13 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { parseFlagsAndPositionals, runMain } from "./_cli.ts";
-import { type AwsClients, createClients, DeployError, resolveRegion } from "./_aws.ts";
+import {
+  type AwsClients,
+  createClients,
+  DeployError,
+  findRegion,
+  NO_REGION_WARNING,
+} from "./_aws.ts";
 import { runBuild } from "./_build.ts";
 import { bundleName, DEFAULT_HANDLER } from "./_bundle.ts";
 import {
@@ -17,6 +23,7 @@ import {
   planFunction,
 } from "./_function.ts";
 import { type Layer, layerFor, type LayerKind, planLayer, publishLayer } from "./_layers.ts";
+import { layersState } from "./_layer_sources.ts";
 import { type Arch, ARCHES, DIST, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
 import { checkUploadable, readZip } from "./_upload.ts";
 
@@ -220,7 +227,7 @@ function functionSpec(opts: Options): FunctionSpec {
       layerFor("deno-layer", arch, opts.dist, opts.prefix),
       layerFor(opts.runtime, arch, opts.dist, opts.prefix),
     ],
-    sampleEvent: !opts.entry || opts.entry === EXAMPLE ? "events/apigw_v2.json" : undefined,
+    sampleEvent: !opts.entry || opts.entry === EXAMPLE ? `${ROOT}/events/apigw_v2.json` : undefined,
   };
 }
 
@@ -247,15 +254,50 @@ async function buildEntry(opts: Options, fn: FunctionSpec): Promise<void> {
  * built, or a function zip without the bundle its handler names.
  */
 async function checkZips(
+  opts: Options,
   layers: Layer[],
   fn: FunctionSpec | undefined,
-  bucket: string | undefined,
 ): Promise<void> {
-  for (const layer of layers) checkUploadable(await readZip(layer.zipPath), bucket);
+  const paths = [...layers.map((l) => l.zipPath), ...(fn ? [fn.zipPath] : [])];
+  const missing: string[] = [];
+  for (const path of paths) if (!await exists(path)) missing.push(path);
+  if (missing.length > 0) {
+    const built = archList().filter((a) => !missing.some((m) => m.endsWith(`-${a}.zip`)));
+    const others = built.length === 1 && !opts.arch ? `, or pass --arch ${built[0]}` : "";
+    const entry = fn && missing.includes(fn.zipPath) && !opts.entry
+      ? ", or pass --entry to build the function"
+      : "";
+    throw new DeployError(
+      `Missing ${missing.map(shown).join(", ")}: run deno task build first${others}${entry}`,
+    );
+  }
+  for (const arch of new Set(layers.map((l) => l.arch))) {
+    if (await layersState(arch, opts.dist) === "stale") {
+      throw new DeployError(
+        `The ${arch} layers in ${shown(opts.dist)} were built from other sources than this ` +
+          `checkout's, or changed since: run deno task build --arch ${arch} first`,
+      );
+    }
+  }
+  for (const layer of layers) checkUploadable(await readZip(layer.zipPath), opts.bucket);
   if (!fn) return;
   const zip = await readZip(fn.zipPath);
-  checkUploadable(zip, bucket);
-  checkBundle(zip, fn.handler);
+  checkUploadable(zip, opts.bucket);
+  const names = checkBundle(zip, fn.handler);
+  if (!names.some((n) => n.startsWith(`deno-dir/${fn.arch}/`))) {
+    console.error(
+      `Warning: ${zip.shown} has no code cache for ${fn.arch}: the function compiles at every ` +
+        `cold start; build it with --arch ${fn.arch} or all`,
+    );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+function shown(path: string): string {
+  return path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
 }
 
 /** See checkZips: the role, which needs AWS to know whether the function exists. */
@@ -292,13 +334,13 @@ async function main(args: string[]): Promise<number> {
   if (opts.entry && !fn) {
     throw new DeployError(`--entry is for deploy:function and deploy, not deploy:${opts.task}`);
   }
-  await checkZips(layers, undefined, opts.bucket);
+  await checkZips(opts, layers, undefined);
   if (fn && opts.entry) await buildEntry(opts, fn);
-  await checkZips([], fn, opts.bucket);
+  await checkZips(opts, [], fn);
   if (opts.dryRun) {
-    console.log(
-      `Dry run: no AWS calls; region ${resolveRegion(opts.region) ?? "(from the profile)"}`,
-    );
+    const region = await findRegion({ region: opts.region, profile: opts.profile });
+    console.log(`Dry run: no AWS calls; region ${region ?? "none"}`);
+    if (!region) console.log(NO_REGION_WARNING);
     for (const layer of layers) console.log(await planLayer(layer, opts.bucket));
     if (fn) {
       console.log(await planFunction(fn, opts.bucket));

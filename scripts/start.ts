@@ -167,13 +167,7 @@ async function modified(path: string): Promise<number> {
  * entry's directory, or the imports and lock it is bundled with, is newer.
  */
 async function buildIfStale(options: StartOptions, layout: Layout): Promise<void> {
-  const zips = [
-    `${DIST}/deno-layer-${HOST_ARCH}.zip`,
-    `${DIST}/${options.runtime}-${HOST_ARCH}.zip`,
-  ];
-  const layersStale = !await layersCurrent(HOST_ARCH) ||
-    (await Promise.all(zips.map(modified))).includes(0);
-  if (layersStale) await runBuild(["--layers-only", "--arch", HOST_ARCH]);
+  if (!await layersCurrent(HOST_ARCH)) await runBuild(["--layers-only", "--arch", HOST_ARCH]);
   const functionStale =
     await newest([`${ROOT}/deno.json`, `${ROOT}/deno.lock`, dirname(options.entry)]) >
       await modified(`${functionOut(options)}/function.zip`);

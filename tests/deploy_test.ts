@@ -14,6 +14,7 @@ import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createZip, readZip } from "../scripts/zip.ts";
+import { recordLayers } from "../scripts/_layer_sources.ts";
 import { ROOT } from "../scripts/_paths.ts";
 import { ACCOUNT, deploy, type DeployRun, type Moto, withMoto } from "./_moto.ts";
 
@@ -272,7 +273,17 @@ Deno.test("deploy failures give a clear message, not a stack trace", async (t) =
     await t.step("a zip not built yet", async () => {
       assertFails(
         await deploy(moto, ["runtime1", "--dist", empty]),
-        /Missing .*runtime1-x86_64\.zip: run deno task build first/,
+        /Missing \S*\/runtime1-x86_64\.zip, \S*\/runtime1-arm64\.zip: run deno task build first\n/,
+      );
+    });
+    await t.step("the other architecture's zips not built: every missing zip at once", async () => {
+      const half = await fakeDist();
+      for (const zip of ["deno-layer-arm64", "runtime1-arm64", "runtime2-arm64"]) {
+        await Deno.remove(`${half}/${zip}.zip`);
+      }
+      assertFails(
+        await deploy(moto, ["all", "--dist", half, "--dry-run"]),
+        /Missing \S*\/deno-layer-arm64\.zip, \S*\/runtime1-arm64\.zip, \S*\/runtime2-arm64\.zip: run deno task build first, or pass --arch x86_64\n/,
       );
     });
     await t.step("no credentials", async () => {
@@ -289,7 +300,7 @@ Deno.test("deploy failures give a clear message, not a stack trace", async (t) =
     await t.step("the function's layers not published yet", async () => {
       assertFails(
         await deploy(moto, ["function", "--dist", dist, "--role", await createRole(moto)]),
-        /No version of layer deno-x86_64 is published: run deno task deploy:deno-layer first/,
+        /No version of layer deno-x86_64 or deno-runtime1-x86_64 is published: run deno task deploy:deno-layer --arch x86_64 and deno task deploy:runtime1 --arch x86_64 first, or deno task deploy --arch x86_64 /,
       );
     });
     await t.step("creating a function without --role", async () => {
@@ -403,6 +414,14 @@ Deno.test("deploy checks its inputs before publishing anything", async (t) => {
         /Invalid --bucket: My_Bucket \(expected an S3 bucket name/,
       );
     });
+    await t.step("layers built from other sources than the checkout's", async () => {
+      const stale = await fakeDist();
+      await recordLayers("x86_64", "other sources", ["runtime1-x86_64.zip"], stale);
+      assertFails(
+        await deploy(moto, ["runtime1", "--dist", stale]),
+        /The x86_64 layers in \S+ were built from other sources than this checkout's, or changed since: run deno task build --arch x86_64 first/,
+      );
+    });
     await t.step("--entry with a layer task", async () => {
       assertFails(
         await deploy(moto, ["runtime1", "--dist", dist, "--entry", "function/mod.ts"]),
@@ -474,6 +493,13 @@ Deno.test("--dry-run prints the plan and calls no AWS", async () => {
     }
     assert.match(run.stdout, /Would create or update function deno-hello: provided\.al2023/);
     assert.match(run.stdout, /^Warning: no --role: the deploy will stop before publishing/m);
+    // The fake function zip has no code cache, as one built for the other architecture.
+    assert.match(run.stderr, /^Warning: \S*function\.zip has no code cache for x86_64: /m);
+    const noRegion = await deploy(moto, ["runtime1", "--dist", dist, "--dry-run"], {
+      AWS_REGION: undefined,
+    });
+    assertOk(noRegion);
+    assert.match(noRegion.stdout, /^Dry run: no AWS calls; region none\nWarning: No AWS region: /);
     assert.deepEqual((await moto.lambda.send(new ListLayersCommand({}))).Layers, []);
   });
 });

@@ -56,6 +56,9 @@ async function copyProject(): Promise<string> {
   await Deno.mkdir(`${copy}/dist`);
   for (const name of [...LAYERS, "function.zip"]) {
     await Deno.copyFile(`${ROOT}/dist/${name}`, `${copy}/dist/${name}`);
+    // The build's record holds each zip's modification time: a copy keeps it.
+    const { atime, mtime } = await Deno.stat(`${ROOT}/dist/${name}`);
+    await Deno.utime(`${copy}/dist/${name}`, atime!, mtime!);
   }
   await Deno.symlink(`${ROOT}/.cache`, `${copy}/.cache`);
   return copy;
