@@ -55,7 +55,7 @@ function parse<
   try {
     return parseArgs(config);
   } catch (err) {
-    throw flagError(err);
+    throw flagError(err, Object.keys(config.options));
   }
 }
 
@@ -74,17 +74,38 @@ function asksForHelp(args: string[], options: ParseArgsOptionsConfig): boolean {
   return values.help === true;
 }
 
-/** node:util's parse errors, reworded: sentence case, the first sentence, no trailing period. */
-function flagError(err: unknown): Error {
+/**
+ * node:util's parse errors, reworded: sentence case, the first sentence, no
+ * trailing period, and the flag meant when one is a typo away.
+ */
+function flagError(err: unknown, flags: string[]): Error {
   const e = err as { code?: string; message?: string };
   if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
     const flag = e.message?.match(/'([^']+)'/)?.[1] ?? "";
-    return new UsageError(`Unknown flag ${flag}`);
+    const name = flag.replace(/^--?/, "");
+    const meant = name.length > 2 ? flags.find((f) => distance(f, name) <= 2) : undefined;
+    return new UsageError(`Unknown flag ${flag}${meant ? `: did you mean --${meant}?` : ""}`);
   }
   if (e.code?.startsWith("ERR_PARSE_ARGS_")) {
     return new UsageError((e.message ?? "Bad flags").split(/\.(?:\s|$)/)[0]);
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** The edit distance between two short strings (insertions, deletions, substitutions, swaps). */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
 }
 
 /** A flag's value as a whole number from min to max, or a UsageError saying so. */

@@ -43,7 +43,7 @@ Deno.test("--help as a flag's value or after -- is not a request for help", () =
 
 Deno.test("a bad command line is a UsageError in our words", () => {
   const cases: [string[], string][] = [
-    [["--wach"], "Unknown flag --wach"],
+    [["--wach"], "Unknown flag --wach: did you mean --watch?"],
     [["-w"], "Unknown flag -w"],
     [["--data"], "Option '--data <value>' argument missing"],
     [["--watch=yes"], "Option '--watch' does not take an argument"],
@@ -130,9 +130,10 @@ const TASK_FLAGS: Record<string, string[]> = {
   "fuzz": ["--time", "--only"],
   "ok": [],
   "install:rie": [],
+  "test": ["--filter", "--no-build"],
 };
 /** The tasks that are plain Deno commands, with Deno's own --help. */
-const DENO_COMMANDS = ["test", "check"];
+const DENO_COMMANDS = ["check"];
 
 /** Runs `deno task name ...args` from the repository root, to its end. */
 async function task(name: string, args: string[]) {

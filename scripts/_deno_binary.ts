@@ -20,10 +20,15 @@ export function denoCacheDir(arch: Arch): string {
   return `${CACHE}/deno-${DENO_VERSION}-${arch}`;
 }
 
+/** Where the pinned Deno for arch is, once downloaded. */
+export function denoBinary(arch: Arch): string {
+  return `${denoCacheDir(arch)}/package/deno`;
+}
+
 /** The path of the pinned Deno for arch, downloaded first when it is not in the cache. */
 export async function fetchDeno(arch: Arch): Promise<string> {
   const dir = denoCacheDir(arch);
-  const binary = `${dir}/package/deno`;
+  const binary = denoBinary(arch);
   if (await exists(binary)) return binary;
   const spec = `${ARCHES[arch].npm}@${DENO_VERSION}`;
   await Deno.mkdir(dir, { recursive: true });

@@ -21,15 +21,18 @@ const GONE_WITHIN_MS = 2_000;
 const DRAINED_WITHIN_MS = 2_000;
 
 /** Builds the pinned emulator into .cache once (go install), and returns its path. */
+/** Where the pinned emulator is built to. */
+const RIE_BIN = `${CACHE}/rie-${RIE_VERSION}`;
+
+/** Whether the pinned emulator is built already. */
+export async function rieBuilt(): Promise<boolean> {
+  return await Deno.stat(`${RIE_BIN}/aws-lambda-rie`).then(() => true, () => false);
+}
+
 export async function ensureRie(): Promise<string> {
-  const bin = `${CACHE}/rie-${RIE_VERSION}`;
+  const bin = RIE_BIN;
   const path = `${bin}/aws-lambda-rie`;
-  try {
-    await Deno.stat(path);
-    return path;
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
+  if (await rieBuilt()) return path;
   const out = await step(
     `Building AWS's Runtime Interface Emulator (go install, once)`,
     () =>
@@ -336,7 +339,15 @@ export async function invokeFunction(
  */
 export function errorOf(res: { status: number; headers: Headers }, body: string): string | null {
   const header = res.headers.get("X-Amz-Function-Error");
-  if (res.status >= 300) return `HTTP ${res.status}${header ? ` (${header})` : ""}`;
+  if (res.status >= 300) {
+    // The emulator answers a failed init with 502 and the init error's body.
+    let type: unknown;
+    try {
+      type = JSON.parse(body)?.errorType;
+    } catch { /* not JSON */ }
+    const why = [header, typeof type === "string" ? type : undefined].filter(Boolean).join(": ");
+    return `HTTP ${res.status}${why ? ` (${why})` : ""}`;
+  }
   if (/^Task timed out after [\d.]+ seconds$/.test(body.trim())) return "timeout";
   let parsed: unknown;
   try {

@@ -22,10 +22,10 @@ import { bundleFunction, bundleName, DEFAULT_HANDLER, handlerProblem } from "./_
 import { errorMessage, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { type CachedModule, prepareDenoDir } from "./_code_cache.ts";
 import { archEnv, archProblem } from "./_arch_runner.ts";
-import { denoCacheDir, exists, fetchDeno } from "./_deno_binary.ts";
+import { denoBinary, denoCacheDir, exists, fetchDeno } from "./_deno_binary.ts";
 import { layerKeyFile, layerSourcesKey, recordLayers } from "./_layer_sources.ts";
 import { step } from "./_progress.ts";
-import { tool } from "./_tools.ts";
+import { requireTools, tool } from "./_tools.ts";
 import { createZip, type ZipEntry } from "./zip.ts";
 
 const USAGE = `Usage: deno task build [flags]
@@ -324,6 +324,10 @@ async function buildLayers(o: BuildOptions, runners: Map<Arch, DenoRunner>): Pro
 
 async function main(args: string[]): Promise<number> {
   const o = parseBuildArgs(args);
+  const denoMissing = (await Promise.all(o.arches.map((a) => exists(denoBinary(a))))).includes(
+    false,
+  );
+  await requireTools([...(o.layers ? ["go"] : []), ...(denoMissing ? ["npm", "tar"] : [])]);
   await Deno.mkdir(`${DIST}/build`, { recursive: true });
   await Deno.mkdir(o.outDir, { recursive: true });
   const runners = await denoRunners(o.arches);

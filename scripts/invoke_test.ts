@@ -29,7 +29,7 @@ Deno.test("invoke: bad input gets a clear message", async () => {
     [["--data", "{name:1}"], /^The event in --data is not valid JSON: /],
     [["--data", "{}", "--event", "x.json"], /^Give the event once: /],
     [["--port", "http"], /^Bad --port "http": expected a whole number from 1 to 65535$/],
-    [["--evnt", "x.json"], /^Unknown flag --evnt$/],
+    [["--evnt", "x.json"], /^Unknown flag --evnt: did you mean --event\?$/],
     [["--data"], /^Option '--data <value>' argument missing$/],
   ];
   for (const [args, message] of cases) {
@@ -72,7 +72,11 @@ Deno.test("invoke: an error is told by Lambda's header, or the emulator's status
     "function error: TypeError",
   );
   assert.equal(errorOf(res(200), "Task timed out after 3.00 seconds"), "timeout");
-  assert.equal(errorOf(res(502), '{"errorType":"Runtime.ImportModuleError"}'), "HTTP 502");
+  assert.equal(
+    errorOf(res(502), '{"errorType":"Runtime.ImportModuleError"}'),
+    "HTTP 502 (Runtime.ImportModuleError)",
+  );
+  assert.equal(errorOf(res(502), "Bad Gateway"), "HTTP 502");
 });
 
 Deno.test("invoke: with nothing listening, says to run deno task start", async () => {

@@ -8,10 +8,12 @@ import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
 import { runBuild } from "./_build.ts";
 import { bundleName, DEFAULT_HANDLER } from "./_bundle.ts";
-import { errorMessage, integer, parseFlags, runMain, UsageError } from "./_cli.ts";
+import { errorMessage, integer, parseFlagsAndPositionals, runMain, UsageError } from "./_cli.ts";
 import { layersCurrent } from "./_layer_sources.ts";
 import { DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
-import { DEFAULT_PORT, ensureRie, functionEnv, type Rie, startRie } from "./_rie.ts";
+import { DEFAULT_PORT, ensureRie, functionEnv, type Rie, rieBuilt, startRie } from "./_rie.ts";
+import { denoBinary, exists } from "./_deno_binary.ts";
+import { requireTools } from "./_tools.ts";
 import { unzipTo } from "./zip.ts";
 
 /** What `deno task start` was asked to do. */
@@ -76,7 +78,7 @@ const PASSED_THROUGH = [
 
 /** Parses and checks the command line; throws a UsageError that says what is wrong. */
 export function parseStartArgs(args: string[]): StartOptions {
-  const values = parseFlags(args, {
+  const { values, positionals } = parseFlagsAndPositionals(args, {
     runtime: { type: "string", default: "runtime1" },
     port: { type: "string", default: String(DEFAULT_PORT) },
     timeout: { type: "string", default: "3" },
@@ -86,6 +88,11 @@ export function parseStartArgs(args: string[]): StartOptions {
     entry: { type: "string", default: "function/mod.ts" },
     handler: { type: "string" },
   });
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `Unexpected argument '${positionals[0]}': pass the entry point as --entry ${positionals[0]}`,
+    );
+  }
   const runtime = values.runtime as Runtime;
   if (!RUNTIMES.includes(runtime)) {
     throw new UsageError(`Unknown runtime "${values.runtime}": use ${RUNTIMES.join(" or ")}`);
@@ -167,7 +174,13 @@ async function modified(path: string): Promise<number> {
  * entry's directory, or the imports and lock it is bundled with, is newer.
  */
 async function buildIfStale(options: StartOptions, layout: Layout): Promise<void> {
-  if (!await layersCurrent(HOST_ARCH)) await runBuild(["--layers-only", "--arch", HOST_ARCH]);
+  const layersStale = !await layersCurrent(HOST_ARCH);
+  // Every tool missing is said before anything is built, not one per run.
+  await requireTools([
+    ...(layersStale || !await rieBuilt() ? ["go"] : []),
+    ...(layersStale && !await exists(denoBinary(HOST_ARCH)) ? ["npm", "tar"] : []),
+  ]);
+  if (layersStale) await runBuild(["--layers-only", "--arch", HOST_ARCH]);
   const functionStale =
     await newest([`${ROOT}/deno.json`, `${ROOT}/deno.lock`, dirname(options.entry)]) >
       await modified(`${functionOut(options)}/function.zip`);

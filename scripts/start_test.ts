@@ -84,7 +84,11 @@ Deno.test("start: a bad flag gets a clear message", () => {
     [["--port", "99999"], /^Bad --port "99999": expected a whole number from 1 to 65535$/],
     [["--timeout", "1.5"], /^Bad --timeout "1.5": expected a whole number from 1 to 900$/],
     [["--memory", "64"], /^Bad --memory "64": expected a whole number from 128 to 10240$/],
-    [["--wach"], /^Unknown flag --wach$/],
+    [["--wach"], /^Unknown flag --wach: did you mean --watch\?$/],
+    [
+      ["hello/index.ts"],
+      /^Unexpected argument 'hello\/index\.ts': pass the entry point as --entry hello\/index\.ts$/,
+    ],
     [
       ["--handler", "index"],
       /^Bad handler "index": expected <module>\.<export> inside the function/,

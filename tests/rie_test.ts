@@ -100,7 +100,7 @@ for (const runtime of RUNTIMES) {
       for (let i = 0; i < 2; i++) {
         const r = await invokeFunction(rie.url, "{}");
         assert.equal(r.status, 502);
-        assert.equal(r.error, "HTTP 502");
+        assert.equal(r.error, "HTTP 502 (Runtime.HandlerNotFound)");
         assert.deepEqual(json(r.body), {
           errorType: "Runtime.HandlerNotFound",
           errorMessage: "handlers.notThere is undefined or not exported",
