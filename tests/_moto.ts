@@ -105,19 +105,17 @@ export async function withMoto(
 }
 
 /**
- * Runs scripts/deploy.ts as a child process against moto, with fake
- * credentials and no AWS configuration files. Keys in `env` override the
- * defaults; an undefined value removes the variable.
+ * The whole environment of a process that talks to moto as AWS: its address,
+ * fake credentials and region, and no way to reach a real account's (no
+ * profile files, no instance metadata). `env` adds or (as undefined) removes.
  */
-export async function deploy(
-  moto: Moto | undefined,
-  args: string[],
+export function motoEnv(
+  moto: Pick<Moto, "endpoint"> | undefined,
   env: Record<string, string | undefined> = {},
-): Promise<DeployRun> {
-  const home = Deno.env.get("HOME") ?? "/root";
+): Record<string, string> {
   const base: Record<string, string | undefined> = {
     PATH: Deno.env.get("PATH"),
-    HOME: home,
+    HOME: Deno.env.get("HOME") ?? "/root",
     DENO_DIR: Deno.env.get("DENO_DIR"),
     NO_COLOR: "1",
     AWS_CONFIG_FILE: `${ROOT}/dist/no-aws-config`,
@@ -129,13 +127,22 @@ export async function deploy(
     AWS_ENDPOINT_URL: moto?.endpoint,
     ...env,
   };
+  return Object.fromEntries(
+    Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+}
+
+/** Runs the deploy script with args against moto (or no AWS at all), to its end. */
+export async function deploy(
+  moto: Moto | undefined,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<DeployRun> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", `${ROOT}/scripts/deploy.ts`, ...args],
     cwd: ROOT,
     clearEnv: true,
-    env: Object.fromEntries(
-      Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined),
-    ),
+    env: motoEnv(moto, env),
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
