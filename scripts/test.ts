@@ -4,8 +4,8 @@ import { runBuild } from "./_build.ts";
 import { AlreadySaid, parseFlagsAndPositionals, runMain } from "./_cli.ts";
 import { ROOT } from "./_paths.ts";
 
-/** Where the tests are: the integration tests, the example's, the scripts', the runtime's. */
-const TEST_DIRS = ["tests/", "function/", "scripts/", "runtimes/"];
+/** Where the tests are: the integration tests, the example's, the scripts', the runtime's, CDK's. */
+const TEST_DIRS = ["tests/", "function/", "scripts/", "runtimes/", "cdk/"];
 
 const USAGE = `Usage: deno task test [--filter TEXT] [--no-build] [PATH...]
 
