@@ -311,6 +311,18 @@ async function checkRole(clients: AwsClients, fn: FunctionSpec | undefined): Pro
   }
 }
 
+/**
+ * In a GitHub Actions job (GITHUB_STEP_SUMMARY set), the layers' version ARNs
+ * as a table in the job's summary, which the release shows per region and
+ * architecture.
+ */
+async function writeStepSummary(rows: string[]): Promise<void> {
+  const file = Deno.env.get("GITHUB_STEP_SUMMARY");
+  if (!file || rows.length === 0) return;
+  const table = ["| layer | architecture | region | version ARN |", "| --- | --- | --- | --- |"];
+  await Deno.writeTextFile(file, `${[...table, ...rows].join("\n")}\n\n`, { append: true });
+}
+
 /** What publishing the layers came to, in one line; none for a single layer. */
 function layersSummary(published: number, total: number): string | undefined {
   if (total < 2) return undefined;
@@ -356,11 +368,15 @@ async function main(args: string[]): Promise<number> {
   const clients = await createClients({ region: opts.region, profile: opts.profile });
   await checkRole(clients, fn);
   let published = 0;
+  const rows: string[] = [];
   for (const layer of layers) {
-    if ((await publishLayer(clients, layer, opts.bucket)).published) published++;
+    const out = await publishLayer(clients, layer, opts.bucket);
+    if (out.published) published++;
+    rows.push(`| ${layer.name} | ${layer.arch} | ${clients.region} | \`${out.arn}\` |`);
   }
   const summary = layersSummary(published, layers.length);
   if (summary) console.log(summary);
+  await writeStepSummary(rows);
   if (fn) {
     await deployFunction(clients, fn, opts.bucket);
     console.log(invokeHint(fn, clients.region));

@@ -160,6 +160,31 @@ Deno.test("deploy publishes every layer for provided.al2023 and its architecture
   });
 });
 
+Deno.test("in a GitHub Actions job, the layers' ARNs go to the job's summary", async () => {
+  const dist = await fakeDist();
+  const summary = `${dist}/summary.md`;
+  await withMoto(async (moto) => {
+    const env = { GITHUB_STEP_SUMMARY: summary };
+    assertOk(await deploy(moto, ["deno-layer", "--dist", dist], env));
+    assertOk(await deploy(moto, ["runtime2", "--dist", dist, "--arch", "arm64"], env));
+    assert.equal(
+      await Deno.readTextFile(summary),
+      [
+        "| layer | architecture | region | version ARN |",
+        "| --- | --- | --- | --- |",
+        `| deno-x86_64 | x86_64 | us-east-1 | \`${layerArn("deno-x86_64", 1)}\` |`,
+        `| deno-arm64 | arm64 | us-east-1 | \`${layerArn("deno-arm64", 1)}\` |`,
+        "",
+        "| layer | architecture | region | version ARN |",
+        "| --- | --- | --- | --- |",
+        `| deno-runtime2-arm64 | arm64 | us-east-1 | \`${layerArn("deno-runtime2-arm64", 1)}\` |`,
+        "",
+        "",
+      ].join("\n"),
+    );
+  });
+});
+
 Deno.test("a second deploy of the same zips publishes nothing and says so", async () => {
   const dist = await fakeDist();
   await withMoto(async (moto) => {
