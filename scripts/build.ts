@@ -16,6 +16,7 @@
 //
 // `deno task build:function` bundles a function alone, into <out-dir>/function.zip;
 // `--handler index.handler` names the bundle index.bundle.js, as Lambda will look for it.
+import { createHash } from "node:crypto";
 import { dirname, posix, relative, resolve } from "node:path";
 import { type Arch, ARCHES, DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
 import { bundleFunction, bundleName, DEFAULT_HANDLER, handlerProblem } from "./_bundle.ts";
@@ -250,8 +251,17 @@ async function buildFunction(o: BuildOptions, runners: Map<Arch, DenoRunner>): P
     throw new Error(`No function at ${shown(o.entry)}: pass --entry path/to/mod.ts`);
   }
   const name = bundleName(o.handler);
-  // Bundled apart from --out-dir, which may be anything of the user's.
-  const buildDir = await Deno.makeTempDir({ dir: `${DIST}/build`, prefix: "function-" });
+  // Bundled apart from --out-dir, which may be anything of the user's, at a
+  // path that depends on the entry and handler only: V8's code cache holds the
+  // path it compiled from, so the same one each time keeps the zip the same,
+  // byte for byte, wherever it is written.
+  const key = createHash("sha256").update(`${o.entry}\n${o.handler}`).digest("hex");
+  const buildDir = `${DIST}/build/functions/${key.slice(0, 12)}`;
+  // Builds of the same entry and handler, into different places, take turns.
+  await Deno.mkdir(`${DIST}/build/functions`, { recursive: true });
+  using lock = await Deno.open(`${buildDir}.lock`, { create: true, write: true });
+  await lock.lock(true);
+  await Deno.remove(buildDir, { recursive: true }).catch(() => {});
   try {
     await bundleAndZip(o, runners, name, buildDir);
   } finally {

@@ -2,6 +2,8 @@
 // dependencies inside, its stack traces mapped to the .ts lines, and Deno's
 // permissions applied, all through the real bootstrap.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { dirname } from "node:path";
 import { DIST, ROOT, RUNTIMES } from "../scripts/_paths.ts";
 import { unzipTo } from "../scripts/zip.ts";
 import { withBootstrap } from "./_harness.ts";
@@ -173,4 +175,15 @@ Deno.test("the example function's npm dependency is inside its bundle", async ()
   } finally {
     await Deno.remove(taskRoot, { recursive: true });
   }
+});
+
+Deno.test("a function built twice, into two places, gives the same zip byte for byte", async () => {
+  // What lets SAM, CDK and deploy tell an unchanged function from a changed one.
+  const hashes = [];
+  for (const name of ["again-1", "again-2"]) {
+    const taskRoot = await buildFunction("tests/fixtures/ts/capabilities.ts", name);
+    const zip = await Deno.readFile(`${dirname(taskRoot)}/function.zip`);
+    hashes.push(createHash("sha256").update(zip).digest("hex"));
+  }
+  assert.equal(hashes[0], hashes[1]);
 });
