@@ -7,12 +7,14 @@ only (no API Gateway v2, no function URL): those it skips, and the outputs
 that read them are left out here, and listed as "unmodelled". moto's stack
 also drops a function's layers and architecture, so the function's
 properties are printed as CloudFormation would resolve them from the
-transformed template, with the conditions evaluated for the parameters.
+transformed template, with the conditions evaluated for the parameters: by
+this helper's own resolver (resolver() below), not by moto.
 Prints the stack's outputs and resources as JSON.
 
 usage: _sam_deploy.py TEMPLATE STACK_NAME '{"Parameter": "value", ...}'
 Reads AWS_ENDPOINT_URL, AWS_REGION and the credentials from the environment.
 """
+import hashlib
 import json
 import os
 import sys
@@ -37,24 +39,29 @@ class Policies:
 
 
 def package(template, base, s3):
-    """Uploads each local ContentUri and CodeUri, and points the template at S3."""
+    """Uploads each local ContentUri and CodeUri, whatever the resource's
+    condition, under the MD5 of its content, and points the template at S3,
+    as sam package does."""
     s3.create_bucket(Bucket=BUCKET)
-    for name, resource in template["Resources"].items():
+    for resource in template["Resources"].values():
         props = resource.get("Properties", {})
         for key in ("ContentUri", "CodeUri"):
             uri = props.get(key)
             if isinstance(uri, str) and not uri.startswith("s3://"):
                 path = os.path.normpath(os.path.join(base, uri))
-                s3.upload_file(path, BUCKET, f"{name}.zip")
-                props[key] = f"s3://{BUCKET}/{name}.zip"
+                with open(path, "rb") as f:
+                    md5 = hashlib.md5(f.read()).hexdigest()
+                s3.upload_file(path, BUCKET, md5)
+                props[key] = f"s3://{BUCKET}/{md5}"
 
 
 def resolver(template, params):
-    """Resolves Fn::If, Ref to a parameter, and conditions, as CloudFormation would."""
+    """Resolves Fn::If, Ref to a parameter, and conditions, as CloudFormation
+    would: a function resolving a value, and one telling whether a condition holds."""
     conditions = template.get("Conditions", {})
 
     def condition(name):
-        return holds(conditions[name])
+        return name is None or holds(conditions[name])
 
     def holds(c):
         (fn, args), = c.items()
@@ -82,7 +89,7 @@ def resolver(template, params):
             return {k: resolve(x) for k, x in v.items()}
         return v
 
-    return resolve
+    return resolve, condition
 
 
 def mentions(value, names):
@@ -114,6 +121,13 @@ def main():
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
     )
     cfn.get_waiter("stack_create_complete").wait(StackName=stack)
+    resolve, condition = resolver(transformed, values)
+
+    def resolved(kind):
+        """The properties of the resources of a type the stack creates, resolved."""
+        return {n: resolve(r["Properties"]) for n, r in transformed["Resources"].items()
+                if r["Type"] == kind and condition(r.get("Condition"))}
+
     described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     resources = cfn.describe_stack_resources(StackName=stack)["StackResources"]
     print(json.dumps({
@@ -125,9 +139,8 @@ def main():
         } for r in resources if "LogicalResourceId" in r},
         "types": sorted({r["Type"] for r in transformed["Resources"].values()}),
         "unmodelled": {"resources": skipped, "outputs": unmodelled},
-        "functions": {n: resolver(transformed, values)(r["Properties"])
-                      for n, r in transformed["Resources"].items()
-                      if r["Type"] == "AWS::Lambda::Function"},
+        "functions": resolved("AWS::Lambda::Function"),
+        "permissions": resolved("AWS::Lambda::Permission"),
     }, indent=2))
 
 

@@ -1,15 +1,21 @@
-// The SAM template (examples/sam/template.yaml): linted by cfn-lint, then
-// deployed to moto as `sam deploy` would (tests/_sam_deploy.py), for each way
-// of choosing the layers, and checked in what moto holds. Small zips made here
-// stand for the built ones, each recognisable by its hash.
-import { GetLayerVersionCommand, ListLayersCommand } from "@aws-sdk/client-lambda";
+// The SAM templates (examples/sam/template.yaml, publishing the layers, and
+// function.yaml, on layers by ARN): linted by cfn-lint, then deployed to moto
+// as `sam deploy` would (tests/_sam_deploy.py), and checked in what moto holds.
+// Small zips made here stand for the built ones, each recognisable by its hash.
+import {
+  GetFunctionCommand,
+  GetLayerVersionCommand,
+  GetPolicyCommand,
+  LambdaClient,
+  ListLayersCommand,
+} from "@aws-sdk/client-lambda";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { ROOT } from "../scripts/_paths.ts";
 import { createZip } from "../scripts/zip.ts";
 import { motoEnv, withMoto } from "./_moto.ts";
 
-const TEMPLATE = "examples/sam/template.yaml";
+const TEMPLATES = ["examples/sam/template.yaml", "examples/sam/function.yaml"];
 const ZIPS = [
   "deno-layer-x86_64",
   "deno-layer-arm64",
@@ -20,14 +26,19 @@ const ZIPS = [
   "function",
 ];
 
-/** A copy of the template beside a dist/ of small zips, as the project lays them out. */
-async function project(): Promise<{ dir: string; hashes: Map<string, string> }> {
+/**
+ * A copy of the templates beside a dist/ of small zips, as the project lays
+ * them out: those named, or all of them.
+ */
+async function project(zips = ZIPS): Promise<{ dir: string; hashes: Map<string, string> }> {
   const dir = await Deno.makeTempDir({ prefix: "sam-test-" });
   await Deno.mkdir(`${dir}/examples/sam`, { recursive: true });
   await Deno.mkdir(`${dir}/dist`);
-  await Deno.copyFile(`${ROOT}/${TEMPLATE}`, `${dir}/${TEMPLATE}`);
+  for (const template of TEMPLATES) {
+    await Deno.copyFile(`${ROOT}/${template}`, `${dir}/${template}`);
+  }
   const hashes = new Map<string, string>();
-  for (const name of ZIPS) {
+  for (const name of zips) {
     const data = new TextEncoder().encode(`${name}\n`);
     const zip = createZip([{ name: "file.txt", data, mode: 0o644 }]);
     await Deno.writeFile(`${dir}/dist/${name}.zip`, zip);
@@ -38,21 +49,22 @@ async function project(): Promise<{ dir: string; hashes: Map<string, string> }> 
 
 interface Deployed {
   status: string;
-  resources: Record<string, { type: string }>;
+  resources: Record<string, { type: string; id: string }>;
   types: string[];
   unmodelled: { resources: string[]; outputs: string[] };
   functions: Record<string, Record<string, unknown>>;
+  permissions: Record<string, Record<string, unknown>>;
 }
 
-/** Deploys the copy's template to moto with parameters; what the helper saw. */
+/** Deploys one of the copy's templates to moto with parameters; what the helper saw. */
 async function samDeploy(
   endpoint: string,
-  dir: string,
+  template: string,
   stack: string,
   params: Record<string, string>,
 ): Promise<Deployed> {
   const out = await new Deno.Command("python3", {
-    args: [`${ROOT}/tests/_sam_deploy.py`, `${dir}/${TEMPLATE}`, stack, JSON.stringify(params)],
+    args: [`${ROOT}/tests/_sam_deploy.py`, template, stack, JSON.stringify(params)],
     clearEnv: true,
     env: motoEnv({ endpoint }, { AWS_DEFAULT_REGION: "us-east-1" }),
     stdout: "piped",
@@ -63,9 +75,66 @@ async function samDeploy(
   return JSON.parse(text);
 }
 
-Deno.test("cfn-lint finds nothing wrong in the SAM template", async () => {
+/** The zips of the layers moto holds for stack, by their hashes. */
+async function layerZips(lambda: LambdaClient, stack: string, hashes: Map<string, string>) {
+  const zips: string[] = [];
+  for (const layer of (await lambda.send(new ListLayersCommand({}))).Layers ?? []) {
+    if (!layer.LayerName!.startsWith(`${stack}-`)) continue;
+    const version = await lambda.send(
+      new GetLayerVersionCommand({
+        LayerName: layer.LayerName,
+        VersionNumber: layer.LatestMatchingVersion!.Version,
+      }),
+    );
+    zips.push(hashes.get(version.Content!.CodeSha256!) ?? "an unknown zip");
+  }
+  return zips.sort();
+}
+
+/**
+ * The deployed function as moto holds it: its zip (by hash), runtime and
+ * handler, and who may call it, by action, and the condition on each.
+ */
+async function deployedFunction(
+  lambda: LambdaClient,
+  out: Deployed,
+  hashes: Map<string, string>,
+) {
+  const name = out.resources.Function.id;
+  const got = await lambda.send(new GetFunctionCommand({ FunctionName: name }));
+  const policy = await lambda.send(new GetPolicyCommand({ FunctionName: name }))
+    .then((p) => JSON.parse(p.Policy!).Statement as Record<string, unknown>[])
+    .catch(() => []);
+  return {
+    zip: hashes.get(got.Configuration!.CodeSha256!) ?? "an unknown zip",
+    runtime: got.Configuration!.Runtime,
+    handler: got.Configuration!.Handler,
+    grants: policy.map((s) => [s.Principal, s.Action, s.Condition]) as unknown[][],
+  };
+}
+
+/** What API Gateway's HTTP API is granted, and what a public function URL needs, as moto shows them. */
+const API = [{ Service: "apigateway.amazonaws.com" }, "lambda:InvokeFunction"];
+const PUBLIC_URL = [["*", "lambda:InvokeFunctionUrl"], ["*", "lambda:InvokeFunction"]];
+
+/**
+ * The grants of a public URL: both permissions, the first for an unsigned URL,
+ * the second for calls through the URL only. moto drops both conditions, so
+ * they are read in the template as deployed.
+ */
+function assertPublicUrl(out: Deployed, grants: unknown[][]) {
+  const byAction = (g: unknown[][]) => g.map((x) => JSON.stringify(x.slice(0, 2))).sort();
+  assert.deepEqual(byAction(grants), byAction([API, ...PUBLIC_URL]));
+  const invoke = Object.values(out.permissions).filter((p) => p.Principal === "*");
+  assert.deepEqual(invoke.map((p) => [p.Action, p.FunctionUrlAuthType, p.InvokedViaFunctionUrl]), [
+    ["lambda:InvokeFunctionUrl", "NONE", undefined],
+    ["lambda:InvokeFunction", undefined, true],
+  ]);
+}
+
+Deno.test("cfn-lint finds nothing wrong in the SAM templates", async () => {
   const out = await new Deno.Command("cfn-lint", {
-    args: [TEMPLATE],
+    args: TEMPLATES,
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -76,33 +145,27 @@ Deno.test("cfn-lint finds nothing wrong in the SAM template", async () => {
   assert.equal(out.code, 0, text);
 });
 
-Deno.test("the SAM template deploys the layers its parameters choose, and the function on them", async (t) => {
+Deno.test("template.yaml publishes the layers its parameters choose, and the function on them", async (t) => {
   const { dir, hashes } = await project();
+  const template = `${dir}/examples/sam/template.yaml`;
   try {
     await withMoto(async (moto) => {
-      /** The zip each layer moto holds came from, by its hash. */
-      const layerZips = async (stack: string) => {
-        const zips: string[] = [];
-        for (const layer of (await moto.lambda.send(new ListLayersCommand({}))).Layers ?? []) {
-          if (!layer.LayerName!.startsWith(`${stack}-`)) continue;
-          const version = await moto.lambda.send(
-            new GetLayerVersionCommand({
-              LayerName: layer.LayerName,
-              VersionNumber: layer.LatestMatchingVersion!.Version,
-            }),
-          );
-          zips.push(hashes.get(version.Content!.CodeSha256!) ?? "an unknown zip");
-        }
-        return zips.sort();
-      };
-
-      await t.step("defaults: x86_64, runtime1, layers from dist/", async () => {
-        const out = await samDeploy(moto.endpoint, dir, "defaults", {});
+      await t.step("defaults: x86_64, runtime1, a function URL for IAM callers", async () => {
+        const out = await samDeploy(moto.endpoint, template, "defaults", {});
         assert.equal(out.status, "CREATE_COMPLETE");
-        assert.deepEqual(await layerZips("defaults"), ["deno-layer-x86_64", "runtime1-x86_64"]);
+        assert.deepEqual(await layerZips(moto.lambda, "defaults", hashes), [
+          "deno-layer-x86_64",
+          "runtime1-x86_64",
+        ]);
+        const { grants, ...deployed } = await deployedFunction(moto.lambda, out, hashes);
+        assert.deepEqual(deployed, {
+          zip: "function",
+          runtime: "provided.al2023",
+          handler: "function.handler",
+        });
+        // Only the HTTP API may call it: the URL is for IAM callers, who need no grant here.
+        assert.deepEqual(grants.map((g) => g.slice(0, 2)), [API]);
         const fn = out.functions.Function;
-        assert.equal(fn.Runtime, "provided.al2023");
-        assert.equal(fn.Handler, "function.handler");
         assert.deepEqual(fn.Architectures, ["x86_64"]);
         const layers = (fn.Layers as { Ref: string }[]).map((l) => l.Ref);
         assert.match(layers[0], /^DenoLayerX86/);
@@ -114,34 +177,70 @@ Deno.test("the SAM template deploys the layers its parameters choose, and the fu
         assert.deepEqual(out.unmodelled.outputs.sort(), ["ApiUrl", "FunctionUrl"]);
       });
 
-      await t.step("arm64, runtime2, an existing Deno layer by ARN", async () => {
-        const deno = "arn:aws:lambda:us-east-1:123456789012:layer:deno-arm64:7";
-        const out = await samDeploy(moto.endpoint, dir, "arm", {
+      await t.step("arm64, runtime2, a public function URL", async () => {
+        const out = await samDeploy(moto.endpoint, template, "arm", {
           Architecture: "arm64",
           Runtime: "runtime2",
-          DenoLayerArn: deno,
           Handler: "index.handler",
+          FunctionUrlAuth: "NONE",
         });
-        assert.deepEqual(await layerZips("arm"), ["runtime2-arm64"]);
+        assert.deepEqual(await layerZips(moto.lambda, "arm", hashes), [
+          "deno-layer-arm64",
+          "runtime2-arm64",
+        ]);
+        const deployed = await deployedFunction(moto.lambda, out, hashes);
+        assert.equal(deployed.handler, "index.handler");
+        assertPublicUrl(out, deployed.grants);
         const fn = out.functions.Function;
         assert.deepEqual(fn.Architectures, ["arm64"]);
-        assert.equal(fn.Handler, "index.handler");
-        assert.equal((fn.Layers as unknown[])[0], deno);
-        assert.match((fn.Layers as { Ref: string }[])[1].Ref, /^Runtime2LayerArm/);
+        const layers = (fn.Layers as { Ref: string }[]).map((l) => l.Ref);
+        assert.match(layers[0], /^DenoLayerArm/);
+        assert.match(layers[1], /^Runtime2LayerArm/);
       });
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
-      await t.step("both layers by ARN: nothing published", async () => {
-        const arns = {
-          DenoLayerArn: "arn:aws:lambda:us-east-1:123456789012:layer:deno-x86_64:2",
-          RuntimeLayerArn: "arn:aws:lambda:us-east-1:123456789012:layer:deno-runtime1-x86_64:4",
-        };
-        const out = await samDeploy(moto.endpoint, dir, "arns", arns);
-        assert.deepEqual(await layerZips("arns"), []);
-        assert.deepEqual(out.functions.Function.Layers, Object.values(arns));
+Deno.test("function.yaml needs only function.zip, and puts the function on the layers it names", async (t) => {
+  const { dir, hashes } = await project(["function"]);
+  const template = `${dir}/examples/sam/function.yaml`;
+  const arns = {
+    DenoLayerArn: "arn:aws:lambda:us-east-1:123456789012:layer:deno-arm64:2",
+    RuntimeLayerArn: "arn:aws:lambda:us-east-1:123456789012:layer:deno-runtime1-arm64:4",
+  };
+  try {
+    await withMoto(async (moto) => {
+      await t.step("a function URL for IAM callers", async () => {
+        const out = await samDeploy(moto.endpoint, template, "arns", {
+          ...arns,
+          Architecture: "arm64",
+        });
+        assert.equal(out.status, "CREATE_COMPLETE");
+        assert.deepEqual(await layerZips(moto.lambda, "arns", hashes), []);
         assert.deepEqual(
           Object.values(out.resources).filter((r) => r.type === "AWS::Lambda::LayerVersion"),
           [],
         );
+        const { grants, ...deployed } = await deployedFunction(moto.lambda, out, hashes);
+        assert.deepEqual(deployed, {
+          zip: "function",
+          runtime: "provided.al2023",
+          handler: "function.handler",
+        });
+        // Only the HTTP API may call it: the URL is for IAM callers, who need no grant here.
+        assert.deepEqual(grants.map((g) => g.slice(0, 2)), [API]);
+        assert.deepEqual(out.functions.Function.Layers, Object.values(arns));
+        assert.deepEqual(out.functions.Function.Architectures, ["arm64"]);
+      });
+
+      await t.step("a public function URL", async () => {
+        const out = await samDeploy(moto.endpoint, template, "public", {
+          ...arns,
+          FunctionUrlAuth: "NONE",
+        });
+        assertPublicUrl(out, (await deployedFunction(moto.lambda, out, hashes)).grants);
       });
     });
   } finally {
