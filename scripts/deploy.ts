@@ -311,16 +311,23 @@ async function checkRole(clients: AwsClients, fn: FunctionSpec | undefined): Pro
   }
 }
 
+const SUMMARY_HEADER =
+  "| layer | architecture | region | version ARN |\n| --- | --- | --- | --- |\n";
+
 /**
- * In a GitHub Actions job (GITHUB_STEP_SUMMARY set), the layers' version ARNs
- * as a table in the job's summary, which the release shows per region and
- * architecture.
+ * In a GitHub Actions job (GITHUB_STEP_SUMMARY set), a layer's version ARN as
+ * a row of one table in the step's summary, which a release shows per region
+ * and architecture. Written as each layer is published, so that a deploy that
+ * fails halfway still lists what it published.
  */
-async function writeStepSummary(rows: string[]): Promise<void> {
+async function addToStepSummary(row: string): Promise<void> {
   const file = Deno.env.get("GITHUB_STEP_SUMMARY");
-  if (!file || rows.length === 0) return;
-  const table = ["| layer | architecture | region | version ARN |", "| --- | --- | --- | --- |"];
-  await Deno.writeTextFile(file, `${[...table, ...rows].join("\n")}\n\n`, { append: true });
+  if (!file) return;
+  const before = await Deno.readTextFile(file).catch(() => "");
+  const header = before.includes(SUMMARY_HEADER)
+    ? ""
+    : `${before === "" || before.endsWith("\n\n") ? "" : "\n"}${SUMMARY_HEADER}`;
+  await Deno.writeTextFile(file, `${header}${row}\n`, { append: true });
 }
 
 /** What publishing the layers came to, in one line; none for a single layer. */
@@ -368,15 +375,15 @@ async function main(args: string[]): Promise<number> {
   const clients = await createClients({ region: opts.region, profile: opts.profile });
   await checkRole(clients, fn);
   let published = 0;
-  const rows: string[] = [];
   for (const layer of layers) {
     const out = await publishLayer(clients, layer, opts.bucket);
     if (out.published) published++;
-    rows.push(`| ${layer.name} | ${layer.arch} | ${clients.region} | \`${out.arn}\` |`);
+    await addToStepSummary(
+      `| ${layer.name} | ${layer.arch} | ${clients.region} | \`${out.arn}\` |`,
+    );
   }
   const summary = layersSummary(published, layers.length);
   if (summary) console.log(summary);
-  await writeStepSummary(rows);
   if (fn) {
     await deployFunction(clients, fn, opts.bucket);
     console.log(invokeHint(fn, clients.region));
