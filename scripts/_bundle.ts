@@ -1,6 +1,7 @@
 // Bundling a function: one ES module with its npm dependencies inside, so
 // nothing is fetched at run time, and a linked source map, so stack traces
 // name the original .ts files and lines.
+import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { ROOT } from "./_paths.ts";
 
@@ -81,7 +82,24 @@ export interface BundleOptions {
   sourcePaths?: SourcePaths;
 }
 
-/** Bundles entry into outDir/<name> and its .map; returns both paths. */
+/** Files that make a directory a project, whose settings a bundle follows. */
+const PROJECT_FILES = ["deno.json", "deno.jsonc", "package.json"];
+
+/**
+ * The project an entry belongs to: the nearest directory above it holding a
+ * deno.json, deno.jsonc or package.json, else the entry's own directory.
+ * Deno reads that configuration (imports, npm dependencies) from where it
+ * runs, and the task root mirrors that directory in stack traces.
+ */
+export function projectOf(entry: string): string {
+  const start = dirname(resolve(entry));
+  for (let dir = start;; dir = dirname(dir)) {
+    if (PROJECT_FILES.some((f) => existsSync(`${dir}/${f}`))) return dir;
+    if (dirname(dir) === dir) return start;
+  }
+}
+
+/** Bundles entry, in its project, into outDir/<name> and its .map; returns both paths. */
 export async function bundleFunction(
   entry: string,
   outDir: string,
@@ -90,6 +108,7 @@ export async function bundleFunction(
   const name = options.name ?? "function.bundle.js";
   const bundle = `${outDir}/${name}`;
   const map = `${bundle}.map`;
+  const project = projectOf(entry);
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "bundle",
@@ -100,9 +119,9 @@ export async function bundleFunction(
       ...(options.minify ? ["--minify"] : []),
       "-o",
       bundle,
-      entry,
+      resolve(entry),
     ],
-    cwd: ROOT,
+    cwd: project,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -111,7 +130,13 @@ export async function bundleFunction(
     throw new Error(`Cannot bundle ${entry}:\n${text}`);
   }
   const raw = JSON.parse(await Deno.readTextFile(map)) as SourceMap;
-  const rewritten = rewriteSourceMap(raw, dirname(map), ROOT, options.sourcePaths, dirname(name));
+  const rewritten = rewriteSourceMap(
+    raw,
+    dirname(map),
+    project,
+    options.sourcePaths,
+    dirname(name),
+  );
   await Deno.writeTextFile(map, JSON.stringify(rewritten));
   return { bundle, map };
 }

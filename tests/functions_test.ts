@@ -187,3 +187,33 @@ Deno.test("a function built twice, into two places, gives the same zip byte for 
   }
   assert.equal(hashes[0], hashes[1]);
 });
+
+Deno.test("a function in a project of its own is bundled with its deno.json, traces relative to it", async () => {
+  // Its import map names a module of its own; this repository's deno.json knows nothing of it.
+  const project = await Deno.makeTempDir({ prefix: "own-project-" });
+  try {
+    await Deno.mkdir(`${project}/src`);
+    await Deno.mkdir(`${project}/lib`);
+    await Deno.writeTextFile(
+      `${project}/deno.json`,
+      JSON.stringify({ imports: { "#greet": "./lib/greet.ts" } }),
+    );
+    await Deno.writeTextFile(
+      `${project}/lib/greet.ts`,
+      "export function greet(name: string): string {\n  throw new Error(`no greeting for ${name}`);\n}\n",
+    );
+    await Deno.writeTextFile(
+      `${project}/src/index.ts`,
+      'import { greet } from "#greet";\nexport const handler = () => greet("you");\n',
+    );
+    const taskRoot = await buildFunction(`${project}/src/index.ts`, "own-project", "index.handler");
+    const options = { runtime: "runtime1" as const, handler: "index.handler", taskRoot, env: {} };
+    await withBootstrap(options, async (b) => {
+      const body = JSON.parse((await b.api.invoke({})).body);
+      assert.equal(body.errorMessage, "no greeting for you");
+      assert.equal(body.stackTrace[1], `    at greet (file://${taskRoot}/lib/greet.ts:2:9)`);
+    });
+  } finally {
+    await Deno.remove(project, { recursive: true });
+  }
+});
