@@ -1,35 +1,39 @@
 // A CDK construct for a Deno function on Lambda: `new DenoFunction(this, "Api",
 // { entry: "api/index.ts" })` bundles the entry with this project's build (at
-// synth time, as NodejsFunction does with esbuild), and puts it on the Deno
-// layer and a runtime layer on provided.al2023. The layers are made once per
-// stack and architecture from the project's zips (`deno task build`), or taken
-// by ARN. Everything else is lambda.Function's own options.
+// synth time, through CDK's local bundling, as NodejsFunction does with
+// esbuild), and puts it on the Deno layer and a runtime layer on
+// provided.al2023. The layers are made once per stack and architecture from
+// the project's zips (`deno task build`), or taken by ARN. Everything else is
+// lambda.Function's own options.
 //
 // It imports aws-cdk-lib and constructs as bare names: a Deno app maps them in
-// deno.json, a Node.js app has them in node_modules.
-import { Stack } from "aws-cdk-lib";
+// deno.json, a Node.js app has them in node_modules. It uses no import.meta,
+// so that a CommonJS app can load it too.
+import { AssetHashType, DockerImage, Stack } from "aws-cdk-lib";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-/** The project this file belongs to: its build bundles, its dist/ holds the layers' zips. */
-const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** runtime1 keeps one Deno process per execution environment; runtime2 one per invocation. */
 export type DenoRuntime = "runtime1" | "runtime2";
 
-/** Where the layers come from: this project's zips, unless an ARN is given. */
+/** Where the layers come from: the project's zips, unless an ARN is given. */
 export interface DenoLayersProps {
-  /** An existing Deno layer version for the architecture (default: made from dist/). */
+  /** An existing Deno layer version for the architecture (default: made from distDir). */
   readonly denoLayerArn?: string;
-  /** An existing runtime layer version (default: made from dist/). */
+  /** An existing runtime layer version (default: made from distDir). */
   readonly runtimeLayerArn?: string;
-  /** The project whose dist/ holds the zips (default: the one this file is in). */
+  /**
+   * The checkout of this project, whose scripts/build.ts bundles (default: the
+   * nearest directory above the working directory holding scripts/build.ts
+   * and deno.json).
+   */
   readonly projectRoot?: string;
+  /** Where the layers' zips are (default: projectRoot's dist/). */
+  readonly distDir?: string;
 }
 
 export interface DenoFunctionProps
@@ -55,10 +59,10 @@ export class DenoLayers {
     runtime: DenoRuntime,
     props: DenoLayersProps = {},
   ): { deno: lambda.ILayerVersion; runtime: lambda.ILayerVersion } {
-    const root = props.projectRoot ?? PROJECT;
+    const dist = () => distDir(props);
     return {
-      deno: layer(scope, props.denoLayerArn, `DenoLayer-${arch.name}`, () => ({
-        code: lambda.Code.fromAsset(zip(root, `deno-layer-${arch.name}`)),
+      deno: layer(scope, props.denoLayerArn, `DenoLayer-${arch.name}`, dist, (d) => ({
+        code: lambda.Code.fromAsset(zip(d, `deno-layer-${arch.name}`)),
         description: "Deno, as bin/deno",
         compatibleRuntimes: [lambda.Runtime.PROVIDED_AL2023],
         compatibleArchitectures: [arch],
@@ -67,8 +71,9 @@ export class DenoLayers {
         scope,
         props.runtimeLayerArn,
         `DenoRuntimeLayer-${runtime}-${arch.name}`,
-        () => ({
-          code: lambda.Code.fromAsset(zip(root, `${runtime}-${arch.name}`)),
+        dist,
+        (d) => ({
+          code: lambda.Code.fromAsset(zip(d, `${runtime}-${arch.name}`)),
           description: `Deno Lambda ${runtime}: bootstrap and runtime.js`,
           compatibleRuntimes: [lambda.Runtime.PROVIDED_AL2023],
           compatibleArchitectures: [arch],
@@ -78,32 +83,68 @@ export class DenoLayers {
   }
 }
 
+/** The dist/ each layer of a stack was made from. */
+const layerSources = new WeakMap<Construct, string>();
+
 /**
- * The stack's layer of that id, made from props the first time; or the layer
- * version arn names, imported once per stack.
+ * The stack's layer of that id, made from the zips in dist() the first time;
+ * or the layer version arn names, imported once per stack. A stack's layer
+ * comes from one dist/: asking for it from another is an error, not a
+ * silently shared layer.
  */
 function layer(
   scope: Construct,
   arn: string | undefined,
   id: string,
-  props: () => lambda.LayerVersionProps,
+  dist: () => string,
+  props: (dist: string) => lambda.LayerVersionProps,
 ): lambda.ILayerVersion {
   const stack = Stack.of(scope);
   const key = arn ? `Imported-${createHash("sha256").update(arn).digest("hex").slice(0, 12)}` : id;
-  const found = stack.node.tryFindChild(key) as lambda.ILayerVersion | undefined;
-  if (found) return found;
-  return arn
-    ? lambda.LayerVersion.fromLayerVersionArn(stack, key, arn)
-    : new lambda.LayerVersion(stack, key, props());
+  const found = stack.node.tryFindChild(key) as lambda.LayerVersion | undefined;
+  if (found) {
+    const from = layerSources.get(found);
+    if (!arn && from !== undefined && from !== dist()) {
+      throw new Error(
+        `DenoFunction: stack ${stack.stackName} has its ${id} from ${from} already, and this ` +
+          `function asks for it from ${dist()}: give every function of a stack the same distDir`,
+      );
+    }
+    return found;
+  }
+  if (arn) return lambda.LayerVersion.fromLayerVersionArn(stack, key, arn);
+  const made = new lambda.LayerVersion(stack, key, props(dist()));
+  layerSources.set(made, dist());
+  return made;
 }
 
-/** A zip of the project's dist/, or an error that says how to build it. */
-function zip(root: string, name: string): string {
-  const path = join(root, "dist", `${name}.zip`);
+/** The checkout of this project: props.projectRoot, else found above the working directory. */
+function projectRoot(props: DenoLayersProps): string {
+  if (props.projectRoot) return resolve(props.projectRoot);
+  for (let dir = process.cwd();; dir = dirname(dir)) {
+    if (existsSync(join(dir, "scripts", "build.ts")) && existsSync(join(dir, "deno.json"))) {
+      return dir;
+    }
+    if (dirname(dir) === dir) {
+      throw new Error(
+        "DenoFunction: no checkout of deno-lambda (scripts/build.ts and " +
+          `deno.json) in ${process.cwd()} or above it: pass projectRoot`,
+      );
+    }
+  }
+}
+
+function distDir(props: DenoLayersProps): string {
+  return props.distDir ? resolve(props.distDir) : join(projectRoot(props), "dist");
+}
+
+/** A zip of dist, or an error that says how to build it. */
+function zip(dist: string, name: string): string {
+  const path = join(dist, `${name}.zip`);
   if (!existsSync(path)) {
     const arch = name.replace(/^.*-(x86_64|arm64)$/, "$1");
     throw new Error(
-      `DenoFunction: no ${path}: run deno task build --arch ${arch} in ${root}, ` +
+      `DenoFunction: no ${path}: run deno task build --arch ${arch} in the project, ` +
         "or give the layer's ARN (denoLayerArn, runtimeLayerArn)",
     );
   }
@@ -122,6 +163,7 @@ export class DenoFunction extends lambda.Function {
       denoLayerArn: _deno,
       runtimeLayerArn: _runtime,
       projectRoot: _root,
+      distDir: _dist,
       ...options
     } = props;
     const layers = DenoLayers.of(scope, architecture, denoRuntime, props);
@@ -130,28 +172,65 @@ export class DenoFunction extends lambda.Function {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       handler,
       architecture,
-      code: lambda.Code.fromAsset(bundle(props, handler, architecture)),
+      code: bundled(scope, id, props, handler, architecture),
       layers: [layers.deno, layers.runtime, ...(options.layers ?? [])],
     });
   }
 }
 
 /**
- * Builds the entry's function.zip with the project's build (its bundle, source
- * map and code cache for the architecture), into dist/cdk/<hash>/, and
- * returns its path. Throws with the build's own message when it fails.
+ * The function's code: the entry's function.zip (its bundle, source map and
+ * code cache for the architecture), built with the project's build by CDK's
+ * local bundling. CDK bundles only the stacks it synthesises for deployment,
+ * and names the asset by the zip's content, which the build makes the same
+ * for the same sources.
  */
-function bundle(props: DenoFunctionProps, handler: string, arch: lambda.Architecture): string {
-  const root = props.projectRoot ?? PROJECT;
+function bundled(
+  scope: Construct,
+  id: string,
+  props: DenoFunctionProps,
+  handler: string,
+  arch: lambda.Architecture,
+): lambda.Code {
   const entry = resolve(props.entry);
-  const key = createHash("sha256").update(`${entry}\n${handler}\n${arch.name}`).digest("hex");
-  const out = join(root, "dist", "cdk", key.slice(0, 12));
-  const args = ["run", "--allow-all", join(root, "scripts", "build.ts"), "--function-only"];
-  args.push("--entry", entry, "--handler", handler, "--arch", arch.name, "--out-dir", out);
-  const run = spawnSync(props.denoPath ?? "deno", args, { cwd: root, encoding: "utf8" });
-  if (run.error || run.status !== 0) {
-    const why = run.error?.message ?? `${run.stderr}${run.stdout}`.trim();
-    throw new Error(`DenoFunction: cannot bundle ${props.entry}: ${why}`);
-  }
-  return join(out, "function.zip");
+  const deno = props.denoPath ?? "deno";
+  const build = (outDir: string) => [
+    "run",
+    "--allow-all",
+    join(projectRoot(props), "scripts", "build.ts"),
+    "--function-only",
+    ...["--entry", entry, "--handler", handler, "--arch", arch.name, "--out-dir", outDir],
+  ];
+  const where = `DenoFunction ${scope.node.path}/${id}`;
+  return lambda.Code.fromAsset(dirname(entry), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: the local bundling below always bundles, or throws.
+      image: DockerImage.fromRegistry("deno-lambda-builds-locally"),
+      // What is run, which also tells apart the entries of one directory in CDK's cache.
+      command: [deno, ...build("/asset-output")],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const run = spawnSync(deno, build(outputDir), {
+            encoding: "utf8",
+            env: { ...process.env, NO_COLOR: "1" },
+            stdio: ["ignore", "pipe", "pipe"],
+          });
+          if ((run.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+            throw new Error(
+              `${where}: no ${deno} to bundle ${props.entry} with: install Deno ` +
+                "(npm install -g deno), or pass denoPath",
+            );
+          }
+          if (run.error || run.status !== 0) {
+            const why = run.error?.message ?? `${run.stderr}${run.stdout}`.trim();
+            throw new Error(`${where}: cannot bundle ${props.entry}: ${why}`);
+          }
+          // The build's progress and warnings, as NodejsFunction shows esbuild's.
+          if (run.stderr) process.stderr.write(run.stderr);
+          return true;
+        },
+      },
+    },
+  });
 }

@@ -5,6 +5,7 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import assert from "node:assert/strict";
+import process from "node:process";
 import { readZip } from "../scripts/zip.ts";
 import { DenoFunction } from "./deno_function.ts";
 import { exampleApp } from "./example_app.ts";
@@ -98,14 +99,14 @@ Deno.test("DenoFunction: layers given by ARN are used as they are, nothing publi
   });
 });
 
-Deno.test("DenoFunction: a missing zip or a broken entry says what to do", async () => {
+Deno.test("DenoFunction: a missing zip, a broken entry, or no deno says what to do", async () => {
   await withStack((stack, { entry }) => {
     const empty = Deno.makeTempDirSync({ prefix: "cdk-no-dist-" });
     try {
       assert.throws(
-        () => new DenoFunction(stack, "F", { entry, denoPath: deno, projectRoot: empty }),
+        () => new DenoFunction(stack, "F", { entry, denoPath: deno, distDir: empty }),
         new RegExp(
-          `DenoFunction: no ${empty}/dist/deno-layer-x86_64\\.zip: run deno task build --arch x86_64 in ${empty}, or give the layer's ARN`,
+          `DenoFunction: no ${empty}/deno-layer-x86_64\\.zip: run deno task build --arch x86_64 in the project, or give the layer's ARN`,
         ),
       );
     } finally {
@@ -116,9 +117,101 @@ Deno.test("DenoFunction: a missing zip or a broken entry says what to do", async
     await Deno.writeTextFile(entry, "export const handler = (;\n");
     assert.throws(
       () => new DenoFunction(stack, "F", { entry, denoPath: deno }),
-      /DenoFunction: cannot bundle .*index\.ts: Build failed: Cannot bundle /,
+      /DenoFunction Test\/F: cannot bundle .*index\.ts: Build failed: Cannot bundle /,
     );
   });
+  await withStack((stack, { entry }) => {
+    assert.throws(
+      () => new DenoFunction(stack, "F", { entry, denoPath: "/nowhere/deno" }),
+      /DenoFunction Test\/F: no \/nowhere\/deno to bundle .*index\.ts with: install Deno \(npm install -g deno\), or pass denoPath/,
+    );
+  });
+});
+
+Deno.test("DenoFunction: outside a checkout, without projectRoot, it says to pass one", async () => {
+  const elsewhere = await Deno.makeTempDir({ prefix: "cdk-elsewhere-" });
+  const here = process.cwd();
+  try {
+    // process.chdir, which the construct's process.cwd() follows (Deno.chdir is not seen there).
+    process.chdir(elsewhere);
+    await withStack((stack, { entry }) => {
+      assert.throws(
+        () => new DenoFunction(stack, "F", { entry, denoPath: deno }),
+        new RegExp(
+          `DenoFunction: no checkout of deno-lambda \\(scripts/build\\.ts and deno\\.json\\) in ${elsewhere} or above it: pass projectRoot`,
+        ),
+      );
+    });
+    // Given, it is found from anywhere.
+    await withStack((stack, { entry }) => {
+      new DenoFunction(stack, "F", { entry, denoPath: deno, projectRoot: here });
+      Template.fromStack(stack).resourceCountIs("AWS::Lambda::Function", 1);
+    });
+  } finally {
+    process.chdir(here);
+    await Deno.remove(elsewhere, { recursive: true });
+  }
+});
+
+Deno.test("DenoFunction: one stack's layers come from one dist", async () => {
+  await withStack((stack, { entry }) => {
+    new DenoFunction(stack, "One", { entry, denoPath: deno });
+    assert.throws(
+      () => new DenoFunction(stack, "Two", { entry, denoPath: deno, distDir: "/elsewhere/dist" }),
+      /stack Test has its DenoLayer-x86_64 from .*\/dist already, and this function asks for it from \/elsewhere\/dist: give every function of a stack the same distDir/,
+    );
+  });
+});
+
+Deno.test("DenoFunction: two entries of one directory get a bundle each, named by its content", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "cdk-entries-" });
+  /** The S3 keys of both functions' code, synthesised into out, after checking what is inside. */
+  const assets = (out: string) => {
+    const app = new App({ outdir: out });
+    const stack = new Stack(app, "Test");
+    new DenoFunction(stack, "Api", {
+      entry: `${dir}/api.ts`,
+      handler: "api.handler",
+      denoPath: deno,
+    });
+    new DenoFunction(stack, "Worker", {
+      entry: `${dir}/worker.ts`,
+      handler: "worker.run",
+      denoPath: deno,
+    });
+    app.synth();
+    const functions = Template.fromStack(stack).findResources("AWS::Lambda::Function");
+    const keys = Object.values(functions).map((fn) => fn.Properties.Code.S3Key as string);
+    const bundles = keys.map((key) =>
+      readZip(Deno.readFileSync(`${out}/asset.${key.replace(/\.zip$/, "")}.zip`))
+        .map((e) => e.name).filter((n) => n.endsWith(".js"))
+    );
+    assert.deepEqual(bundles, [["api.bundle.js"], ["worker.bundle.js"]]);
+    return keys;
+  };
+  try {
+    await Deno.writeTextFile(`${dir}/api.ts`, 'export const handler = () => "api";\n');
+    await Deno.writeTextFile(`${dir}/worker.ts`, 'export const run = () => "worker";\n');
+    const first = assets(`${dir}/one.out`);
+    // Synthesised again, the same sources make the same assets, which a deploy leaves as they are.
+    assert.deepEqual(assets(`${dir}/two.out`), first);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("DenoFunction: a stack CDK is not deploying is not bundled", async () => {
+  const s = await scratch();
+  try {
+    // As `cdk deploy Other` sets it: only the stack named is bundled.
+    const app = new App({ outdir: s.out, context: { "aws:cdk:bundling-stacks": ["Other"] } });
+    const stack = new Stack(app, "Test");
+    await Deno.writeTextFile(s.entry, "export const handler = (;\n");
+    new DenoFunction(stack, "F", { entry: s.entry, denoPath: deno });
+    Template.fromStack(stack).resourceCountIs("AWS::Lambda::Function", 1);
+  } finally {
+    await Deno.remove(s.dir, { recursive: true });
+  }
 });
 
 Deno.test("the example app: the greeting function behind an HTTP API and a function URL", async () => {
@@ -140,4 +233,15 @@ Deno.test("the example app: the greeting function behind an HTTP API and a funct
   } finally {
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("the example app refuses an architecture or runtime it does not know", () => {
+  assert.throws(
+    () => exampleApp("cdk.out", { DENO_LAMBDA_RUNTIME: "runtime3" }),
+    /^Error: DENO_LAMBDA_RUNTIME=runtime3: expected runtime1 or runtime2$/,
+  );
+  assert.throws(
+    () => exampleApp("cdk.out", { DENO_LAMBDA_ARCH: "aarch64" }),
+    /^Error: DENO_LAMBDA_ARCH=aarch64: expected x86_64 or arm64$/,
+  );
 });
