@@ -17,6 +17,7 @@
 // `deno task build:function` bundles a function alone, into <out-dir>/function.zip;
 // `--handler index.handler` names the bundle index.bundle.js, as Lambda will look for it.
 import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
 import { dirname, posix, relative, resolve } from "node:path";
 import { type Arch, ARCHES, DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
 import { bundleFunction, bundleName, DEFAULT_HANDLER, handlerProblem } from "./_bundle.ts";
@@ -252,14 +253,22 @@ async function buildFunction(o: BuildOptions, runners: Map<Arch, DenoRunner>): P
   }
   const name = bundleName(o.handler);
   // Bundled apart from --out-dir, which may be anything of the user's, at a
-  // path that depends on the entry and handler only: V8's code cache holds the
-  // path it compiled from, so the same one each time keeps the zip the same,
-  // byte for byte, wherever it is written.
-  const key = createHash("sha256").update(`${o.entry}\n${o.handler}`).digest("hex");
-  const buildDir = `${DIST}/build/functions/${key.slice(0, 12)}`;
-  // Builds of the same entry and handler, into different places, take turns.
-  await Deno.mkdir(`${DIST}/build/functions`, { recursive: true });
-  using lock = await Deno.open(`${buildDir}.lock`, { create: true, write: true });
+  // path that depends on the handler alone: V8's code cache holds the path it
+  // compiled the bundle from, so the same one from any checkout, entry or
+  // out-dir keeps the zip the same, byte for byte. Builds of one handler on
+  // this machine take turns.
+  const base = `${tmpdir()}/deno-lambda-build`;
+  const buildDir = `${base}/${createHash("sha256").update(o.handler).digest("hex").slice(0, 12)}`;
+  let lock: Deno.FsFile;
+  try {
+    await Deno.mkdir(base, { recursive: true });
+    lock = await Deno.open(`${buildDir}.lock`, { create: true, write: true });
+  } catch (err) {
+    throw new Error(
+      `Cannot build in ${base} (${errorMessage(err)}): set TMPDIR to a directory of your own`,
+    );
+  }
+  using _ = lock;
   await lock.lock(true);
   await Deno.remove(buildDir, { recursive: true }).catch(() => {});
   try {
