@@ -141,6 +141,8 @@ def main():
         "unmodelled": {"resources": skipped, "outputs": unmodelled},
         "functions": resolved("AWS::Lambda::Function"),
         "permissions": resolved("AWS::Lambda::Permission"),
+        "urls": resolved("AWS::Lambda::Url"),
+        "httpApis": resolved("AWS::ApiGatewayV2::Api"),
     }, indent=2))
 
 

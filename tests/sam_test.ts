@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { bundleName } from "../scripts/_bundle.ts";
 import { ROOT } from "../scripts/_paths.ts";
 import { createZip } from "../scripts/zip.ts";
 import { motoEnv, withMoto } from "./_moto.ts";
@@ -54,6 +55,8 @@ interface Deployed {
   unmodelled: { resources: string[]; outputs: string[] };
   functions: Record<string, Record<string, unknown>>;
   permissions: Record<string, Record<string, unknown>>;
+  urls: Record<string, Record<string, unknown>>;
+  httpApis: Record<string, { Body: { paths: Record<string, Record<string, unknown>> } }>;
 }
 
 /** Deploys one of the copy's templates to moto with parameters; what the helper saw. */
@@ -113,6 +116,26 @@ async function deployedFunction(
   };
 }
 
+/**
+ * The function's two front doors, in the template as deployed (moto models
+ * neither): an HTTP API sending every route to it as payload 2.0, the event
+ * the example reads; and a function URL with the auth type asked for.
+ */
+function assertFrontDoors(out: Deployed, authType: string) {
+  const apis = Object.values(out.httpApis);
+  assert.equal(apis.length, 1);
+  const integration = apis[0].Body.paths["$default"]["x-amazon-apigateway-any-method"] as {
+    "x-amazon-apigateway-integration": { type: string; payloadFormatVersion: string; uri: unknown };
+  };
+  const to = integration["x-amazon-apigateway-integration"];
+  assert.equal(to.type, "aws_proxy");
+  assert.equal(to.payloadFormatVersion, "2.0");
+  assert.match(JSON.stringify(to.uri), /functions\/\$\{Function\.Arn\}\/invocations/);
+  assert.deepEqual(Object.values(out.urls).map((u) => [u.TargetFunctionArn, u.AuthType]), [
+    [{ Ref: "Function" }, authType],
+  ]);
+}
+
 /** What API Gateway's HTTP API is granted, and what a public function URL needs, as moto shows them. */
 const API = [{ Service: "apigateway.amazonaws.com" }, "lambda:InvokeFunction"];
 const PUBLIC_URL = [["*", "lambda:InvokeFunctionUrl"], ["*", "lambda:InvokeFunction"]];
@@ -145,6 +168,24 @@ Deno.test("cfn-lint finds nothing wrong in the SAM templates", async () => {
   assert.equal(out.code, 0, text);
 });
 
+Deno.test("the templates' Handler pattern takes the handlers the build does, and no others", async () => {
+  for (const template of TEMPLATES) {
+    const text = await Deno.readTextFile(`${ROOT}/${template}`);
+    const found = text.match(/\n {2}Handler:\n(?: {4}.*\n)*? {4}AllowedPattern: "(.*)"\n/);
+    assert.ok(found, `${template}: no AllowedPattern for Handler`);
+    // CloudFormation matches the whole value.
+    const pattern = new RegExp(`^(?:${found[1]})$`);
+    for (const ok of ["function.handler", "index.handler", "api/v1.handler", "api.routes.get"]) {
+      assert.match(ok, pattern, template);
+      bundleName(ok);
+    }
+    for (const bad of ["index", "index.", "/abs.handler", "../x.handler", "a//b.handler", ".x"]) {
+      assert.doesNotMatch(bad, pattern, template);
+      assert.throws(() => bundleName(bad), template);
+    }
+  }
+});
+
 Deno.test("template.yaml publishes the layers its parameters choose, and the function on them", async (t) => {
   const { dir, hashes } = await project();
   const template = `${dir}/examples/sam/template.yaml`;
@@ -165,6 +206,7 @@ Deno.test("template.yaml publishes the layers its parameters choose, and the fun
         });
         // Only the HTTP API may call it: the URL is for IAM callers, who need no grant here.
         assert.deepEqual(grants.map((g) => g.slice(0, 2)), [API]);
+        assertFrontDoors(out, "AWS_IAM");
         const fn = out.functions.Function;
         assert.deepEqual(fn.Architectures, ["x86_64"]);
         const layers = (fn.Layers as { Ref: string }[]).map((l) => l.Ref);
@@ -191,6 +233,7 @@ Deno.test("template.yaml publishes the layers its parameters choose, and the fun
         const deployed = await deployedFunction(moto.lambda, out, hashes);
         assert.equal(deployed.handler, "index.handler");
         assertPublicUrl(out, deployed.grants);
+        assertFrontDoors(out, "NONE");
         const fn = out.functions.Function;
         assert.deepEqual(fn.Architectures, ["arm64"]);
         const layers = (fn.Layers as { Ref: string }[]).map((l) => l.Ref);
@@ -231,6 +274,7 @@ Deno.test("function.yaml needs only function.zip, and puts the function on the l
         });
         // Only the HTTP API may call it: the URL is for IAM callers, who need no grant here.
         assert.deepEqual(grants.map((g) => g.slice(0, 2)), [API]);
+        assertFrontDoors(out, "AWS_IAM");
         assert.deepEqual(out.functions.Function.Layers, Object.values(arns));
         assert.deepEqual(out.functions.Function.Architectures, ["arm64"]);
       });
@@ -241,6 +285,7 @@ Deno.test("function.yaml needs only function.zip, and puts the function on the l
           FunctionUrlAuth: "NONE",
         });
         assertPublicUrl(out, (await deployedFunction(moto.lambda, out, hashes)).grants);
+        assertFrontDoors(out, "NONE");
       });
     });
   } finally {
