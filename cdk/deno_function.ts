@@ -16,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { bundleName } from "../scripts/_handler.ts";
 
 /** runtime1 keeps one Deno process per execution environment; runtime2 one per invocation. */
 export type DenoRuntime = "runtime1" | "runtime2";
@@ -36,6 +37,7 @@ export interface DenoLayersProps {
   readonly distDir?: string;
 }
 
+/** A DenoFunction's own props, the layers' and every lambda.Function option but code and runtime. */
 export interface DenoFunctionProps
   extends Omit<lambda.FunctionOptions, "architecture">, DenoLayersProps {
   /** The function's entry point, TypeScript or JavaScript. */
@@ -166,6 +168,7 @@ export class DenoFunction extends lambda.Function {
       distDir: _dist,
       ...options
     } = props;
+    checkProps(`DenoFunction ${scope.node.path}/${id}`, props.entry, handler, architecture);
     const layers = DenoLayers.of(scope, architecture, denoRuntime, props);
     super(scope, id, {
       ...options,
@@ -175,6 +178,25 @@ export class DenoFunction extends lambda.Function {
       code: bundled(scope, id, props, handler, architecture),
       layers: [layers.deno, layers.runtime, ...(options.layers ?? [])],
     });
+  }
+}
+
+/**
+ * Refuses, by the prop's name, what the build would refuse later, or only when
+ * the stack is bundled: an entry that is not there, a handler that cannot name
+ * a bundle, an architecture with no Deno layer.
+ */
+function checkProps(where: string, entry: string, handler: string, arch: lambda.Architecture) {
+  if (!existsSync(entry)) throw new Error(`${where}: entry ${resolve(entry)}: no such file`);
+  try {
+    bundleName(handler);
+  } catch (err) {
+    throw new Error(`${where}: handler: ${(err as Error).message}`);
+  }
+  if (![lambda.Architecture.X86_64.name, lambda.Architecture.ARM_64.name].includes(arch.name)) {
+    throw new Error(
+      `${where}: architecture ${arch.name}: expected lambda.Architecture.X86_64 or ARM_64`,
+    );
   }
 }
 

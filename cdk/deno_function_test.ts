@@ -5,9 +5,9 @@ import { App, Stack } from "aws-cdk-lib";
 import { Match, Template } from "aws-cdk-lib/assertions";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import assert from "node:assert/strict";
-import process from "node:process";
+import { ROOT } from "../scripts/_paths.ts";
 import { readZip } from "../scripts/zip.ts";
-import { DenoFunction } from "./deno_function.ts";
+import { DenoFunction, type DenoFunctionProps } from "./deno_function.ts";
 import { exampleApp } from "./example_app.ts";
 
 /** A directory with an entry point of its own, and the cloud assembly's. */
@@ -128,27 +128,71 @@ Deno.test("DenoFunction: a missing zip, a broken entry, or no deno says what to 
   });
 });
 
+Deno.test("DenoFunction: a bad entry, handler or architecture is refused by its prop's name, bundled or not", async () => {
+  // Not bundled (another stack is deployed), so the build cannot be what finds them.
+  const s = await scratch();
+  try {
+    const app = new App({ outdir: s.out, context: { "aws:cdk:bundling-stacks": ["Other"] } });
+    const stack = new Stack(app, "Test");
+    const cases: [Partial<DenoFunctionProps>, RegExp][] = [
+      [
+        { entry: `${s.dir}/nothere.ts` },
+        /^DenoFunction Test\/F: entry .*\/nothere\.ts: no such file$/,
+      ],
+      [
+        { handler: "index" },
+        /^DenoFunction Test\/F: handler: Bad handler "index": expected <module>\.<export> inside the function/,
+      ],
+      [
+        { architecture: lambda.Architecture.custom("riscv") },
+        /^DenoFunction Test\/F: architecture riscv: expected lambda\.Architecture\.X86_64 or ARM_64$/,
+      ],
+    ];
+    for (const [props, message] of cases) {
+      assert.throws(
+        () => new DenoFunction(stack, "F", { entry: s.entry, denoPath: deno, ...props }),
+        (err: Error) => message.test(err.message) || assert.fail(err.message),
+      );
+    }
+  } finally {
+    await Deno.remove(s.dir, { recursive: true });
+  }
+});
+
 Deno.test("DenoFunction: outside a checkout, without projectRoot, it says to pass one", async () => {
   const elsewhere = await Deno.makeTempDir({ prefix: "cdk-elsewhere-" });
-  const here = process.cwd();
   try {
-    // process.chdir, which the construct's process.cwd() follows (Deno.chdir is not seen there).
-    process.chdir(elsewhere);
-    await withStack((stack, { entry }) => {
-      assert.throws(
-        () => new DenoFunction(stack, "F", { entry, denoPath: deno }),
-        new RegExp(
-          `DenoFunction: no checkout of deno-lambda \\(scripts/build\\.ts and deno\\.json\\) in ${elsewhere} or above it: pass projectRoot`,
-        ),
-      );
-    });
-    // Given, it is found from anywhere.
-    await withStack((stack, { entry }) => {
-      new DenoFunction(stack, "F", { entry, denoPath: deno, projectRoot: here });
-      Template.fromStack(stack).resourceCountIs("AWS::Lambda::Function", 1);
-    });
+    await Deno.writeTextFile(`${elsewhere}/index.ts`, "export const handler = () => 1;\n");
+    // An app run from elsewhere, which makes one function without projectRoot and one with it.
+    await Deno.writeTextFile(
+      `${elsewhere}/app.ts`,
+      `import { App, Stack } from "aws-cdk-lib";
+import { DenoFunction } from ${JSON.stringify(`${ROOT}/cdk/deno_function.ts`)};
+const stack = new Stack(new App({ outdir: "cdk.out" }), "Test");
+const props = { entry: "index.ts", denoPath: ${JSON.stringify(deno)} };
+try {
+  new DenoFunction(stack, "F", props);
+} catch (err) {
+  console.log(err.message);
+}
+new DenoFunction(stack, "G", { ...props, projectRoot: ${JSON.stringify(ROOT)} });
+console.log("G made");
+`,
+    );
+    const run = await new Deno.Command(deno, {
+      args: ["run", "--allow-all", "--config", `${ROOT}/deno.json`, "app.ts"],
+      cwd: elsewhere,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(run.stdout);
+    assert.ok(run.success, new TextDecoder().decode(run.stderr));
+    assert.equal(
+      out,
+      `DenoFunction: no checkout of deno-lambda (scripts/build.ts and deno.json) in ${elsewhere} ` +
+        "or above it: pass projectRoot\nG made\n",
+    );
   } finally {
-    process.chdir(here);
     await Deno.remove(elsewhere, { recursive: true });
   }
 });

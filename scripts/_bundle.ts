@@ -5,6 +5,8 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { ROOT } from "./_paths.ts";
 
+export { bundleName, DEFAULT_HANDLER } from "./_handler.ts";
+
 /** What deno bundle writes into a source map, of what we keep. */
 interface SourceMap {
   version: number;
@@ -12,33 +14,6 @@ interface SourceMap {
   sourcesContent?: (string | null)[];
   mappings: string;
   names: string[];
-}
-
-/** The default handler: the bundle function.bundle.js, its export `handler`. */
-export const DEFAULT_HANDLER = "function.handler";
-
-/**
- * The bundle a handler names, as the bootstrap reads _HANDLER: the module is
- * everything up to the first dot of the last path segment, so `index.handler`
- * runs index.bundle.js and `api/index.main` runs api/index.bundle.js. Throws
- * when the handler is not `<module>.<export>` or leaves the task root.
- */
-export function bundleName(handler: string): string {
-  const slash = handler.lastIndexOf("/");
-  const dot = handler.indexOf(".", slash + 1);
-  const module = handler.slice(0, dot);
-  const exported = handler.slice(dot + 1);
-  const segments = module.split("/");
-  if (
-    dot < 0 || !exported || exported.endsWith(".") || handler.startsWith("/") ||
-    segments.some((s) => s === "" || s === "." || s === "..")
-  ) {
-    throw new Error(
-      `Bad handler "${handler}": expected <module>.<export> inside the function, ` +
-        `for example ${DEFAULT_HANDLER} or index.handler`,
-    );
-  }
-  return `${module}.bundle.js`;
 }
 
 /** Where a trace's source files are named. */
