@@ -136,6 +136,27 @@ function assertFrontDoors(out: Deployed, authType: string) {
   ]);
 }
 
+/**
+ * The function as the defaults make it: function.zip on provided.al2023, its
+ * handler function.handler, called by the HTTP API, and through its URL by
+ * IAM callers only.
+ */
+async function assertDefaultFunction(
+  lambda: LambdaClient,
+  out: Deployed,
+  hashes: Map<string, string>,
+) {
+  const { grants, ...deployed } = await deployedFunction(lambda, out, hashes);
+  assert.deepEqual(deployed, {
+    zip: "function",
+    runtime: "provided.al2023",
+    handler: "function.handler",
+  });
+  // Only the HTTP API is granted: IAM callers of the URL need no grant here.
+  assert.deepEqual(grants.map((g) => g.slice(0, 2)), [API]);
+  assertFrontDoors(out, "AWS_IAM");
+}
+
 /** What API Gateway's HTTP API is granted, and what a public function URL needs, as moto shows them. */
 const API = [{ Service: "apigateway.amazonaws.com" }, "lambda:InvokeFunction"];
 const PUBLIC_URL = [["*", "lambda:InvokeFunctionUrl"], ["*", "lambda:InvokeFunction"]];
@@ -198,15 +219,7 @@ Deno.test("template.yaml publishes the layers its parameters choose, and the fun
           "deno-layer-x86_64",
           "runtime1-x86_64",
         ]);
-        const { grants, ...deployed } = await deployedFunction(moto.lambda, out, hashes);
-        assert.deepEqual(deployed, {
-          zip: "function",
-          runtime: "provided.al2023",
-          handler: "function.handler",
-        });
-        // Only the HTTP API may call it: the URL is for IAM callers, who need no grant here.
-        assert.deepEqual(grants.map((g) => g.slice(0, 2)), [API]);
-        assertFrontDoors(out, "AWS_IAM");
+        await assertDefaultFunction(moto.lambda, out, hashes);
         const fn = out.functions.Function;
         assert.deepEqual(fn.Architectures, ["x86_64"]);
         const layers = (fn.Layers as { Ref: string }[]).map((l) => l.Ref);
@@ -266,15 +279,7 @@ Deno.test("function.yaml needs only function.zip, and puts the function on the l
           Object.values(out.resources).filter((r) => r.type === "AWS::Lambda::LayerVersion"),
           [],
         );
-        const { grants, ...deployed } = await deployedFunction(moto.lambda, out, hashes);
-        assert.deepEqual(deployed, {
-          zip: "function",
-          runtime: "provided.al2023",
-          handler: "function.handler",
-        });
-        // Only the HTTP API may call it: the URL is for IAM callers, who need no grant here.
-        assert.deepEqual(grants.map((g) => g.slice(0, 2)), [API]);
-        assertFrontDoors(out, "AWS_IAM");
+        await assertDefaultFunction(moto.lambda, out, hashes);
         assert.deepEqual(out.functions.Function.Layers, Object.values(arns));
         assert.deepEqual(out.functions.Function.Architectures, ["arm64"]);
       });
