@@ -57,7 +57,7 @@ func serve(ctx context.Context, api *runtimeapi.Client, inv invoker, log *logger
 		if out.apiErr != nil {
 			return out.apiErr
 		}
-		if err := report(ctx, api, ev.RequestID, &out, log); err != nil {
+		if err := report(ctx, api, ev, &out, log); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -109,22 +109,23 @@ func oversizedHeader(ev *runtimeapi.Invocation) *functionError {
 }
 
 // report posts an invocation's outcome. Answers that concern only this
-// invocation (413, 400, 403) are logged and the loop goes on; anything else
+// invocation (413, 400, 403, 410) are logged and the loop goes on; anything else
 // means the Runtime API is broken. A streamed result that stops short is
 // abandoned, and the invocation's error posted instead; if the API refuses it
 // (AWS's takes the abandoned post as the answer), the runtime must end.
-func report(ctx context.Context, api *runtimeapi.Client, requestID string, out *outcome, log *logger) error {
+func report(ctx context.Context, api *runtimeapi.Client, ev *runtimeapi.Invocation, out *outcome, log *logger) error {
+	requestID := ev.RequestID
 	var err error
 	switch {
 	case out.err != nil:
 		log.failure(requestID, "Invoke Error", out.err)
-		err = api.Fail(ctx, requestID, out.err)
+		err = api.Fail(ctx, ev, out.err)
 	case out.result != nil:
-		err = api.RespondStream(ctx, requestID, out.result)
+		err = api.RespondStream(ctx, ev, out.result)
 		if cut := httpc.AsCut(err); cut != nil && ctx.Err() == nil {
 			out.err, out.broken = out.cutOff(err), true
 			log.failure(requestID, "Invoke Error", out.err)
-			err = api.Fail(ctx, requestID, out.err)
+			err = api.Fail(ctx, ev, out.err)
 			var se *runtimeapi.StatusError
 			if errors.As(err, &se) && se.Code == runtimeapi.StatusForbidden {
 				// AWS's Runtime API (its emulator, at least) takes a post cut
@@ -137,7 +138,7 @@ func report(ctx context.Context, api *runtimeapi.Client, requestID string, out *
 			}
 		}
 	default:
-		err = api.Respond(ctx, requestID, out.response)
+		err = api.Respond(ctx, ev, out.response)
 	}
 	var se *runtimeapi.StatusError
 	if !errors.As(err, &se) {
@@ -148,7 +149,7 @@ func report(ctx context.Context, api *runtimeapi.Client, requestID string, out *
 		log.errorf(requestID, "Function.ResponseSizeTooLarge: the response is %d bytes, over Lambda's limit of %d bytes; the invocation failed",
 			out.size(), runtimeapi.MaxResponseBytes)
 		return nil
-	case se.Code >= 400 && se.Code < 500: // about this answer only: 400 stale id, 403 answered already
+	case se.Code >= 400 && se.Code < 500: // about this answer only: 400 unknown id, 403 answered already, 410 over
 		log.errorf(requestID, "The Runtime API refused the result: %v", se)
 		return nil
 	}

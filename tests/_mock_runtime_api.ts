@@ -2,7 +2,9 @@
 // the edge cases of AWS's emulator: wrong request id -> 400, a second result
 // -> 403, a response over 6 MiB + 100 B -> 413, /init/error after init -> 403,
 // and a result post cut off halfway -> none of it is passed on, and every
-// later request is refused with 403 until the runtime exits.
+// later request is refused with 403 until the runtime exits. Each event
+// carries a Lambda-Runtime-Invocation-Id, as Lambda's API has since July 2026:
+// a post echoing another id is stale -> 410.
 
 const PREFIX = "/2018-06-01/runtime";
 /** The Runtime API's limit on a buffered response body. */
@@ -17,6 +19,8 @@ export interface Outcome {
   /** Lambda-Runtime-Function-Error-Type, for errors. */
   errorType: string | null;
   contentType: string | null;
+  /** The Lambda-Runtime-Invocation-Id the post echoed, if any. */
+  invocationId: string | null;
 }
 
 /** Options of one invocation. */
@@ -36,10 +40,19 @@ export interface InvokeOptions {
   deadline?: string | null;
   /** Sends the event's first bytes, then nothing more, its connection left open. */
   stallBody?: boolean;
+  /**
+   * Lambda-Runtime-Invocation-Id; default a fresh one; null leaves the header
+   * out, as older APIs and AWS's emulator do.
+   */
+  invocationId?: string | null;
+  /** Answers every post for it 410, as Lambda does a late answer to an invocation timed out. */
+  stale?: boolean;
 }
 
 interface Pending {
   id: string;
+  invocationId: string | null;
+  stale: boolean;
   payload: string;
   headers: Headers;
   stallBody: boolean;
@@ -62,6 +75,8 @@ export class MockRuntimeApi {
   #initErrorWaiters: (() => void)[] = [];
   #nextWaiters: ((n: number) => void)[] = [];
   nextCalls = 0;
+  /** "id kind" of each result post answered 410, as stale. */
+  readonly stalePosts: string[] = [];
   /** "id kind" of each result post whose body ended before its Content-Length. */
   readonly incompletePosts: string[] = [];
   /** Set by a result post cut off halfway: from then on everything is refused. */
@@ -102,9 +117,15 @@ export class MockRuntimeApi {
       headers.set("Lambda-Runtime-Cognito-Identity", options.cognitoIdentity);
     }
     if (options.tenantId) headers.set("Lambda-Runtime-Aws-Tenant-Id", options.tenantId);
+    const invocationId = options.invocationId === undefined
+      ? crypto.randomUUID()
+      : options.invocationId;
+    if (invocationId !== null) headers.set("Lambda-Runtime-Invocation-Id", invocationId);
     return new Promise((resolve, reject) => {
       const pending: Pending = {
         id,
+        invocationId,
+        stale: options.stale ?? false,
         payload,
         headers,
         stallBody: options.stallBody ?? false,
@@ -236,6 +257,25 @@ export class MockRuntimeApi {
     if (!pending) {
       return json(400, { errorType: "InvalidRequestID", errorMessage: `Unknown request id ${id}` });
     }
+    const echoed = req.headers.get("Lambda-Runtime-Invocation-Id");
+    if (pending.stale || (echoed !== null && echoed !== pending.invocationId)) {
+      this.stalePosts.push(`${id} ${kind}`);
+      if (!pending.done) {
+        pending.done = true;
+        pending.resolve({
+          kind,
+          status: 410,
+          body,
+          errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
+          contentType: req.headers.get("Content-Type"),
+          invocationId: echoed,
+        });
+      }
+      return json(410, {
+        errorType: "InvocationGone",
+        errorMessage: `Invocation ${echoed ?? id} is over: the answer came too late`,
+      });
+    }
     if (pending.done) {
       return json(403, {
         errorType: "InvalidStateTransition",
@@ -249,6 +289,7 @@ export class MockRuntimeApi {
       body,
       errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
       contentType: req.headers.get("Content-Type"),
+      invocationId: echoed,
     };
     if (kind === "response" && new TextEncoder().encode(body).length > MAX_RESPONSE_BYTES) {
       pending.resolve({

@@ -49,6 +49,30 @@ Deno.test("mock answers 400 for an unknown id and 403 for a second result", asyn
   });
 });
 
+Deno.test("mock sends an invocation id and answers 410 to a post echoing another", async () => {
+  await withMock(async (api, base) => {
+    const outcome = api.invoke({}, { requestId: "r4", invocationId: "inv-4" });
+    const res = await fetch(`${base}/invocation/next`);
+    await res.body?.cancel();
+    assert.equal(res.headers.get("Lambda-Runtime-Invocation-Id"), "inv-4");
+    const url = `${base}/invocation/r4/response`;
+    const stale = await post(url, '"late"', { "Lambda-Runtime-Invocation-Id": "inv-3" });
+    assert.equal(stale.status, 410);
+    assert.deepEqual(api.stalePosts, ["r4 response"]);
+    assert.deepEqual((await outcome).status, 410);
+  });
+  await withMock(async (api, base) => {
+    const outcome = api.invoke({}, { requestId: "r5", invocationId: "inv-5" });
+    await (await fetch(`${base}/invocation/next`)).body?.cancel();
+    const url = `${base}/invocation/r5/response`;
+    assert.equal(
+      (await post(url, '"ok"', { "Lambda-Runtime-Invocation-Id": "inv-5" })).status,
+      202,
+    );
+    assert.deepEqual([(await outcome).status, (await outcome).invocationId], [202, "inv-5"]);
+  });
+});
+
 Deno.test("mock answers 413 above 6 MiB + 100 B and accepts exactly the limit", async () => {
   await withMock(async (api, base) => {
     const over = api.invoke({}, { requestId: "big" });

@@ -22,8 +22,12 @@ const (
 	headerClientContext   = "Lambda-Runtime-Client-Context"
 	headerCognitoIdentity = "Lambda-Runtime-Cognito-Identity"
 	headerTenantID        = "Lambda-Runtime-Aws-Tenant-Id"
-	HeaderErrorType       = "Lambda-Runtime-Function-Error-Type"
-	contentTypeError      = "application/vnd.aws.lambda.error+json"
+	// HeaderInvocationID names one handing out of an event (since July 2026):
+	// echoed on its answer, it keeps a late answer to an invocation that timed
+	// out from landing on a newer one that reuses the request id (410 Gone).
+	HeaderInvocationID = "Lambda-Runtime-Invocation-Id"
+	HeaderErrorType    = "Lambda-Runtime-Function-Error-Type"
+	contentTypeError   = "application/vnd.aws.lambda.error+json"
 )
 
 // Runtime API statuses the bootstrap tells apart.
@@ -32,6 +36,7 @@ const (
 	statusAccepted              = 202
 	StatusBadRequest            = 400
 	StatusForbidden             = 403
+	StatusGone                  = 410
 	StatusRequestEntityTooLarge = 413
 )
 
@@ -49,6 +54,7 @@ type Invocation struct {
 	ClientContext   string
 	CognitoIdentity string
 	TenantID        string
+	InvocationID    string // "" when the API sends none
 	// Payload is the event, read whole; Event instead, when the client
 	// streams events: a large event still on its connection, to pass on as
 	// it arrives. Either belongs to the client: Done ends the event's
@@ -171,6 +177,7 @@ func (a *Client) invocationOf(h *httpc.Response) *Invocation {
 		ClientContext:   h.Get(headerClientContext),
 		CognitoIdentity: h.Get(headerCognitoIdentity),
 		TenantID:        h.Get(headerTenantID),
+		InvocationID:    h.Get(HeaderInvocationID),
 		Arrived:         now,
 		bodies:          a.http.Bodies,
 	}
@@ -181,31 +188,44 @@ func (a *Client) invocationOf(h *httpc.Response) *Invocation {
 	return inv
 }
 
+// answerHeaders are an answer's to inv: its content type, and its
+// invocation's id echoed, when the API gave one.
+func answerHeaders(inv *Invocation, contentType string) []httpc.Field {
+	h := []httpc.Field{{Name: "Content-Type", Value: contentType}}
+	if inv != nil && inv.InvocationID != "" {
+		h = append(h, httpc.Field{Name: HeaderInvocationID, Value: inv.InvocationID})
+	}
+	return h
+}
+
 // Respond sends the handler's result. The invocation stays open until the
 // next call to next.
-func (a *Client) Respond(ctx context.Context, requestID string, body []byte) error {
-	return a.post(ctx, "/invocation/"+url.PathEscape(requestID)+"/response", "application/json", "", body)
+func (a *Client) Respond(ctx context.Context, inv *Invocation, body []byte) error {
+	return a.post(ctx, inv, "/invocation/"+url.PathEscape(inv.RequestID)+"/response", "application/json", "", body)
 }
 
 // RespondStream sends a result as it arrives from Deno. If the result is
 // cut off, the post is abandoned halfway, so the API passes none of it on, and
 // the error is a *cutError.
-func (a *Client) RespondStream(ctx context.Context, requestID string, result *httpc.Stream) error {
-	path := "/invocation/" + url.PathEscape(requestID) + "/response"
+func (a *Client) RespondStream(ctx context.Context, inv *Invocation, result *httpc.Stream) error {
+	path := "/invocation/" + url.PathEscape(inv.RequestID) + "/response"
 	return a.postRequest(ctx, path, &httpc.Request{Method: "POST", Path: apiPrefix + path, Stream: result,
-		Header: []httpc.Field{{Name: "Content-Type", Value: "application/json"}}})
+		Header: answerHeaders(inv, "application/json")})
 }
 
 // Fail reports a failed invocation; the environment keeps serving. A function
 // shapes its errors, megabytes of message or stack included: if the API
-// refuses one for what it carries, a shorter one says what happened.
-func (a *Client) Fail(ctx context.Context, requestID string, fe *Error) error {
-	path := "/invocation/" + url.PathEscape(requestID) + "/error"
-	err := a.post(ctx, path, contentTypeError, fe.Type, fe.Body())
+// refuses one for what it carries, a shorter one says what happened. Refusals
+// about the invocation itself (400 unknown, 403 answered, 410 over) are not
+// about what the error carries.
+func (a *Client) Fail(ctx context.Context, inv *Invocation, fe *Error) error {
+	path := "/invocation/" + url.PathEscape(inv.RequestID) + "/error"
+	err := a.post(ctx, inv, path, contentTypeError, fe.Type, fe.Body())
 	var se *StatusError
-	if errors.As(err, &se) && se.Code >= 400 && se.Code < 500 && se.Code != StatusBadRequest && se.Code != StatusForbidden {
+	if errors.As(err, &se) && se.Code >= 400 && se.Code < 500 &&
+		se.Code != StatusBadRequest && se.Code != StatusForbidden && se.Code != StatusGone {
 		short := fe.Shortened(se.Code)
-		return a.post(ctx, path, contentTypeError, short.Type, short.Body())
+		return a.post(ctx, inv, path, contentTypeError, short.Type, short.Body())
 	}
 	return err
 }
@@ -213,12 +233,12 @@ func (a *Client) Fail(ctx context.Context, requestID string, fe *Error) error {
 // InitError reports that the function cannot start. The caller exits
 // afterwards; Lambda returns the error to the first invoke.
 func (a *Client) InitError(ctx context.Context, fe *Error) error {
-	return a.post(ctx, "/init/error", contentTypeError, fe.Type, fe.Body())
+	return a.post(ctx, nil, "/init/error", contentTypeError, fe.Type, fe.Body())
 }
 
-func (a *Client) post(ctx context.Context, path, contentType, errorType string, body []byte) error {
+func (a *Client) post(ctx context.Context, inv *Invocation, path, contentType, errorType string, body []byte) error {
 	req := &httpc.Request{Method: "POST", Path: apiPrefix + path, Body: body,
-		Header: []httpc.Field{{Name: "Content-Type", Value: contentType}}}
+		Header: answerHeaders(inv, contentType)}
 	if errorType != "" {
 		req.Header = append(req.Header, httpc.Field{Name: HeaderErrorType, Value: headerSafe(errorType)})
 	}

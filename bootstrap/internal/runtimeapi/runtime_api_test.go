@@ -28,6 +28,7 @@ func TestNextReadsEventAndHeaders(t *testing.T) {
 		h.Set("Lambda-Runtime-Client-Context", `{"custom":{}}`)
 		h.Set("Lambda-Runtime-Cognito-Identity", `{"cognitoIdentityId":"x"}`)
 		h.Set("Lambda-Runtime-Aws-Tenant-Id", "t-1")
+		h.Set("Lambda-Runtime-Invocation-Id", "inv-1")
 		io.WriteString(w, `{"a":1}`)
 	}))
 	defer srv.Close()
@@ -37,10 +38,11 @@ func TestNextReadsEventAndHeaders(t *testing.T) {
 	}
 	want := Invocation{RequestID: "id-1", Deadline: deadline, FunctionARN: "arn:aws:lambda:us-east-1:1:function:f",
 		TraceID: "Root=1-abc", ClientContext: `{"custom":{}}`, CognitoIdentity: `{"cognitoIdentityId":"x"}`,
-		TenantID: "t-1", Payload: []byte(`{"a":1}`)}
+		TenantID: "t-1", InvocationID: "inv-1", Payload: []byte(`{"a":1}`)}
 	if inv.RequestID != want.RequestID || !inv.Deadline.Equal(want.Deadline) || inv.FunctionARN != want.FunctionARN ||
 		inv.TraceID != want.TraceID || inv.ClientContext != want.ClientContext ||
-		inv.CognitoIdentity != want.CognitoIdentity || inv.TenantID != want.TenantID || string(inv.Payload) != string(want.Payload) ||
+		inv.CognitoIdentity != want.CognitoIdentity || inv.TenantID != want.TenantID || inv.InvocationID != want.InvocationID ||
+		string(inv.Payload) != string(want.Payload) ||
 		inv.DeadlineProblem != "" || inv.Stalled {
 		t.Errorf("got %+v, want %+v", *inv, want)
 	}
@@ -69,22 +71,23 @@ func TestNextFailures(t *testing.T) {
 	}
 }
 
-func TestPostsCarryTypeAndContentType(t *testing.T) {
-	type seen struct{ path, contentType, errorType, body string }
+func TestPostsCarryTypeContentTypeAndInvocationID(t *testing.T) {
+	type seen struct{ path, contentType, errorType, invocationID, body string }
 	var got []seen
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		got = append(got, seen{r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Lambda-Runtime-Function-Error-Type"), string(b)})
+		got = append(got, seen{r.URL.Path, r.Header.Get("Content-Type"), r.Header.Get("Lambda-Runtime-Function-Error-Type"),
+			r.Header.Get("Lambda-Runtime-Invocation-Id"), string(b)})
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	defer srv.Close()
 	api := New(srv.Listener.Addr().String(), FunctionTimeout(""))
 	ctx := context.Background()
 	fe := &Error{Type: "Runtime.HandlerNotFound", Message: "x is not a function", StackTrace: []string{}}
-	if err := api.Respond(ctx, "id-1", []byte(`"ok"`)); err != nil {
+	if err := api.Respond(ctx, &Invocation{RequestID: "id-1"}, []byte(`"ok"`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := api.Fail(ctx, "id-2", fe); err != nil {
+	if err := api.Fail(ctx, &Invocation{RequestID: "id-2", InvocationID: "inv-2"}, fe); err != nil {
 		t.Fatal(err)
 	}
 	if err := api.InitError(ctx, fe); err != nil {
@@ -92,9 +95,9 @@ func TestPostsCarryTypeAndContentType(t *testing.T) {
 	}
 	errBody := `{"errorType":"Runtime.HandlerNotFound","errorMessage":"x is not a function","stackTrace":[]}`
 	want := []seen{
-		{"/2018-06-01/runtime/invocation/id-1/response", "application/json", "", `"ok"`},
-		{"/2018-06-01/runtime/invocation/id-2/error", contentTypeError, "Runtime.HandlerNotFound", errBody},
-		{"/2018-06-01/runtime/init/error", contentTypeError, "Runtime.HandlerNotFound", errBody},
+		{"/2018-06-01/runtime/invocation/id-1/response", "application/json", "", "", `"ok"`},
+		{"/2018-06-01/runtime/invocation/id-2/error", contentTypeError, "Runtime.HandlerNotFound", "inv-2", errBody},
+		{"/2018-06-01/runtime/init/error", contentTypeError, "Runtime.HandlerNotFound", "", errBody},
 	}
 	for i := range want {
 		if got[i] != want[i] {
@@ -108,7 +111,7 @@ func TestPostStatusError(t *testing.T) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 	}))
 	defer srv.Close()
-	err := New(srv.Listener.Addr().String(), FunctionTimeout("")).Respond(context.Background(), "id", []byte("{}"))
+	err := New(srv.Listener.Addr().String(), FunctionTimeout("")).Respond(context.Background(), &Invocation{RequestID: "id"}, []byte("{}"))
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code != 413 {
 		t.Fatalf("got %v, want a 413 statusError", err)
@@ -210,7 +213,7 @@ func TestFailPostsAShorterErrorWhenTheWholeIsRefused(t *testing.T) {
 	}))
 	defer srv.Close()
 	fe := &Error{Type: "Error", Message: strings.Repeat("m", 20_000), StackTrace: []string{strings.Repeat("s", 20_000)}}
-	if err := New(srv.Listener.Addr().String(), FunctionTimeout("")).Fail(context.Background(), "id", fe); err != nil {
+	if err := New(srv.Listener.Addr().String(), FunctionTimeout("")).Fail(context.Background(), &Invocation{RequestID: "id"}, fe); err != nil {
 		t.Fatalf("Fail = %v, want the shorter error accepted", err)
 	}
 	if len(bodies) != 2 || !strings.Contains(bodies[1], "cut short: the Runtime API refused the whole error (413)") ||
