@@ -116,22 +116,33 @@ export async function bundleFunction(
   return { bundle, map };
 }
 
+/** The runtime's own handler lookup, which the build's check imports. */
+const HANDLER_JS = `${ROOT}/runtimes/_shared/handler.js`;
+
 /**
- * What a bundle's handler is, as the runtime will find it at init: "function",
- * or why not ("handler is undefined or not exported (it exports: main)"); null
- * when the bundle cannot be imported here (its top-level code needs a
+ * What is wrong with a bundle's handler, as the runtime will find it at init
+ * (runtimes/_shared/handler.js): the Runtime.* type Lambda would fail init
+ * with, and why ("handler is undefined or not exported (it exports: main)");
+ * or null when it can run,
+ * or when the bundle cannot be imported here (its top-level code needs a
  * permission, or the runtime), which leaves the answer to the runtime.
  */
-export async function handlerProblem(bundle: string, handler: string): Promise<string | null> {
+export async function handlerProblem(
+  bundle: string,
+  handler: string,
+): Promise<{ type: string; message: string } | null> {
   const exportPath = handler.slice(handler.indexOf(".", handler.lastIndexOf("/") + 1) + 1);
   // Imported with no permission but reading the bundle, as the code cache is.
   const probe = `
-    const [url, path] = Deno.args;
+    const [url, lookup, path, name] = Deno.args;
     let mod;
     try { mod = await import(url); } catch { console.log("null"); Deno.exit(0); }
+    const { resolveHandler } = await import(lookup);
+    let problem = null;
     let value = mod;
     for (const key of path.split(".")) value = value?.[key];
-    console.log(JSON.stringify({ kind: typeof value, exports: Object.keys(mod) }));
+    try { resolveHandler(mod, path, name); } catch (err) { problem = { type: err.name, message: err.message }; }
+    console.log(JSON.stringify({ problem, kind: typeof value, exports: Object.keys(mod) }));
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -139,26 +150,40 @@ export async function handlerProblem(bundle: string, handler: string): Promise<s
       "--no-config",
       "--no-lock",
       "--cached-only",
-      `--allow-read=${bundle},${bundle}.map`,
+      `--allow-read=${bundle},${bundle}.map,${ROOT}/runtimes/_shared`,
       probe,
-      "file://" + bundle.split("/").map(encodeURIComponent).join("/"),
+      fileUrl(bundle),
+      fileUrl(HANDLER_JS),
       exportPath,
+      handler,
     ],
     env: { DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",
     stdout: "piped",
     stderr: "null",
   }).output();
-  let found: { kind: string; exports: string[] } | null = null;
+  type Problem = { type: string; message: string };
+  let found: { problem: Problem | null; kind: string; exports: string[] } | null = null;
   try {
     // The last line: the function's own top-level code may print too.
     found = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
   } catch { /* nothing to go by */ }
-  if (!found?.exports || found.kind === "function") return null;
+  if (!found?.exports || found.problem === null) return null;
+  const { type, message } = found.problem;
   const exported = found.exports.length ? found.exports.join(", ") : "nothing";
-  return found.kind === "undefined"
-    ? `${handler} is undefined or not exported (it exports: ${exported})`
-    : `${handler} is not a function but ${
-      found.kind === "object" ? "an object" : `a ${found.kind}`
-    }`;
+  if (message.endsWith(" is undefined or not exported")) {
+    return { type, message: `${message} (it exports: ${exported})` };
+  }
+  if (message.endsWith(" is not a function") && found.kind !== "undefined") {
+    return {
+      type,
+      message: `${message} but ${found.kind === "object" ? "an object" : `a ${found.kind}`}`,
+    };
+  }
+  return found.problem;
+}
+
+/** A path as a file: URL, escaping what URLs treat specially. */
+function fileUrl(path: string): string {
+  return "file://" + path.split("/").map(encodeURIComponent).join("/");
 }

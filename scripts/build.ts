@@ -295,11 +295,14 @@ async function bundleAndZip(
     { silentFor: 2000 },
   );
   const problem = await handlerProblem(bundle, o.handler);
-  if (problem) {
+  if (problem?.type === "Runtime.HandlerNotFound") {
     throw new Error(
-      `${problem}, so Lambda would fail init with Runtime.HandlerNotFound: ` +
+      `${problem.message}, so Lambda would fail init with Runtime.HandlerNotFound: ` +
         `pass a --handler that names one of ${shown(o.entry)}'s exported functions`,
     );
+  }
+  if (problem) {
+    throw new Error(`${problem.message}; as it is, Lambda would fail init with ${problem.type}`);
   }
   const denoDir = await denoDirEntries(runners, o.arches, [
     { path: bundle, runsAt: `${o.taskRoot}/${name}` },

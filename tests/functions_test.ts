@@ -236,3 +236,84 @@ Deno.test("a function in a project of its own is bundled with its deno.json, tra
     await Deno.remove(project, { recursive: true });
   }
 });
+
+/**
+ * A function of each kind of entry, built once for both runtimes: CommonJS
+ * (.cjs, and .js under "type": "commonjs", which reach their handler through
+ * the default export) and ES modules (.mjs, .mts, .js). Each answers its kind.
+ */
+let entryKindsBuilt: Promise<[string, string][]> | undefined;
+const entryKinds = () =>
+  entryKindsBuilt ??= (async () => {
+    const project = await Deno.makeTempDir({ prefix: "entry-kinds-" });
+    const files: Record<string, string> = {
+      "cjs/index.cjs": "exports.handler = async (event) => ({ kind: 'cjs', n: event.n * 2 });\n",
+      "js-commonjs/package.json": '{ "type": "commonjs" }\n',
+      "js-commonjs/lib.js": "module.exports = { kind: 'js-commonjs' };\n",
+      "js-commonjs/index.js": "const lib = require('./lib.js');\n" +
+        "module.exports.handler = async (event) => ({ kind: lib.kind, n: event.n * 2 });\n",
+      "mjs/index.mjs": "export const handler = (event) => ({ kind: 'mjs', n: event.n * 2 });\n",
+      "mts/index.mts":
+        "export const handler = (event: { n: number }) => ({ kind: 'mts', n: event.n * 2 });\n",
+      "js-esm/index.js":
+        "export const handler = (event) => ({ kind: 'js-esm', n: event.n * 2 });\n",
+    };
+    try {
+      for (const [path, text] of Object.entries(files)) {
+        await Deno.mkdir(`${project}/${path.split("/")[0]}`, { recursive: true });
+        await Deno.writeTextFile(`${project}/${path}`, text);
+      }
+      const built: [string, string][] = [];
+      for (const entry of Object.keys(files).filter((f) => f.includes("/index."))) {
+        const kind = entry.split("/")[0];
+        built.push([
+          kind,
+          await buildFunction(`${project}/${entry}`, `kind-${kind}`, "index.handler"),
+        ]);
+      }
+      return built;
+    } finally {
+      await Deno.remove(project, { recursive: true });
+    }
+  })();
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: CommonJS (.cjs; .js under "type": "commonjs") and ES module (.mjs, .mts, .js) entries run`, async () => {
+    for (const [kind, taskRoot] of await entryKinds()) {
+      const options = { runtime, handler: "index.handler", taskRoot, env: {} };
+      await withBootstrap(options, async (b) => {
+        const out = await b.api.invoke({ n: 21 });
+        assert.deepEqual([out.kind, JSON.parse(out.body)], ["response", { kind, n: 42 }], kind);
+      });
+    }
+  });
+}
+
+Deno.test("the build refuses a callback-style handler, saying how to declare it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "callback-" });
+  try {
+    await Deno.writeTextFile(
+      `${dir}/index.ts`,
+      "export function handler(_e: unknown, _c: unknown, cb: (e: null, r: string) => void) {\n" +
+        '  cb(null, "done");\n}\n',
+    );
+    const args = ["run", "--allow-all", "scripts/build.ts", "--function-only", "--arch", "x86_64"];
+    args.push(
+      "--entry",
+      `${dir}/index.ts`,
+      "--handler",
+      "index.handler",
+      "--out-dir",
+      `${dir}/out`,
+    );
+    const run = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stderr: "piped" })
+      .output();
+    assert.equal(run.code, 1);
+    assert.match(
+      new TextDecoder().decode(run.stderr),
+      /^Build failed: index\.handler is declared with 3 parameters \(event, context, callback\): callback-style handlers are not supported, as on AWS's Node\.js 24 runtime\. Declare it with \(event, context\), and return the result or a promise of it; as it is, Lambda would fail init with Runtime\.CallbackHandlerDeprecated$/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -37,6 +37,13 @@ const cases: {
     message: /does_not_exist\.js/,
   },
   {
+    name: "a callback-style handler (three parameters), as on Node.js 24",
+    handler: "handlers.callbackStyle",
+    type: "Runtime.CallbackHandlerDeprecated",
+    message:
+      /^handlers\.callbackStyle is declared with 3 parameters \(event, context, callback\): callback-style handlers are not supported, as on AWS's Node\.js 24 runtime\. Declare it with \(event, context\), and return the result or a promise of it$/,
+  },
+  {
     name: "a missing export",
     handler: "handlers.nope",
     type: "Runtime.HandlerNotFound",

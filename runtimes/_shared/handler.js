@@ -33,6 +33,52 @@ function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
   }
 }
 
+/** What awslambda.streamifyResponse marks a streaming handler with, as Node's runtime reads it. */
+const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+
+/** The value at a dotted path ("api.handler") in an object, or undefined. */
+function lookUp(/** @type {any} */ object, /** @type {string} */ path) {
+  let value = object;
+  for (const key of path.split(".")) value = value?.[key];
+  return value;
+}
+
+/**
+ * The handler at exportPath in an imported module, as Node's runtime finds
+ * it: the named export, else the same path under the default export (a
+ * CommonJS module bundled to ESM exports its module.exports as default).
+ * Throws a RuntimeError when there is none, it is not a function, or it is
+ * callback-style: declared with three parameters or more and not streaming,
+ * which AWS's Node.js 24 runtime refuses at init.
+ * @returns {(event: unknown, context: unknown) => unknown}
+ */
+export function resolveHandler(
+  /** @type {any} */ mod,
+  /** @type {string} */ exportPath,
+  /** @type {string} */ handlerName,
+) {
+  let fn = lookUp(mod, exportPath);
+  if (!fn && mod?.default != null) fn = lookUp(mod.default, exportPath);
+  if (fn === undefined) {
+    throw new RuntimeError(
+      "Runtime.HandlerNotFound",
+      `${handlerName} is undefined or not exported`,
+    );
+  }
+  if (typeof fn !== "function") {
+    throw new RuntimeError("Runtime.HandlerNotFound", `${handlerName} is not a function`);
+  }
+  if (fn.length >= 3 && fn[STREAMING] !== "response") {
+    throw new RuntimeError(
+      "Runtime.CallbackHandlerDeprecated",
+      `${handlerName} is declared with ${fn.length} parameters (event, context, callback): ` +
+        "callback-style handlers are not supported, as on AWS's Node.js 24 runtime. " +
+        "Declare it with (event, context), and return the result or a promise of it",
+    );
+  }
+  return fn;
+}
+
 /**
  * Imports the bundle and returns the handler function at exportPath ("handler",
  * or a nested "api.handler"). Throws a RuntimeError naming the cause.
@@ -43,23 +89,11 @@ export async function loadHandler(
   /** @type {string} */ exportPath,
   /** @type {string} */ handlerName,
 ) {
-  let fn;
+  let mod;
   try {
-    fn = await import(fileUrl(bundle));
+    mod = await import(fileUrl(bundle));
   } catch (err) {
     throw importError(err, bundle);
   }
-  for (const key of exportPath.split(".")) {
-    fn = fn?.[key];
-  }
-  if (fn === undefined) {
-    throw new RuntimeError(
-      "Runtime.HandlerNotFound",
-      `${handlerName} is undefined or not exported`,
-    );
-  }
-  if (typeof fn !== "function") {
-    throw new RuntimeError("Runtime.HandlerNotFound", `${handlerName} is not a function`);
-  }
-  return fn;
+  return resolveHandler(mod, exportPath, handlerName);
 }

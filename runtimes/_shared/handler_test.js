@@ -183,3 +183,42 @@ Deno.test("loadHandler imports a path with characters URLs treat specially", asy
   );
   assert.equal(await handler(null, {}), "found");
 });
+
+Deno.test("loadHandler finds a CommonJS module's handler under its default export", async () => {
+  // What deno bundle makes of `exports.handler = ...`: module.exports as the default export.
+  const cjs = {
+    "index.js": `var module = { exports: {} };
+      module.exports.handler = (event) => ({ cjs: event });
+      module.exports.api = { get: () => "nested" };
+      export default module.exports;`,
+  };
+  assert.deepEqual(await (await load(cjs, "handler"))(1, {}), { cjs: 1 });
+  assert.equal(await (await load(cjs, "api.get"))(1, {}), "nested");
+  // A named export comes first.
+  const both = {
+    "index.js": `export const handler = () => "named";
+      export default { handler: () => "default" };`,
+  };
+  assert.equal(await (await load(both, "handler"))(1, {}), "named");
+});
+
+Deno.test("loadHandler refuses a handler declared with three parameters, unless it streams", async () => {
+  assert.deepEqual(
+    await loadError(
+      { "index.js": "export function handler(event, context, callback) {}" },
+      "handler",
+    ),
+    {
+      errorType: "Runtime.CallbackHandlerDeprecated",
+      errorMessage:
+        "index.handler is declared with 3 parameters (event, context, callback): callback-style handlers are not supported, as on AWS's Node.js 24 runtime. Declare it with (event, context), and return the result or a promise of it",
+      stackTrace: [],
+    },
+  );
+  // A streaming handler takes (event, responseStream, context), as awslambda.streamifyResponse marks it.
+  const streaming = await load({
+    "index.js": `export function handler(event, stream, context) { return "streams"; }
+      handler[Symbol.for("aws.lambda.runtime.handler.streaming")] = "response";`,
+  }, "handler");
+  assert.equal(await streaming(1, {}), "streams");
+});
