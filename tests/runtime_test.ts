@@ -119,7 +119,7 @@ for (const runtime of RUNTIMES) {
   });
 
   t(
-    "handler errors go to /error in Node.js's shape and the environment keeps serving",
+    "handler errors go to /error in Node.js's shape, trace included, and the environment keeps serving",
     async () => {
       for (
         const [handler, type, message] of [
@@ -139,6 +139,8 @@ for (const runtime of RUNTIMES) {
             assert.equal(body.errorType, type);
             assert.equal(body.errorMessage, message);
             assert.ok(Array.isArray(body.stackTrace));
+            // Node.js's runtime names the stack trace, Lambda's documentation stackTrace.
+            assert.deepEqual(body.trace, body.stackTrace);
             if (type !== "string") {
               assert.equal(body.stackTrace[0], `${type}: ${message}`);
               assert.match(body.stackTrace.join("\n"), /handlers\.bundle\.js/);
@@ -171,8 +173,9 @@ for (const runtime of RUNTIMES) {
         for (let i = 0; i < 2; i++) {
           const out = await api.invoke({});
           assert.equal(out.kind, "error");
-          assert.equal(out.errorType, "Runtime.MarshalError");
-          assert.match(JSON.parse(out.body).errorMessage, /Unable to stringify/);
+          // Node.js's runtime's type and message, and why.
+          assert.equal(out.errorType, "Runtime.JSONStringifyError");
+          assert.match(JSON.parse(out.body).errorMessage, /^Unable to stringify response body: TypeError: /);
         }
       });
     }

@@ -57,8 +57,8 @@ export async function invoke(
   } catch (err) {
     return failure(
       new RuntimeError(
-        "Runtime.MarshalError",
-        `Unable to stringify the handler's result: ${describe(err)}`,
+        "Runtime.JSONStringifyError",
+        `Unable to stringify response body: ${describe(err)}`,
         err,
       ).body(),
     );

@@ -54,16 +54,16 @@ Deno.test("invoke serialises undefined, a function and a symbol as null, as Node
   assert.deepEqual(await run(async () => {}), { body: "null" });
 });
 
-Deno.test("a result JSON cannot hold is Runtime.MarshalError", async () => {
+Deno.test("a result JSON cannot hold is Runtime.JSONStringifyError, as on Node.js", async () => {
   const cycle = /** @type {Record<string, unknown>} */ ({});
   cycle.self = cycle;
   for (const value of [10n, cycle, { nested: { big: 1n } }]) {
     const result = await run(() => value);
-    assert.equal(result.errorType, "Runtime.MarshalError");
+    assert.equal(result.errorType, "Runtime.JSONStringifyError");
     assert.equal(result.fatal, undefined);
     const body = JSON.parse(result.body);
-    assert.equal(body.errorType, "Runtime.MarshalError");
-    assert.match(body.errorMessage, /^Unable to stringify the handler's result: TypeError: /);
+    assert.equal(body.errorType, "Runtime.JSONStringifyError");
+    assert.match(body.errorMessage, /^Unable to stringify response body: TypeError: /);
     assert.match(body.stackTrace[0], /^TypeError: /);
   }
 });

@@ -16,9 +16,16 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
 
-// Body is the error as JSON, as the Runtime API takes it.
+// Body is the error as JSON, as the Runtime API takes it: the stack trace
+// under both names, stackTrace (Lambda's documentation) and trace (AWS's
+// Node.js runtime), for whoever reads the error the caller gets.
 func (e *Error) Body() []byte {
-	b, _ := json.Marshal(e) // strings and a string slice always marshal
+	b, _ := json.Marshal(struct { // strings and string slices always marshal
+		Type       string   `json:"errorType"`
+		Message    string   `json:"errorMessage"`
+		StackTrace []string `json:"stackTrace"`
+		Trace      []string `json:"trace"`
+	}{e.Type, e.Message, e.StackTrace, e.StackTrace})
 	return b
 }
 

@@ -93,7 +93,7 @@ func TestPostsCarryTypeContentTypeAndInvocationID(t *testing.T) {
 	if err := api.InitError(ctx, fe); err != nil {
 		t.Fatal(err)
 	}
-	errBody := `{"errorType":"Runtime.HandlerNotFound","errorMessage":"x is not a function","stackTrace":[]}`
+	errBody := `{"errorType":"Runtime.HandlerNotFound","errorMessage":"x is not a function","stackTrace":[],"trace":[]}`
 	want := []seen{
 		{"/2018-06-01/runtime/invocation/id-1/response", "application/json", "", "", `"ok"`},
 		{"/2018-06-01/runtime/invocation/id-2/error", contentTypeError, "Runtime.HandlerNotFound", "inv-2", errBody},
