@@ -317,3 +317,49 @@ Deno.test("the build refuses a callback-style handler, saying how to declare it"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const invokeStore = buildFunction("tests/fixtures/ts/invoke_store.ts", "invoke-store");
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: the function's copy of @aws/lambda-invoke-store reads each invocation's ids`, async () => {
+    const options = { runtime, handler: "function.handler", taskRoot: await invokeStore, env: {} };
+    await withBootstrap(options, async (b) => {
+      for (const [i, tenantId] of ["tenant-a", undefined].entries()) {
+        const traceId =
+          `Root=1-6750f5a0-00000000000000000000000${i};Parent=53995c3f42cd8ad8;Sampled=1`;
+        const out = await b.api.invoke({ waitMs: 5 }, {
+          requestId: `store-${i}`,
+          traceId,
+          tenantId,
+        });
+        assert.deepEqual(JSON.parse(out.body), {
+          awslambda: "object",
+          theRuntimes: true,
+          requestId: `store-${i}`,
+          traceId,
+          tenantId: tenantId ?? null,
+        });
+      }
+    });
+  });
+}
+
+Deno.test("with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA=1, as on Node.js, no store is shared", async () => {
+  const env = { AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: "1" };
+  const options = {
+    runtime: "runtime1" as const,
+    handler: "function.handler",
+    taskRoot: await invokeStore,
+    env,
+  };
+  await withBootstrap(options, async (b) => {
+    const out = await b.api.invoke({ waitMs: 0 }, { requestId: "alone", traceId: "Root=1-b" });
+    assert.deepEqual(JSON.parse(out.body), {
+      awslambda: "undefined",
+      theRuntimes: false,
+      requestId: "-",
+      traceId: null,
+      tenantId: null,
+    });
+  });
+});

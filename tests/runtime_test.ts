@@ -175,7 +175,10 @@ for (const runtime of RUNTIMES) {
           assert.equal(out.kind, "error");
           // Node.js's runtime's type and message, and why.
           assert.equal(out.errorType, "Runtime.JSONStringifyError");
-          assert.match(JSON.parse(out.body).errorMessage, /^Unable to stringify response body: TypeError: /);
+          assert.match(
+            JSON.parse(out.body).errorMessage,
+            /^Unable to stringify response body: TypeError: /,
+          );
         }
       });
     }

@@ -6,6 +6,7 @@ import { staticContext } from "./context.js";
 import { Channel, Input, readControl } from "./control.js";
 import { describe, RuntimeError, setPermissions } from "./errors.js";
 import { loadHandler } from "./handler.js";
+import { installInvokeStore } from "./invoke_store.js";
 import { patchConsole } from "./log_patch.js";
 import { watchUncaught } from "./uncaught.js";
 
@@ -20,6 +21,7 @@ export async function init() {
   patchConsole({ format: getenv("AWS_LAMBDA_LOG_FORMAT"), level: getenv("AWS_LAMBDA_LOG_LEVEL") });
   setPermissions(control.permissions, control.denoDir, control.runtimeApi);
   watchUncaught();
+  installInvokeStore(getenv("AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA"));
   try {
     const handler = await loadHandler(control.bundle, control.export, control.handler);
     return { control, channel, handler, env: staticContext(getenv) };

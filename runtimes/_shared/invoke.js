@@ -2,6 +2,7 @@
 // One invocation, from the Runtime API's event and headers to the body to post.
 import { createContext } from "./context.js";
 import { describe, errorBody, RuntimeError } from "./errors.js";
+import { withInvocation } from "./invoke_store.js";
 import { setRequestId } from "./log_patch.js";
 import { Escaped, guarded } from "./uncaught.js";
 
@@ -46,7 +47,8 @@ export async function invoke(
   }
   let result;
   try {
-    result = await guarded(() => handler(event, context));
+    const ids = { requestId: context.awsRequestId, traceId, tenantId: context.tenantId };
+    result = await withInvocation(ids, () => guarded(() => handler(event, context)));
   } catch (err) {
     if (err instanceof Escaped) return { ...failure(err.body), fatal: true };
     return failure(errorBody(err));

@@ -8,6 +8,7 @@
 // ../_shared/serve.js), and the bootstrap discards it.
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
+import { clearInvocation } from "../_shared/invoke_store.js";
 import { setRequestId } from "../_shared/log_patch.js";
 import { serveOne } from "../_shared/serve.js";
 
@@ -16,6 +17,7 @@ const { channel, handler, env } = await init();
 // run, with a stand-in handler, so the real event meets warm code.
 await invoke(() => null, "{}", new Headers({ "lambda-runtime-aws-request-id": "warm-up" }), env);
 setRequestId(undefined);
+clearInvocation();
 await channel.send({});
 
 await serveOne(channel, handler, env);
