@@ -16,11 +16,14 @@ const permissionsVar = "DENO_LAMBDA_PERMISSIONS"
 var permissionFlag = regexp.MustCompile(`^(-A|--allow-all|--(allow|deny)-(read|write|net|env|sys|run|ffi|import)(=\S+)?)$`)
 
 // runtimeEnv is what runtime.js itself reads (and _X_AMZN_TRACE_ID, which it
-// sets per invocation), granted whatever DENO_LAMBDA_PERMISSIONS says.
+// sets per invocation), granted whatever DENO_LAMBDA_PERMISSIONS says; and
+// what @aws/lambda-invoke-store reads when it loads, in the AWS SDK or the
+// function, to find the runtime's store.
 var runtimeEnv = []string{
 	"AWS_LAMBDA_LOG_FORMAT", "AWS_LAMBDA_LOG_LEVEL", "AWS_LAMBDA_FUNCTION_NAME",
 	"AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
 	"AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "_X_AMZN_TRACE_ID",
+	"AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA", "AWS_LAMBDA_MAX_CONCURRENCY", "AWS_LAMBDA_BENCHMARK_MODE",
 }
 
 // runtimeNeeds names the permissions the runtime itself needs, in the order

@@ -363,3 +363,19 @@ Deno.test("with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA=1, as on Node.js, no store
     });
   });
 });
+
+Deno.test("with the environment narrowed, the store and its package still work", async () => {
+  // The runtime and @aws/lambda-invoke-store read variables of their own, granted whatever the function is.
+  const env = { DENO_LAMBDA_PERMISSIONS: "--allow-env=STAGE" };
+  const options = {
+    runtime: "runtime2" as const,
+    handler: "function.handler",
+    taskRoot: await invokeStore,
+    env,
+  };
+  await withBootstrap(options, async (b) => {
+    const out = await b.api.invoke({ waitMs: 0 }, { requestId: "narrow", traceId: "Root=1-c" });
+    assert.equal(out.kind, "response", out.body);
+    assert.deepEqual(JSON.parse(out.body).traceId, "Root=1-c");
+  });
+});
