@@ -137,12 +137,21 @@ export async function handlerProblem(
     const [url, lookup, path, name] = Deno.args;
     let mod;
     try { mod = await import(url); } catch { console.log("null"); Deno.exit(0); }
-    const { resolveHandler } = await import(lookup);
+    const { findHandler, resolveHandler } = await import(lookup);
     let problem = null;
-    let value = mod;
-    for (const key of path.split(".")) value = value?.[key];
-    try { resolveHandler(mod, path, name); } catch (err) { problem = { type: err.name, message: err.message }; }
-    console.log(JSON.stringify({ problem, kind: typeof value, exports: Object.keys(mod) }));
+    try {
+      resolveHandler(mod, path, name);
+    } catch (err) {
+      // Init reports anything else the lookup throws (an export's getter) as an import error.
+      const runtime = String(err?.name).startsWith("Runtime.");
+      problem = { type: runtime ? err.name : "Runtime.ImportModuleError", message: String(err?.message) };
+    }
+    const exports = Object.keys(mod).map((key) =>
+      key === "default" && mod.default !== null && typeof mod.default === "object"
+        ? "default (" + (Object.keys(mod.default).join(", ") || "nothing") + ")"
+        : key
+    );
+    console.log(JSON.stringify({ problem, kind: typeof findHandler(mod, path), exports }));
   `;
   const out = await new Deno.Command(Deno.execPath(), {
     args: [

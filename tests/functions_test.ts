@@ -311,7 +311,7 @@ Deno.test("the build refuses a callback-style handler, saying how to declare it"
     assert.equal(run.code, 1);
     assert.match(
       new TextDecoder().decode(run.stderr),
-      /^Build failed: index\.handler is declared with 3 parameters \(event, context, callback\): callback-style handlers are not supported, as on AWS's Node\.js 24 runtime\. Declare it with \(event, context\), and return the result or a promise of it; as it is, Lambda would fail init with Runtime\.CallbackHandlerDeprecated$/m,
+      /^Build failed: index\.handler is declared with 3 parameters \(event, context, callback\), a callback-based function handler, which AWS Lambda has removed support for starting with Node\.js 24: declare it with \(event, context\), and return the result or a promise of it; as it is, Lambda would fail init with Runtime\.CallbackHandlerDeprecated$/m,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -378,4 +378,29 @@ Deno.test("with the environment narrowed, the store and its package still work",
     assert.equal(out.kind, "response", out.body);
     assert.deepEqual(JSON.parse(out.body).traceId, "Root=1-c");
   });
+});
+
+Deno.test("the build lists a CommonJS entry's exports when its handler is not one of them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "commonjs-missing-" });
+  try {
+    await Deno.writeTextFile(`${dir}/index.cjs`, "exports.main = async () => 'main';\n");
+    const args = ["run", "--allow-all", "scripts/build.ts", "--function-only", "--arch", "x86_64"];
+    args.push(
+      "--entry",
+      `${dir}/index.cjs`,
+      "--handler",
+      "index.handler",
+      "--out-dir",
+      `${dir}/out`,
+    );
+    const run = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stderr: "piped" })
+      .output();
+    assert.equal(run.code, 1);
+    assert.match(
+      new TextDecoder().decode(run.stderr),
+      /^Build failed: index\.handler is undefined or not exported \(it exports: default \(main\)\), so Lambda would fail init with Runtime\.HandlerNotFound/m,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

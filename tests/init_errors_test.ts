@@ -41,7 +41,7 @@ const cases: {
     handler: "handlers.callbackStyle",
     type: "Runtime.CallbackHandlerDeprecated",
     message:
-      /^handlers\.callbackStyle is declared with 3 parameters \(event, context, callback\): callback-style handlers are not supported, as on AWS's Node\.js 24 runtime\. Declare it with \(event, context\), and return the result or a promise of it$/,
+      /^handlers\.callbackStyle is declared with 3 parameters \(event, context, callback\), a callback-based function handler, which AWS Lambda has removed support for starting with Node\.js 24: declare it with \(event, context\), and return the result or a promise of it$/,
   },
   {
     name: "a missing export",

@@ -44,12 +44,21 @@ function lookUp(/** @type {any} */ object, /** @type {string} */ path) {
 }
 
 /**
+ * The value at exportPath in an imported module: the named export, else the
+ * same path under the default export.
+ */
+export function findHandler(/** @type {any} */ mod, /** @type {string} */ exportPath) {
+  const named = lookUp(mod, exportPath);
+  return !named && mod?.default != null ? lookUp(mod.default, exportPath) : named;
+}
+
+/**
  * The handler at exportPath in an imported module, as Node's runtime finds
  * it: the named export, else the same path under the default export (a
  * CommonJS module bundled to ESM exports its module.exports as default).
- * Throws a RuntimeError when there is none, it is not a function, or it is
- * callback-style: declared with three parameters or more and not streaming,
- * which AWS's Node.js 24 runtime refuses at init.
+ * Throws a RuntimeError when there is none, it is not a function, it streams
+ * (not served yet), or it is callback-style: declared with three parameters
+ * or more, which AWS's Node.js 24 runtime refuses at init.
  * @returns {(event: unknown, context: unknown) => unknown}
  */
 export function resolveHandler(
@@ -57,8 +66,7 @@ export function resolveHandler(
   /** @type {string} */ exportPath,
   /** @type {string} */ handlerName,
 ) {
-  let fn = lookUp(mod, exportPath);
-  if (!fn && mod?.default != null) fn = lookUp(mod.default, exportPath);
+  const fn = findHandler(mod, exportPath);
   if (fn === undefined) {
     throw new RuntimeError(
       "Runtime.HandlerNotFound",
@@ -68,12 +76,27 @@ export function resolveHandler(
   if (typeof fn !== "function") {
     throw new RuntimeError("Runtime.HandlerNotFound", `${handlerName} is not a function`);
   }
-  if (fn.length >= 3 && fn[STREAMING] !== "response") {
+  const streams = fn[STREAMING];
+  if (streams === "response") {
+    throw new RuntimeError(
+      "Runtime.StreamingNotSupported",
+      `${handlerName} streams its response (awslambda.streamifyResponse), which this runtime ` +
+        "cannot serve yet: return the whole response instead",
+    );
+  }
+  if (streams) {
+    throw new RuntimeError(
+      "Runtime.MalformedStreamingHandler",
+      `${handlerName} is marked as streaming, but only response streaming is supported`,
+    );
+  }
+  if (fn.length >= 3) {
     throw new RuntimeError(
       "Runtime.CallbackHandlerDeprecated",
-      `${handlerName} is declared with ${fn.length} parameters (event, context, callback): ` +
-        "callback-style handlers are not supported, as on AWS's Node.js 24 runtime. " +
-        "Declare it with (event, context), and return the result or a promise of it",
+      `${handlerName} is declared with ${fn.length} parameters (event, context, callback), ` +
+        "a callback-based function handler, which AWS Lambda has removed support for " +
+        "starting with Node.js 24: declare it with (event, context), and return the result " +
+        "or a promise of it",
     );
   }
   return fn;

@@ -211,14 +211,28 @@ Deno.test("loadHandler refuses a handler declared with three parameters, unless 
     {
       errorType: "Runtime.CallbackHandlerDeprecated",
       errorMessage:
-        "index.handler is declared with 3 parameters (event, context, callback): callback-style handlers are not supported, as on AWS's Node.js 24 runtime. Declare it with (event, context), and return the result or a promise of it",
+        "index.handler is declared with 3 parameters (event, context, callback), a callback-based function handler, which AWS Lambda has removed support for starting with Node.js 24: declare it with (event, context), and return the result or a promise of it",
       stackTrace: [],
     },
   );
-  // A streaming handler takes (event, responseStream, context), as awslambda.streamifyResponse marks it.
-  const streaming = await load({
+});
+
+Deno.test("loadHandler refuses a streaming handler, which this runtime cannot serve yet, and a malformed one", async () => {
+  // awslambda.streamifyResponse marks a handler (event, responseStream, context) so.
+  const marked = (/** @type {string} */ value) => ({
     "index.js": `export function handler(event, stream, context) { return "streams"; }
-      handler[Symbol.for("aws.lambda.runtime.handler.streaming")] = "response";`,
-  }, "handler");
-  assert.equal(await streaming(1, {}), "streams");
+      handler[Symbol.for("aws.lambda.runtime.handler.streaming")] = ${value};`,
+  });
+  assert.deepEqual(await loadError(marked('"response"'), "handler"), {
+    errorType: "Runtime.StreamingNotSupported",
+    errorMessage:
+      "index.handler streams its response (awslambda.streamifyResponse), which this runtime cannot serve yet: return the whole response instead",
+    stackTrace: [],
+  });
+  // As Node.js's runtime refuses any other mark.
+  assert.deepEqual(await loadError(marked('"request"'), "handler"), {
+    errorType: "Runtime.MalformedStreamingHandler",
+    errorMessage: "index.handler is marked as streaming, but only response streaming is supported",
+    stackTrace: [],
+  });
 });

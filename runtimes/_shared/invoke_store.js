@@ -23,6 +23,7 @@ const protectedKeys = new Set(Object.values(PROTECTED_KEYS));
 
 /** @typedef {Record<string | symbol, unknown>} Context */
 
+/** The store: the interface of the package's instances, one invocation's context at a time. */
 export class InvokeStore {
   static PROTECTED_KEYS = PROTECTED_KEYS;
   /** @type {Context | undefined} */

@@ -16,16 +16,30 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Type + ": " + e.Message }
 
+// maxTwiceStackBytes bounds a stack trace sent under both its names: a
+// function may shape a stack of megabytes, which twice over would reach the
+// Runtime API's limit on an error sooner, and lose the stack altogether.
+const maxTwiceStackBytes = 64 << 10
+
 // Body is the error as JSON, as the Runtime API takes it: the stack trace
 // under both names, stackTrace (Lambda's documentation) and trace (AWS's
-// Node.js runtime), for whoever reads the error the caller gets.
+// Node.js runtime), for whoever reads the error the caller gets; a stack over
+// maxTwiceStackBytes goes as stackTrace alone.
 func (e *Error) Body() []byte {
+	var trace *[]string
+	size := 0
+	for _, line := range e.StackTrace {
+		size += len(line)
+	}
+	if size <= maxTwiceStackBytes {
+		trace = &e.StackTrace
+	}
 	b, _ := json.Marshal(struct { // strings and string slices always marshal
-		Type       string   `json:"errorType"`
-		Message    string   `json:"errorMessage"`
-		StackTrace []string `json:"stackTrace"`
-		Trace      []string `json:"trace"`
-	}{e.Type, e.Message, e.StackTrace, e.StackTrace})
+		Type       string    `json:"errorType"`
+		Message    string    `json:"errorMessage"`
+		StackTrace []string  `json:"stackTrace"`
+		Trace      *[]string `json:"trace,omitempty"`
+	}{e.Type, e.Message, e.StackTrace, trace})
 	return b
 }
 

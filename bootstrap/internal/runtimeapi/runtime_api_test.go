@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -219,5 +220,41 @@ func TestFailPostsAShorterErrorWhenTheWholeIsRefused(t *testing.T) {
 	if len(bodies) != 2 || !strings.Contains(bodies[1], "cut short: the Runtime API refused the whole error (413)") ||
 		strings.Contains(bodies[1], "sss") {
 		t.Errorf("posted %d bodies; the second %.200q, want the message's start without the stack", len(bodies), bodies[len(bodies)-1])
+	}
+}
+
+func TestFailDoesNotRetryAfter410(t *testing.T) {
+	var posts []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		posts = append(posts, r.URL.Path+" "+r.Header.Get("Lambda-Runtime-Invocation-Id"))
+		w.WriteHeader(http.StatusGone)
+	}))
+	defer srv.Close()
+	api := New(srv.Listener.Addr().String(), FunctionTimeout(""))
+	inv := &Invocation{RequestID: "id", InvocationID: "inv-late"}
+	err := api.Fail(context.Background(), inv, &Error{Type: "Error", Message: "late", StackTrace: []string{}})
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != StatusGone {
+		t.Fatalf("Fail = %v, want the 410", err)
+	}
+	if err := api.Respond(context.Background(), inv, []byte(`"late"`)); err == nil {
+		t.Fatal("Respond = nil, want the 410")
+	}
+	want := []string{"/2018-06-01/runtime/invocation/id/error inv-late", "/2018-06-01/runtime/invocation/id/response inv-late"}
+	if !slices.Equal(posts, want) {
+		t.Errorf("posts %q, want %q: one each, echoing the id", posts, want)
+	}
+}
+
+func TestErrorBodySendsAStackTwiceOnlyWhenSmall(t *testing.T) {
+	small := (&Error{Type: "E", Message: "m", StackTrace: []string{"E: m", "    at f"}}).Body()
+	if want := `{"errorType":"E","errorMessage":"m","stackTrace":["E: m","    at f"],"trace":["E: m","    at f"]}`; string(small) != want {
+		t.Errorf("small stack: %s, want %s", small, want)
+	}
+	// A stack a function shaped to megabytes goes once, under Lambda's name.
+	big := (&Error{Type: "E", Message: "m", StackTrace: []string{strings.Repeat("s", 100_000)}}).Body()
+	if strings.Contains(string(big), `"trace"`) || !strings.Contains(string(big), `"stackTrace":["sss`) {
+		t.Errorf("big stack: %.120s..., want stackTrace alone", big)
 	}
 }
