@@ -357,7 +357,9 @@ export function errorOf(res: { status: number; headers: Headers }, body: string)
   }
   const isError = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) &&
     typeof (parsed as Record<string, unknown>).errorMessage === "string" &&
-    Object.keys(parsed).every((k) => ["errorType", "errorMessage", "stackTrace"].includes(k));
+    Object.keys(parsed).every((k) =>
+      ["errorType", "errorMessage", "stackTrace", "trace"].includes(k)
+    );
   if (!isError && !header) return null;
   const type = isError ? (parsed as { errorType?: unknown }).errorType : undefined;
   return `function error${typeof type === "string" ? `: ${type}` : ""}`;

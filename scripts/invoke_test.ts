@@ -71,6 +71,15 @@ Deno.test("invoke: an error is told by Lambda's header, or the emulator's status
     errorOf(res(200), '{"errorType":"TypeError","errorMessage":"bad","stackTrace":[]}'),
     "function error: TypeError",
   );
+  // As the runtime sends it, the stack under both names; and as AWS's Node.js runtime does.
+  assert.equal(
+    errorOf(res(200), '{"errorType":"E","errorMessage":"bad","stackTrace":[],"trace":[]}'),
+    "function error: E",
+  );
+  assert.equal(
+    errorOf(res(200), '{"errorType":"E","errorMessage":"bad","trace":[]}'),
+    "function error: E",
+  );
   assert.equal(errorOf(res(200), "Task timed out after 3.00 seconds"), "timeout");
   assert.equal(
     errorOf(res(502), '{"errorType":"Runtime.ImportModuleError"}'),

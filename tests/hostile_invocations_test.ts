@@ -124,8 +124,8 @@ for (const runtime of RUNTIMES) {
         assert.equal(nameless.kind, "error", nameless.body);
         assert.equal(nameless.errorType, "Error");
         assert.deepEqual(
-          { ...JSON.parse(nameless.body), stackTrace: [] },
-          { errorType: "Error", errorMessage: "payment declined", stackTrace: [] },
+          { ...JSON.parse(nameless.body), stackTrace: [], trace: [] },
+          { errorType: "Error", errorMessage: "payment declined", stackTrace: [], trace: [] },
         );
         const long = await within(
           20_000,

@@ -105,6 +105,7 @@ for (const runtime of RUNTIMES) {
           errorType: "Runtime.HandlerNotFound",
           errorMessage: "handlers.notThere is undefined or not exported",
           stackTrace: [],
+          trace: [],
         });
       }
       await rie.stop(); // all its output read
