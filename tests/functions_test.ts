@@ -289,6 +289,16 @@ for (const runtime of RUNTIMES) {
   });
 }
 
+/** Builds entry as index.handler, for x86_64 alone, which the build must refuse; what it says. */
+async function refusedBuild(entry: string): Promise<string> {
+  const args = ["run", "--allow-all", "scripts/build.ts", "--function-only", "--arch", "x86_64"];
+  args.push("--entry", entry, "--handler", "index.handler", "--out-dir", `${entry}.out`);
+  const run = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stderr: "piped" })
+    .output();
+  assert.equal(run.code, 1);
+  return new TextDecoder().decode(run.stderr);
+}
+
 Deno.test("the build refuses a callback-style handler, saying how to declare it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "callback-" });
   try {
@@ -297,20 +307,8 @@ Deno.test("the build refuses a callback-style handler, saying how to declare it"
       "export function handler(_e: unknown, _c: unknown, cb: (e: null, r: string) => void) {\n" +
         '  cb(null, "done");\n}\n',
     );
-    const args = ["run", "--allow-all", "scripts/build.ts", "--function-only", "--arch", "x86_64"];
-    args.push(
-      "--entry",
-      `${dir}/index.ts`,
-      "--handler",
-      "index.handler",
-      "--out-dir",
-      `${dir}/out`,
-    );
-    const run = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stderr: "piped" })
-      .output();
-    assert.equal(run.code, 1);
     assert.match(
-      new TextDecoder().decode(run.stderr),
+      await refusedBuild(`${dir}/index.ts`),
       /^Build failed: index\.handler is declared with 3 parameters \(event, context, callback\), a callback-based function handler, which AWS Lambda has removed support for starting with Node\.js 24: declare it with \(event, context\), and return the result or a promise of it; as it is, Lambda would fail init with Runtime\.CallbackHandlerDeprecated$/m,
     );
   } finally {
@@ -320,9 +318,14 @@ Deno.test("the build refuses a callback-style handler, saying how to declare it"
 
 const invokeStore = buildFunction("tests/fixtures/ts/invoke_store.ts", "invoke-store");
 
+/** How to run the store-reading function on runtime, with env. */
+async function storeFunction(runtime: "runtime1" | "runtime2", env: Record<string, string> = {}) {
+  return { runtime, handler: "function.handler", taskRoot: await invokeStore, env };
+}
+
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: the function's copy of @aws/lambda-invoke-store reads each invocation's ids`, async () => {
-    const options = { runtime, handler: "function.handler", taskRoot: await invokeStore, env: {} };
+    const options = await storeFunction(runtime);
     await withBootstrap(options, async (b) => {
       for (const [i, tenantId] of ["tenant-a", undefined].entries()) {
         const traceId =
@@ -346,12 +349,7 @@ for (const runtime of RUNTIMES) {
 
 Deno.test("with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA=1, as on Node.js, no store is shared", async () => {
   const env = { AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: "1" };
-  const options = {
-    runtime: "runtime1" as const,
-    handler: "function.handler",
-    taskRoot: await invokeStore,
-    env,
-  };
+  const options = await storeFunction("runtime1", env);
   await withBootstrap(options, async (b) => {
     const out = await b.api.invoke({ waitMs: 0 }, { requestId: "alone", traceId: "Root=1-b" });
     assert.deepEqual(JSON.parse(out.body), {
@@ -367,12 +365,7 @@ Deno.test("with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA=1, as on Node.js, no store
 Deno.test("with the environment narrowed, the store and its package still work", async () => {
   // The runtime and @aws/lambda-invoke-store read variables of their own, granted whatever the function is.
   const env = { DENO_LAMBDA_PERMISSIONS: "--allow-env=STAGE" };
-  const options = {
-    runtime: "runtime2" as const,
-    handler: "function.handler",
-    taskRoot: await invokeStore,
-    env,
-  };
+  const options = await storeFunction("runtime2", env);
   await withBootstrap(options, async (b) => {
     const out = await b.api.invoke({ waitMs: 0 }, { requestId: "narrow", traceId: "Root=1-c" });
     assert.equal(out.kind, "response", out.body);
@@ -384,20 +377,8 @@ Deno.test("the build lists a CommonJS entry's exports when its handler is not on
   const dir = await Deno.makeTempDir({ prefix: "commonjs-missing-" });
   try {
     await Deno.writeTextFile(`${dir}/index.cjs`, "exports.main = async () => 'main';\n");
-    const args = ["run", "--allow-all", "scripts/build.ts", "--function-only", "--arch", "x86_64"];
-    args.push(
-      "--entry",
-      `${dir}/index.cjs`,
-      "--handler",
-      "index.handler",
-      "--out-dir",
-      `${dir}/out`,
-    );
-    const run = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stderr: "piped" })
-      .output();
-    assert.equal(run.code, 1);
     assert.match(
-      new TextDecoder().decode(run.stderr),
+      await refusedBuild(`${dir}/index.cjs`),
       /^Build failed: index\.handler is undefined or not exported \(it exports: default \(main\)\), so Lambda would fail init with Runtime\.HandlerNotFound/m,
     );
   } finally {
