@@ -22,6 +22,7 @@ import {
   invokeHint,
   planFunction,
 } from "./_function.ts";
+import { deployFunctionUrl, planFunctionUrl, type UrlSpec } from "./_function_url.ts";
 import { type Layer, layerFor, type LayerKind, planLayer, publishLayer } from "./_layers.ts";
 import { layersState } from "./_layer_sources.ts";
 import { type Arch, ARCHES, DIST, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
@@ -59,6 +60,11 @@ Function flags (deploy:function and deploy):
                           <module>.bundle.js
   --memory MB             128 to 10240 (default: 256)
   --timeout SECONDS       1 to 900 (default: 10)
+  --url                   create or update the function's URL, and print it
+  --url-auth AUTH         iam (callers sign with IAM) or none (anyone may call it; say so
+                          explicitly) (default: iam)
+  --url-mode MODE         buffered or stream (the response streamed as written) (default:
+                          buffered)
 
 Environment: AWS_PROFILE, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID,
 AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_LAMBDA,
@@ -81,6 +87,7 @@ interface Options {
   handler: string;
   memory: number;
   timeout: number;
+  url?: UrlSpec;
 }
 
 function integer(flag: string, value: string, min: number, max: number): number {
@@ -144,7 +151,13 @@ function parseOptions(args: string[]): Options {
     handler: { type: "string", default: DEFAULT_HANDLER },
     memory: { type: "string", default: "256" },
     timeout: { type: "string", default: "10" },
+    url: { type: "boolean", default: false },
+    "url-auth": { type: "string" },
+    "url-mode": { type: "string" },
   });
+  if (!v.url && (v["url-auth"] !== undefined || v["url-mode"] !== undefined)) {
+    throw new DeployError("--url-auth and --url-mode go with --url: add --url");
+  }
   if (positionals.length !== 1) {
     throw new DeployError(
       `Expected one task, got: ${positionals.join(" ") || "none"} (see --help)`,
@@ -179,6 +192,12 @@ function parseOptions(args: string[]): Options {
     handler: v.handler!,
     memory: integer("memory", v.memory!, 128, 10240),
     timeout: integer("timeout", v.timeout!, 1, 900),
+    url: v.url
+      ? {
+        auth: oneOf("url-auth", v["url-auth"] ?? "iam", ["iam", "none"] as const),
+        mode: oneOf("url-mode", v["url-mode"] ?? "buffered", ["buffered", "stream"] as const),
+      }
+      : undefined,
   };
 }
 
@@ -350,8 +369,10 @@ async function main(args: string[]): Promise<number> {
     arches.map((a) => layerFor(kind, a, opts.dist, opts.prefix))
   );
   const fn = opts.task === "all" || opts.task === "function" ? functionSpec(opts) : undefined;
-  if (opts.entry && !fn) {
-    throw new DeployError(`--entry is for deploy:function and deploy, not deploy:${opts.task}`);
+  for (const [flag, given] of [["--entry", opts.entry], ["--url", opts.url]] as const) {
+    if (given && !fn) {
+      throw new DeployError(`${flag} is for deploy:function and deploy, not deploy:${opts.task}`);
+    }
   }
   await checkZips(opts, layers, undefined);
   if (fn && opts.entry) await buildEntry(opts, fn);
@@ -363,6 +384,7 @@ async function main(args: string[]): Promise<number> {
     for (const layer of layers) console.log(await planLayer(layer, opts.bucket));
     if (fn) {
       console.log(await planFunction(fn, opts.bucket));
+      if (opts.url) console.log(planFunctionUrl(fn.name, opts.url));
       if (!fn.role) {
         console.log(
           `Warning: no --role: the deploy will stop before publishing anything if function ` +
@@ -386,6 +408,7 @@ async function main(args: string[]): Promise<number> {
   if (summary) console.log(summary);
   if (fn) {
     await deployFunction(clients, fn, opts.bucket);
+    if (opts.url) await deployFunctionUrl(clients, fn.name, opts.url);
     console.log(invokeHint(fn, clients.region));
   }
   return 0;

@@ -5,7 +5,9 @@ import { CreateRoleCommand } from "@aws-sdk/client-iam";
 import { CreateAccessKeyCommand, CreateUserCommand } from "@aws-sdk/client-iam";
 import {
   GetFunctionCommand,
+  GetFunctionUrlConfigCommand,
   GetLayerVersionCommand,
+  GetPolicyCommand,
   type LayerVersionsListItem,
   ListLayersCommand,
   ListLayerVersionsCommand,
@@ -157,6 +159,65 @@ Deno.test("deploy publishes every layer for provided.al2023 and its architecture
     // The example's own sample event, which it answers with a 200.
     assert.match(run.stdout, /--payload fileb:\/\/events\/apigw_v2\.json \/dev\/stdout/);
     assert.match(run.stdout, /^All 6 layers published$/m);
+  });
+});
+
+/** The function's URL as Lambda holds it, and who is granted to call the function, by action. */
+async function functionUrl(moto: Moto, name: string) {
+  const url = await moto.lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: name }));
+  const statements = await moto.lambda.send(new GetPolicyCommand({ FunctionName: name }))
+    .then((p) => JSON.parse(p.Policy!).Statement as { Principal: unknown; Action: string }[])
+    .catch(() => []);
+  return {
+    url: url.FunctionUrl,
+    auth: url.AuthType,
+    mode: url.InvokeMode,
+    publicGrants: statements.filter((s) => s.Principal === "*").map((s) => s.Action).sort(),
+  };
+}
+
+Deno.test("deploy:function --url makes a function URL, for IAM callers unless told, and keeps it as asked", async () => {
+  const dist = await fakeDist();
+  await withMoto(async (moto) => {
+    const role = await createRole(moto);
+    const fn = ["function", "--dist", dist, "--url"];
+    const first = await deploy(moto, ["all", "--dist", dist, "--url", "--role", role]);
+    assertOk(first);
+    const made = await functionUrl(moto, "deno-hello");
+    assert.deepEqual({ ...made, url: undefined }, {
+      url: undefined,
+      auth: "AWS_IAM",
+      mode: "BUFFERED",
+      publicGrants: [],
+    });
+    assert.ok(first.stdout.includes(`deno-hello URL: ${made.url} (AWS_IAM, BUFFERED): created`));
+
+    const again = await deploy(moto, fn);
+    assertOk(again);
+    assert.ok(again.stdout.includes(`deno-hello URL: ${made.url} (AWS_IAM, BUFFERED): unchanged`));
+
+    // Public only when asked: both grants a public URL needs, once each.
+    for (const done of ["updated", "unchanged"]) {
+      const run = await deploy(moto, [...fn, "--url-auth", "none"]);
+      assertOk(run);
+      assert.ok(run.stdout.includes(`deno-hello URL: ${made.url} (NONE, BUFFERED): ${done}`));
+      assert.deepEqual(await functionUrl(moto, "deno-hello"), {
+        url: made.url,
+        auth: "NONE",
+        mode: "BUFFERED",
+        publicGrants: ["lambda:InvokeFunction", "lambda:InvokeFunctionUrl"],
+      });
+    }
+
+    // Back to IAM: the public grants go.
+    assertOk(await deploy(moto, fn));
+    assert.deepEqual((await functionUrl(moto, "deno-hello")).publicGrants, []);
+    assert.equal((await functionUrl(moto, "deno-hello")).auth, "AWS_IAM");
+
+    // A streamed URL. (moto keeps a URL's invoke mode when it is updated: only creation shows it.)
+    const streamed = ["function", "--dist", dist, "--function-name", "streamer", "--role", role];
+    assertOk(await deploy(moto, [...streamed, "--url", "--url-mode", "stream"]));
+    assert.equal((await functionUrl(moto, "streamer")).mode, "RESPONSE_STREAM");
   });
 });
 
@@ -366,6 +427,18 @@ Deno.test("deploy failures give a clear message, not a stack trace", async (t) =
       );
       assertFails(await deploy(moto, ["runtime3"]), /Unknown task: runtime3/);
       assertFails(await deploy(moto, ["function", "--memory", "64"]), /Invalid --memory: 64/);
+      assertFails(
+        await deploy(moto, ["function", "--url", "--url-auth", "public"]),
+        /Invalid --url-auth: public \(expected iam, none\)/,
+      );
+      assertFails(
+        await deploy(moto, ["function", "--url-auth", "none"]),
+        /--url-auth and --url-mode go with --url/,
+      );
+      assertFails(
+        await deploy(moto, ["runtime1", "--url"]),
+        /--url is for deploy:function and deploy, not deploy:runtime1/,
+      );
     });
     assert.equal(
       await moto.lambda.send(new GetFunctionCommand({ FunctionName: "deno-hello" })).then(
@@ -502,7 +575,15 @@ Deno.test("--dry-run prints the plan and calls no AWS", async () => {
   const dist = await fakeDist();
   await withMoto(async (moto) => {
     // No credentials at all: any AWS call would fail.
-    const run = await deploy(moto, ["all", "--dist", dist, "--dry-run"], {
+    const run = await deploy(moto, [
+      "all",
+      "--dist",
+      dist,
+      "--dry-run",
+      "--url",
+      "--url-auth",
+      "none",
+    ], {
       AWS_ACCESS_KEY_ID: undefined,
       AWS_SECRET_ACCESS_KEY: undefined,
     });
@@ -513,6 +594,10 @@ Deno.test("--dry-run prints the plan and calls no AWS", async () => {
       assert.match(run.stdout, new RegExp(`Would publish layer ${layer} from `));
     }
     assert.match(run.stdout, /Would create or update function deno-hello: provided\.al2023/);
+    assert.match(
+      run.stdout,
+      /^Would create or update the URL of function deno-hello: NONE, BUFFERED, callable by anyone$/m,
+    );
     assert.match(run.stdout, /^Warning: no --role: the deploy will stop before publishing/m);
     // The fake function zip has no code cache, as one built for the other architecture.
     assert.match(run.stderr, /^Warning: \S*function\.zip has no code cache for x86_64: /m);
