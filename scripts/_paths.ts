@@ -19,6 +19,14 @@ export type Arch = keyof typeof ARCHES;
 /** The runtimes this repository builds layers for. */
 export const RUNTIMES = ["runtime1", "runtime2"] as const;
 export type Runtime = typeof RUNTIMES[number];
+/** The zips deno task build writes for an architecture, without .zip: the Deno layer, each runtime's. */
+export function layerZips(arch: Arch): string[] {
+  return [`deno-layer-${arch}`, ...RUNTIMES.map((r) => `${r}-${arch}`)];
+}
+/** Every zip deno task build writes, without .zip: both architectures' layers, then the function. */
+export function distZips(): string[] {
+  return [...(Object.keys(ARCHES) as Arch[]).flatMap(layerZips), "function"];
+}
 /** The architecture this machine runs natively, in Lambda's naming. */
 export const HOST_ARCH: Arch = Deno.build.arch === "aarch64" ? "arm64" : "x86_64";
 /** AWS's Runtime Interface Emulator: its Go module and command. */

@@ -19,7 +19,16 @@
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, posix, relative, resolve } from "node:path";
-import { type Arch, ARCHES, DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
+import {
+  type Arch,
+  ARCHES,
+  DIST,
+  HOST_ARCH,
+  layerZips,
+  ROOT,
+  type Runtime,
+  RUNTIMES,
+} from "./_paths.ts";
 import { bundleFunction, bundleName, DEFAULT_HANDLER, handlerProblem } from "./_bundle.ts";
 import { errorMessage, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { type CachedModule, prepareDenoDir } from "./_code_cache.ts";
@@ -337,10 +346,7 @@ async function buildLayers(o: BuildOptions, runners: Map<Arch, DenoRunner>): Pro
         ...denoDir,
       ]);
     }
-    await recordLayers(arch, key, [
-      `deno-layer-${arch}.zip`,
-      ...RUNTIMES.map((r) => `${r}-${arch}.zip`),
-    ]);
+    await recordLayers(arch, key, layerZips(arch).map((name) => `${name}.zip`));
   }
 }
 

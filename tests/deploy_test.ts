@@ -17,18 +17,10 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createZip, readZip } from "../scripts/zip.ts";
 import { recordLayers } from "../scripts/_layer_sources.ts";
-import { ROOT } from "../scripts/_paths.ts";
+import { distZips, ROOT } from "../scripts/_paths.ts";
 import { ACCOUNT, deploy, type DeployRun, type Moto, withMoto } from "./_moto.ts";
 
-const ZIPS = [
-  "deno-layer-x86_64",
-  "deno-layer-arm64",
-  "runtime1-x86_64",
-  "runtime1-arm64",
-  "runtime2-x86_64",
-  "runtime2-arm64",
-  "function",
-];
+const ZIPS = distZips();
 /** Just over Lambda's 50 MiB direct-upload limit. */
 const OVER_LIMIT = 50 * 1024 * 1024 + 1;
 

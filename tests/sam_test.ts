@@ -12,20 +12,12 @@ import {
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { bundleName } from "../scripts/_bundle.ts";
-import { ROOT } from "../scripts/_paths.ts";
+import { distZips, ROOT } from "../scripts/_paths.ts";
 import { createZip } from "../scripts/zip.ts";
 import { motoEnv, withMoto } from "./_moto.ts";
 
 const TEMPLATES = ["examples/sam/template.yaml", "examples/sam/function.yaml"];
-const ZIPS = [
-  "deno-layer-x86_64",
-  "deno-layer-arm64",
-  "runtime1-x86_64",
-  "runtime1-arm64",
-  "runtime2-x86_64",
-  "runtime2-arm64",
-  "function",
-];
+const ZIPS = distZips();
 
 /**
  * A copy of the templates beside a dist/ of small zips, as the project lays
