@@ -270,7 +270,16 @@ async function buildFunction(o: BuildOptions, runners: Map<Arch, DenoRunner>): P
   const buildDir = `${base}/${createHash("sha256").update(o.handler).digest("hex").slice(0, 12)}`;
   let lock: Deno.FsFile;
   try {
-    await Deno.mkdir(base, { recursive: true });
+    await Deno.mkdir(base, { recursive: true, mode: 0o700 });
+    // TMPDIR may be shared: whatever was there first, a link or another's directory, is not
+    // followed into, since the build empties its directory there.
+    const found = await Deno.lstat(base);
+    if (!found.isDirectory || found.uid !== Deno.uid()) {
+      throw new Error(
+        `not a directory of this user's own: ${found.isSymlink ? "a link" : "another's"}`,
+      );
+    }
+    await Deno.chmod(base, 0o700);
     lock = await Deno.open(`${buildDir}.lock`, { create: true, write: true });
   } catch (err) {
     throw new Error(

@@ -290,10 +290,10 @@ for (const runtime of RUNTIMES) {
 }
 
 /** Builds entry as index.handler, for x86_64 alone, which the build must refuse; what it says. */
-async function refusedBuild(entry: string): Promise<string> {
+async function refusedBuild(entry: string, env: Record<string, string> = {}): Promise<string> {
   const args = ["run", "--allow-all", "scripts/build.ts", "--function-only", "--arch", "x86_64"];
   args.push("--entry", entry, "--handler", "index.handler", "--out-dir", `${entry}.out`);
-  const run = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stderr: "piped" })
+  const run = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, env, stderr: "piped" })
     .output();
   assert.equal(run.code, 1);
   return new TextDecoder().decode(run.stderr);
@@ -381,6 +381,27 @@ Deno.test("the build lists a CommonJS entry's exports when its handler is not on
       await refusedBuild(`${dir}/index.cjs`),
       /^Build failed: index\.handler is undefined or not exported \(it exports: default \(main\)\), so Lambda would fail init with Runtime\.HandlerNotFound/m,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the build refuses a compile directory in TMPDIR that is a link planted there", async () => {
+  // On a shared machine anyone may create $TMPDIR/deno-lambda-build first, pointing elsewhere:
+  // the build, which empties its directory there, must not follow it.
+  const dir = await Deno.makeTempDir({ prefix: "planted-" });
+  try {
+    const handlerDir = createHash("sha256").update("index.handler").digest("hex").slice(0, 12);
+    await Deno.mkdir(`${dir}/victim/${handlerDir}`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/victim/${handlerDir}/keep.txt`, "keep");
+    await Deno.mkdir(`${dir}/tmp`);
+    await Deno.symlink(`${dir}/victim`, `${dir}/tmp/deno-lambda-build`);
+    await Deno.writeTextFile(`${dir}/index.ts`, "export const handler = () => 1;\n");
+    assert.match(
+      await refusedBuild(`${dir}/index.ts`, { TMPDIR: `${dir}/tmp` }),
+      /^Build failed: Cannot build in .*\/tmp\/deno-lambda-build \(not a directory of this user's own: a link\): set TMPDIR to a directory of your own$/m,
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/victim/${handlerDir}/keep.txt`), "keep");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
