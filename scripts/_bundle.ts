@@ -179,17 +179,16 @@ export async function handlerProblem(
   } catch { /* nothing to go by */ }
   if (!found?.exports || found.problem === null) return null;
   const { type, message } = found.problem;
-  const exported = found.exports.length ? found.exports.join(", ") : "nothing";
-  if (message.endsWith(" is undefined or not exported")) {
+  if (type !== "Runtime.HandlerNotFound") return found.problem;
+  // Not there, or not a function: what there is instead.
+  if (found.kind === "undefined") {
+    const exported = found.exports.length ? found.exports.join(", ") : "nothing";
     return { type, message: `${message} (it exports: ${exported})` };
   }
-  if (message.endsWith(" is not a function") && found.kind !== "undefined") {
-    return {
-      type,
-      message: `${message} but ${found.kind === "object" ? "an object" : `a ${found.kind}`}`,
-    };
-  }
-  return found.problem;
+  return {
+    type,
+    message: `${message} but ${found.kind === "object" ? "an object" : `a ${found.kind}`}`,
+  };
 }
 
 /** A path as a file: URL, escaping what URLs treat specially. */
