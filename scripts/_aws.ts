@@ -94,6 +94,18 @@ export function explainAwsError(action: string, err: unknown): string {
   return `Cannot ${action}: ${name && name !== "Error" ? `${name}: ` : ""}${message}`;
 }
 
+/** As aws(), for a read of something that may not exist: undefined when it does not. */
+export function awsIfExists<T>(action: string, call: () => Promise<T>): Promise<T | undefined> {
+  return aws(action, async () => {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as { name?: string }).name === "ResourceNotFoundException") return undefined;
+      throw err;
+    }
+  });
+}
+
 /** Runs one AWS call, turning its failure into a DeployError that says what was being done. */
 export async function aws<T>(action: string, call: () => Promise<T>): Promise<T> {
   try {

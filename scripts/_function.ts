@@ -11,7 +11,7 @@ import {
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
 } from "@aws-sdk/client-lambda";
-import { aws, type AwsClients, DeployError } from "./_aws.ts";
+import { aws, type AwsClients, awsIfExists, DeployError } from "./_aws.ts";
 import { LAMBDA_RUNTIME, latestVersion, type Layer } from "./_layers.ts";
 import type { Arch, Runtime } from "./_paths.ts";
 import { step } from "./_progress.ts";
@@ -92,15 +92,11 @@ export async function getFunction(
   clients: AwsClients,
   name: string,
 ): Promise<FunctionConfiguration | undefined> {
-  return await aws(`read function ${name}`, async () => {
-    try {
-      return (await clients.lambda.send(new GetFunctionCommand({ FunctionName: name })))
-        .Configuration;
-    } catch (err) {
-      if ((err as { name?: string }).name === "ResourceNotFoundException") return undefined;
-      throw err;
-    }
-  });
+  const got = await awsIfExists(
+    `read function ${name}`,
+    () => clients.lambda.send(new GetFunctionCommand({ FunctionName: name })),
+  );
+  return got?.Configuration;
 }
 
 async function waitUntil(

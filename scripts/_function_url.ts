@@ -13,7 +13,7 @@ import {
   RemovePermissionCommand,
   UpdateFunctionUrlConfigCommand,
 } from "@aws-sdk/client-lambda";
-import { aws, type AwsClients } from "./_aws.ts";
+import { aws, type AwsClients, awsIfExists } from "./_aws.ts";
 
 /** How the URL is reached: who may call it, and whether its answer is streamed. */
 export interface UrlSpec {
@@ -41,10 +41,6 @@ const PUBLIC_GRANTS = [
   },
 ];
 
-function errorName(err: unknown): string | undefined {
-  return (err as { name?: string }).name;
-}
-
 /** Creates or updates the function's URL as spec says, and prints it. */
 export async function deployFunctionUrl(
   clients: AwsClients,
@@ -52,14 +48,10 @@ export async function deployFunctionUrl(
   spec: UrlSpec,
 ): Promise<string> {
   const want = { AuthType: AUTH[spec.auth], InvokeMode: MODE[spec.mode] };
-  const existing = await aws(`read the URL of function ${name}`, async () => {
-    try {
-      return await clients.lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: name }));
-    } catch (err) {
-      if (errorName(err) === "ResourceNotFoundException") return undefined;
-      throw err;
-    }
-  });
+  const existing = await awsIfExists(
+    `read the URL of function ${name}`,
+    () => clients.lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: name })),
+  );
   let url = existing?.FunctionUrl;
   let done = "unchanged";
   if (!existing) {
@@ -90,16 +82,12 @@ export async function deployFunctionUrl(
 
 /** The ids of the statements of the function's policy; none when it has no policy. */
 async function statementIds(clients: AwsClients, name: string): Promise<Set<string>> {
-  return await aws(`read the policy of function ${name}`, async () => {
-    try {
-      const out = await clients.lambda.send(new GetPolicyCommand({ FunctionName: name }));
-      const policy = JSON.parse(out.Policy ?? "{}") as { Statement?: { Sid?: string }[] };
-      return new Set((policy.Statement ?? []).map((st) => st.Sid ?? ""));
-    } catch (err) {
-      if (errorName(err) === "ResourceNotFoundException") return new Set<string>();
-      throw err;
-    }
-  });
+  const got = await awsIfExists(
+    `read the policy of function ${name}`,
+    () => clients.lambda.send(new GetPolicyCommand({ FunctionName: name })),
+  );
+  const policy = JSON.parse(got?.Policy ?? "{}") as { Statement?: { Sid?: string }[] };
+  return new Set((policy.Statement ?? []).map((st) => st.Sid ?? ""));
 }
 
 async function grantPublic(
