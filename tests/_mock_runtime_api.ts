@@ -258,18 +258,19 @@ export class MockRuntimeApi {
       return json(400, { errorType: "InvalidRequestID", errorMessage: `Unknown request id ${id}` });
     }
     const echoed = req.headers.get("Lambda-Runtime-Invocation-Id");
+    const outcome: Outcome = {
+      kind,
+      status: 202,
+      body,
+      errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
+      contentType: req.headers.get("Content-Type"),
+      invocationId: echoed,
+    };
     if (pending.stale || (echoed !== null && echoed !== pending.invocationId)) {
       this.stalePosts.push(`${id} ${kind}`);
       if (!pending.done) {
         pending.done = true;
-        pending.resolve({
-          kind,
-          status: 410,
-          body,
-          errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
-          contentType: req.headers.get("Content-Type"),
-          invocationId: echoed,
-        });
+        pending.resolve({ ...outcome, status: 410 });
       }
       return json(410, {
         errorType: "InvocationGone",
@@ -283,14 +284,6 @@ export class MockRuntimeApi {
       });
     }
     pending.done = true;
-    const outcome: Outcome = {
-      kind,
-      status: 202,
-      body,
-      errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
-      contentType: req.headers.get("Content-Type"),
-      invocationId: echoed,
-    };
     if (kind === "response" && new TextEncoder().encode(body).length > MAX_RESPONSE_BYTES) {
       pending.resolve({
         ...outcome,
