@@ -14,9 +14,10 @@ import (
 
 // Client is the bootstrap's HTTP/1.1 client, for the only two peers it has:
 // the Runtime API and runtime1's bridge to runtime.js. Both are on this host and
-// take one request at a time with a body known in advance, so the client is
-// small: one kept-alive connection, requests written with a single writev,
-// responses framed by Content-Length, chunks, or the end of the connection.
+// take requests with a body known in advance, so the client is small: kept-alive
+// connections (one, unless invocations run concurrently), requests written with
+// a single writev, responses framed by Content-Length, chunks, or the end of
+// the connection.
 //
 // It stands in for net/http, which doubles the executable (all of it mapped
 // into the bootstrap's memory) and spends goroutine hand-offs on each request,
@@ -25,8 +26,12 @@ type Client struct {
 	addr   string  // host:port
 	Bodies *Buffer // large bodies are read into it; the caller gives them back
 
+	// MaxIdle is how many idle connections are kept for later requests: one
+	// per request that may be in flight at once. Zero means one.
+	MaxIdle int
+
 	mu   sync.Mutex
-	idle *httpConn // the kept-alive connection, nil when none is idle
+	idle []*httpConn // kept-alive connections, the most recently used last
 }
 
 // Field is one header line. Requests keep their order; responses are
@@ -124,9 +129,9 @@ func (c *Client) send(ctx context.Context, req *Request, stream bool) (*Response
 	}
 }
 
-// take returns the idle connection, or dials a new one.
+// take returns the most recently used idle connection, or dials a new one.
 func (c *Client) take(ctx context.Context) (conn *httpConn, reused bool, err error) {
-	if conn = c.swapIdle(nil); conn != nil {
+	for conn = c.popIdle(); conn != nil; conn = c.popIdle() {
 		if conn.stillIdle() {
 			return conn, true, nil
 		}
@@ -144,29 +149,39 @@ func (c *Client) take(ctx context.Context) (conn *httpConn, reused bool, err err
 	return pc, false, nil
 }
 
-// release keeps a connection for the next request, unless it must close.
+// release keeps a connection for a later request, unless it must close or
+// enough are kept already.
 func (c *Client) release(conn *httpConn) {
-	if conn.mustClose {
-		conn.close()
-		return
+	if !conn.mustClose {
+		c.mu.Lock()
+		if len(c.idle) < max(c.MaxIdle, 1) {
+			c.idle = append(c.idle, conn)
+			conn = nil
+		}
+		c.mu.Unlock()
 	}
-	if old := c.swapIdle(conn); old != nil {
-		old.close()
+	if conn != nil {
+		conn.close()
 	}
 }
 
-// CloseIdle closes the kept-alive connection, if any.
+// CloseIdle closes the kept-alive connections.
 func (c *Client) CloseIdle() {
-	if conn := c.swapIdle(nil); conn != nil {
+	for conn := c.popIdle(); conn != nil; conn = c.popIdle() {
 		conn.close()
 	}
 }
 
-// swapIdle makes conn the idle connection and returns the one it replaces.
-func (c *Client) swapIdle(conn *httpConn) *httpConn {
+// popIdle takes the most recently used idle connection, nil when none is.
+func (c *Client) popIdle() *httpConn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := c.idle
-	c.idle = conn
-	return old
+	n := len(c.idle)
+	if n == 0 {
+		return nil
+	}
+	conn := c.idle[n-1]
+	c.idle[n-1] = nil
+	c.idle = c.idle[:n-1]
+	return conn
 }

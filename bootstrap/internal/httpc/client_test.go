@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,6 +86,58 @@ func TestHTTPClientKeepsOneConnection(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("5 requests used %d connections, want 1", n)
+	}
+}
+
+// Concurrent invocations (Managed Instances) each hold a connection: once
+// answered, up to MaxIdle are kept, so the next round dials none.
+func TestHTTPClientKeepsAConnectionPerConcurrentRequest(t *testing.T) {
+	const concurrent = 8
+	var conns atomic.Int32
+	var arrived sync.WaitGroup
+	arrived.Add(concurrent)
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			arrived.Done()
+			<-release // every request is in flight at once
+		}
+		io.WriteString(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := NewClient(srv.Listener.Addr().String())
+	c.MaxIdle = concurrent
+	round := func(path string) {
+		var wg sync.WaitGroup
+		for range concurrent {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.Do(context.Background(), &Request{Method: "GET", Path: path}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		if path == "/hold" {
+			arrived.Wait()
+			close(release)
+		}
+		wg.Wait()
+	}
+	round("/hold")
+	if n := conns.Load(); n != concurrent {
+		t.Fatalf("%d requests at once used %d connections, want %d", concurrent, n, concurrent)
+	}
+	round("/")
+	round("/")
+	if n := conns.Load(); n != concurrent {
+		t.Errorf("two more rounds dialled %d connections, want none", n-concurrent)
 	}
 }
 

@@ -69,7 +69,7 @@ func TestStreamCutOffAbandonsTheRequestItWasPassedOnIn(t *testing.T) {
 		t.Errorf("destination got %d bytes of a %d-byte request; want the %d bytes that came, then the connection closed",
 			len(r.body), r.contentLength, 100<<10)
 	}
-	if dst.swapIdle(nil) != nil {
+	if dst.popIdle() != nil {
 		t.Error("the abandoned request's connection was kept for the next request")
 	}
 	resp.Stream.Finish()
@@ -172,7 +172,7 @@ func TestStreamCancelEndsABodyThatStalls(t *testing.T) {
 		t.Errorf("stream after cancel: poisoned %v, %d bytes left; want poisoned with bytes left", resp.Stream.poisoned, resp.Stream.left)
 	}
 	resp.Stream.Finish()
-	if src.swapIdle(nil) != nil {
+	if src.popIdle() != nil {
 		t.Error("the stalled body's connection was kept")
 	}
 }
@@ -237,7 +237,7 @@ func TestReadStreamEndsWhenCancelled(t *testing.T) {
 	if err := ReadStream(ctx, resp); err == nil {
 		t.Fatal("readStream of a stalled body returned no error after cancel")
 	}
-	if c.swapIdle(nil) != nil {
+	if c.popIdle() != nil {
 		t.Error("the stalled body's connection was kept for the next request")
 	}
 }
