@@ -3,13 +3,17 @@
 
 /**
  * What never changes in an execution environment, read once at init.
+ * concurrent: invocations run at once (Lambda Managed Instances set
+ * AWS_LAMBDA_MAX_CONCURRENCY, whatever its value, as Node's runtime reads it).
  * @typedef {{ functionName?: string, functionVersion?: string,
- *   memoryLimitInMB?: string, logGroupName?: string, logStreamName?: string }} StaticContext
+ *   memoryLimitInMB?: string, logGroupName?: string, logStreamName?: string,
+ *   concurrent?: boolean }} StaticContext
  */
 
 /** @returns {StaticContext} */
 export function staticContext(/** @type {(key: string) => string | undefined} */ getenv) {
   return {
+    concurrent: getenv("AWS_LAMBDA_MAX_CONCURRENCY") !== undefined,
     functionName: getenv("AWS_LAMBDA_FUNCTION_NAME"),
     functionVersion: getenv("AWS_LAMBDA_FUNCTION_VERSION"),
     memoryLimitInMB: getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),

@@ -19,6 +19,7 @@ const STATIC = staticContext(getenvOf(ENV));
 
 Deno.test("staticContext reads the five Lambda variables", () => {
   assert.deepEqual(STATIC, {
+    concurrent: false,
     functionName: "orders",
     functionVersion: "$LATEST",
     memoryLimitInMB: "512",
@@ -29,12 +30,18 @@ Deno.test("staticContext reads the five Lambda variables", () => {
 
 Deno.test("staticContext leaves a variable that is not set undefined", () => {
   assert.deepEqual(staticContext(getenvOf({ AWS_LAMBDA_FUNCTION_NAME: "f" })), {
+    concurrent: false,
     functionName: "f",
     functionVersion: undefined,
     memoryLimitInMB: undefined,
     logGroupName: undefined,
     logStreamName: undefined,
   });
+});
+
+Deno.test("staticContext tells concurrent invocations by AWS_LAMBDA_MAX_CONCURRENCY, whatever its value", () => {
+  assert.equal(staticContext(getenvOf({ AWS_LAMBDA_MAX_CONCURRENCY: "1" })).concurrent, true);
+  assert.equal(staticContext(getenvOf({ AWS_LAMBDA_MAX_CONCURRENCY: "" })).concurrent, true);
 });
 
 Deno.test("createContext takes each field from its Runtime API header", () => {

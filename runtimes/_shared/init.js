@@ -21,10 +21,14 @@ export async function init() {
   patchConsole({ format: getenv("AWS_LAMBDA_LOG_FORMAT"), level: getenv("AWS_LAMBDA_LOG_LEVEL") });
   setPermissions(control.permissions, control.denoDir, control.runtimeApi);
   watchUncaught();
-  installInvokeStore(getenv("AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA"));
+  const env = staticContext(getenv);
+  await installInvokeStore(
+    getenv("AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA"),
+    env.concurrent ?? false,
+  );
   try {
     const handler = await loadHandler(control.bundle, control.export, control.handler);
-    return { control, channel, handler, env: staticContext(getenv) };
+    return { control, channel, handler, env };
   } catch (err) {
     const error = err instanceof RuntimeError
       ? err.body()

@@ -3,7 +3,6 @@
 import { createContext } from "./context.js";
 import { describe, errorBody, RuntimeError } from "./errors.js";
 import { withInvocation } from "./invoke_store.js";
-import { setRequestId } from "./log_patch.js";
 import { Escaped, guarded } from "./uncaught.js";
 
 /**
@@ -24,12 +23,13 @@ export async function invoke(
   /** @type {import("./context.js").StaticContext} */ env,
 ) {
   const context = createContext(headers, env);
-  setRequestId(context.awsRequestId);
   const traceId = headers.get("lambda-runtime-trace-id");
-  if (traceId) {
-    Deno.env.set("_X_AMZN_TRACE_ID", traceId);
-  } else {
-    Deno.env.delete("_X_AMZN_TRACE_ID");
+  // One process-wide variable cannot be each concurrent invocation's: under
+  // Managed Instances the trace id is in the invocation store only, as on
+  // Node.js.
+  if (!env.concurrent) {
+    if (traceId) Deno.env.set("_X_AMZN_TRACE_ID", traceId);
+    else Deno.env.delete("_X_AMZN_TRACE_ID");
   }
 
   let event;

@@ -6,8 +6,11 @@
 // the runtime's keys, which are registered symbols. Hand-written, as all of
 // runtime.js is: the package cannot be imported here without a bundler.
 //
-// One invocation at a time, as in the package's single-context mode: run()
-// makes its context the current one, until the next.
+// On demand, one invocation at a time, as in the package's single-context
+// mode: run() makes its context the current one, until the next. Under
+// Lambda Managed Instances (AWS_LAMBDA_MAX_CONCURRENCY set), invocations run
+// at once, and each sees its own context through AsyncLocalStorage, as in the
+// package's multi-context mode, across awaits and timers.
 
 /** The keys the runtime sets, as the package names them. */
 export const PROTECTED_KEYS = Object.freeze({
@@ -23,23 +26,55 @@ const protectedKeys = new Set(Object.values(PROTECTED_KEYS));
 
 /** @typedef {Record<string | symbol, unknown>} Context */
 
-/** The store: the interface of the package's instances, one invocation's context at a time. */
-export class InvokeStore {
-  static PROTECTED_KEYS = PROTECTED_KEYS;
+/**
+ * Where contexts are kept: one current context, or AsyncLocalStorage's.
+ * @typedef {{ getStore(): Context | undefined,
+ *   run<T>(context: Context | undefined, fn: () => T): T }} Contexts
+ */
+
+/** One context at a time: the current one is the last run()'s. */
+class OneAtATime {
   /** @type {Context | undefined} */
   #context;
 
-  getContext() {
+  getStore() {
     return this.#context;
   }
 
+  /**
+   * @template T
+   * @param {Context | undefined} context
+   * @param {() => T} fn
+   * @returns {T}
+   */
+  run(context, fn) {
+    this.#context = context;
+    return fn();
+  }
+}
+
+/** The store: the interface of the package's instances. */
+export class InvokeStore {
+  static PROTECTED_KEYS = PROTECTED_KEYS;
+  /** @type {Contexts} */
+  #contexts;
+
+  /** @param {Contexts} contexts */
+  constructor(contexts = new OneAtATime()) {
+    this.#contexts = contexts;
+  }
+
+  getContext() {
+    return this.#contexts.getStore();
+  }
+
   hasContext() {
-    return this.#context !== undefined;
+    return this.#contexts.getStore() !== undefined;
   }
 
   /** @param {string | symbol} key */
   get(key) {
-    return this.#context?.[key];
+    return this.#contexts.getStore()?.[key];
   }
 
   /** A key of the function's own; the runtime's keys cannot be changed. */
@@ -47,8 +82,13 @@ export class InvokeStore {
     if (protectedKeys.has(/** @type {symbol} */ (key))) {
       throw new Error(`Cannot modify protected Lambda context field: ${String(key)}`);
     }
-    this.#context ??= {};
-    this.#context[key] = value;
+    let context = this.#contexts.getStore();
+    if (context === undefined) {
+      if (!(this.#contexts instanceof OneAtATime)) throw new Error("No context available");
+      context = {};
+      this.#contexts.run(context, () => {});
+    }
+    context[key] = value;
   }
 
   /**
@@ -59,8 +99,7 @@ export class InvokeStore {
    * @returns {T}
    */
   run(context, fn) {
-    this.#context = context;
-    return fn();
+    return this.#contexts.run(context, fn);
   }
 
   getRequestId() {
@@ -88,19 +127,33 @@ export class InvokeStore {
   }
 }
 
-/** The runtime's store; undefined when AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA turns the global off. */
-let store = /** @type {InvokeStore | undefined} */ (undefined);
+/** The runtime's store, published as globalThis.awslambda.InvokeStore unless told not to. */
+let store = new InvokeStore();
 
 /**
- * Puts the store at globalThis.awslambda.InvokeStore, before the function is
- * imported, unless AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA is 1 or true (as on
- * Node.js, where the function's copy then keeps a store of its own, empty).
+ * Readies the store before the function is imported: one kept through
+ * AsyncLocalStorage when invocations run concurrently. It goes at
+ * globalThis.awslambda.InvokeStore unless AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA
+ * is 1 or true (as on Node.js, where the function's copy then keeps a store of
+ * its own, empty); the runtime keeps using it for its log records either way.
  */
-export function installInvokeStore(/** @type {string | undefined} */ noGlobal) {
+export async function installInvokeStore(
+  /** @type {string | undefined} */ noGlobal,
+  /** @type {boolean} */ concurrent,
+) {
+  if (concurrent) {
+    const { AsyncLocalStorage } = await import("node:async_hooks");
+    store = new InvokeStore(/** @type {Contexts} */ (new AsyncLocalStorage()));
+  }
   if (noGlobal === "1" || noGlobal === "true") return;
   const g = /** @type {{ awslambda?: { InvokeStore?: InvokeStore } }} */ (globalThis);
   g.awslambda ??= {};
-  store = g.awslambda.InvokeStore ??= new InvokeStore();
+  g.awslambda.InvokeStore = store;
+}
+
+/** The request id of the invocation running now; undefined outside one. */
+export function currentRequestId() {
+  return /** @type {string | undefined} */ (store.get(PROTECTED_KEYS.REQUEST_ID));
 }
 
 /** Runs fn as the invocation of those ids, in the store when there is one. */
@@ -108,7 +161,6 @@ export function withInvocation(
   /** @type {{ requestId: string, traceId: string | null, tenantId: string | undefined }} */ ids,
   /** @type {() => Promise<unknown>} */ fn,
 ) {
-  if (!store) return fn();
   return store.run({
     [PROTECTED_KEYS.REQUEST_ID]: ids.requestId,
     [PROTECTED_KEYS.X_RAY_TRACE_ID]: ids.traceId ?? undefined,
@@ -118,5 +170,5 @@ export function withInvocation(
 
 /** Leaves the store with no invocation, as before the first. */
 export function clearInvocation() {
-  store?.run(undefined, () => {});
+  store.run(undefined, () => {});
 }

@@ -33,3 +33,28 @@ Deno.test("a function may keep keys of its own in the store, but not change the 
     assert.equal(store.getRequestId(), "r-2");
   });
 });
+
+Deno.test("under concurrency each invocation reads its own ids, after awaits and in timers", async () => {
+  const { AsyncLocalStorage } = await import("node:async_hooks");
+  const store = new InvokeStore(new AsyncLocalStorage());
+  const seen = await Promise.all(Array.from({ length: 16 }, (_, i) =>
+    store.run({
+      [PROTECTED_KEYS.REQUEST_ID]: `r-${i}`,
+      [PROTECTED_KEYS.X_RAY_TRACE_ID]: `Root=1-${i}`,
+    }, async () => {
+      store.set("mine", i);
+      // Later invocations finish first: every context is live at once.
+      await new Promise((resolve) => setTimeout(resolve, 16 - i));
+      const inTimer = await new Promise((resolve) =>
+        setTimeout(() => resolve(store.getRequestId()))
+      );
+      return [store.getRequestId(), store.getXRayTraceId(), store.get("mine"), inTimer];
+    })));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 16 }, (_, i) => [`r-${i}`, `Root=1-${i}`, i, `r-${i}`]),
+  );
+  // Outside every invocation there is none, and nothing to set a key on.
+  assert.equal(store.hasContext(), false);
+  assert.throws(() => store.set("mine", 1), /^Error: No context available$/);
+});

@@ -1,18 +1,14 @@
 // @ts-check
 // Console output in Lambda's log formats, as the managed Node.js runtime writes
 // it: Text records are "timestamp\trequestId\tLEVEL\tmessage", JSON records are
-// one object per line. Both go to stdout, one record per line.
+// one object per line. Both go to stdout, one record per line. Each record
+// carries the request id of the invocation it was written in, as the
+// invocation store knows it: the last one's on demand, its own under Managed
+// Instances; undefined during init.
+import { currentRequestId } from "./invoke_store.js";
 
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 const encoder = new TextEncoder();
-
-/** The request id that log records are tagged with; undefined during init. */
-let currentRequestId = /** @type {string | undefined} */ (undefined);
-
-/** Tags later log records with this request id. */
-export function setRequestId(/** @type {string | undefined} */ id) {
-  currentRequestId = id;
-}
 
 /** Formats console arguments like Node's util.format, values by Deno.inspect. */
 export function formatArgs(/** @type {unknown[]} */ args) {
@@ -104,7 +100,7 @@ function jsonRecord(
   const record = {
     timestamp: new Date().toISOString(),
     level,
-    requestId: currentRequestId,
+    requestId: currentRequestId(),
   };
   if (args.length === 1) {
     record.message = args[0];
@@ -125,7 +121,7 @@ function textRecord(
   /** @type {unknown[]} */ args,
 ) {
   // CloudWatch splits records on \n but not \r: keep a multi-line message one record.
-  return `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${formatArgs(args)}`
+  return `${new Date().toISOString()}\t${currentRequestId()}\t${level}\t${formatArgs(args)}`
     .replaceAll("\n", "\r");
 }
 

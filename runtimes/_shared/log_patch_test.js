@@ -19,9 +19,10 @@ async function records(
 ) {
   const start = Date.now();
   const out = await runChild(`
-    import { logRecord, patchConsole, setRequestId } from "${moduleUrl("log_patch.js")}";
+    import { logRecord, patchConsole } from "${moduleUrl("log_patch.js")}";
+    import { clearInvocation, withInvocation } from "${moduleUrl("invoke_store.js")}";
     patchConsole(${JSON.stringify(options)});
-    setRequestId("req-1");
+    withInvocation({ requestId: "req-1", traceId: null, tenantId: undefined }, async () => {});
     ${code}
   `);
   const end = Date.now();
@@ -192,9 +193,9 @@ Deno.test("each console method writes at its level", async () => {
 });
 
 Deno.test("a record before any invocation has request id undefined", async () => {
-  const { lines } = await records({}, `setRequestId(undefined); console.log("init");`);
+  const { lines } = await records({}, `clearInvocation(); console.log("init");`);
   assert.equal(lines[0].split("\t")[1], "undefined");
-  const json = await records({ format: "JSON" }, `setRequestId(undefined); console.log("init");`);
+  const json = await records({ format: "JSON" }, `clearInvocation(); console.log("init");`);
   assert.equal("requestId" in parsed(json.lines)[0], false);
 });
 
@@ -334,8 +335,9 @@ Deno.test("a logged value that throws when formatted is replaced by a note sayin
 
 Deno.test("logRecord writes the runtime's own records in the format patchConsole chose", async () => {
   const out = await runChild(`
-    import { logRecord, patchConsole, setRequestId } from "${moduleUrl("log_patch.js")}";
-    setRequestId("req-2");
+    import { logRecord, patchConsole } from "${moduleUrl("log_patch.js")}";
+    import { clearInvocation, withInvocation } from "${moduleUrl("invoke_store.js")}";
+    withInvocation({ requestId: "req-2", traceId: null, tenantId: undefined }, async () => {});
     logRecord("ERROR", ["before patching"]);
     patchConsole({ format: "JSON", level: "FATAL" });
     logRecord("ERROR", ["after patching"]);

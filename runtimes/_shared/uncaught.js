@@ -3,7 +3,9 @@
 // timer, an event listener), and a promise rejection nothing handles. As on
 // Node.js's runtime, each is logged once, as "Uncaught Exception" or
 // "Unhandled Promise Rejection" with the error's JSON, and fails the
-// invocation it happened in; the process is then done for. Deno's own report
+// invocation it happened in (under Managed Instances, where it cannot be told
+// which one that was, every invocation in flight in the process); the process
+// is then done for. Deno's own report
 // (many lines, coloured for a terminal) is never printed.
 import { errorBody, rejectionBody } from "./errors.js";
 import { logRecord } from "./log_patch.js";
@@ -17,8 +19,8 @@ export class Escaped extends Error {
   }
 }
 
-/** Fails the invocation in flight; null between invocations. */
-let failInFlight = /** @type {((e: Escaped) => void) | null} */ (null);
+/** What fails each invocation in flight; empty between invocations. */
+const inFlight = new Set(/** @type {((e: Escaped) => void)[]} */ ([]));
 
 /**
  * Reports what nothing catches from now on. Between invocations (and during
@@ -31,8 +33,8 @@ export function watchUncaught() {
     /** @type {number} */ exitCode,
   ) => {
     logRecord("ERROR", [label, "\t" + JSON.stringify(body)]);
-    if (failInFlight) failInFlight(new Escaped(body));
-    else Deno.exit(exitCode);
+    if (inFlight.size === 0) Deno.exit(exitCode);
+    for (const fail of inFlight) fail(new Escaped(body));
   };
   addEventListener("error", (e) => {
     e.preventDefault();
@@ -52,10 +54,12 @@ export function watchUncaught() {
  * @returns {Promise<Awaited<T>>}
  */
 export function guarded(run) {
+  let fail = /** @type {(e: Escaped) => void} */ (() => {});
   return new Promise((resolve, reject) => {
-    failInFlight = reject;
+    fail = reject;
+    inFlight.add(fail);
     Promise.resolve().then(run).then(resolve, reject);
   }).finally(() => {
-    failInFlight = null;
+    inFlight.delete(fail);
   });
 }

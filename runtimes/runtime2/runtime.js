@@ -9,14 +9,12 @@
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
 import { clearInvocation } from "../_shared/invoke_store.js";
-import { setRequestId } from "../_shared/log_patch.js";
 import { serveOne } from "../_shared/serve.js";
 
 const { channel, handler, env } = await init();
 // Compile the invocation path while the process waits for its event: one dry
 // run, with a stand-in handler, so the real event meets warm code.
 await invoke(() => null, "{}", new Headers({ "lambda-runtime-aws-request-id": "warm-up" }), env);
-setRequestId(undefined);
 clearInvocation();
 await channel.send({});
 
