@@ -29,9 +29,11 @@ const (
 	// handshakeTimeout bounds how long a new connection may take to send its
 	// token: runtime.js sends it as soon as it has connected.
 	handshakeTimeout = 2 * time.Second
-	// maxHandshakes is how many connections may be proving themselves at once;
-	// past it the oldest is dropped, so idle connections cannot use up the
-	// bootstrap's file descriptors or keep a real process out for long.
+	// maxHandshakes is how many connections may be proving themselves at once,
+	// plus two per concurrent invocation (runtime2 may start that many Deno
+	// processes at once); past it the oldest is dropped, so idle connections
+	// cannot use up the bootstrap's file descriptors or keep a real process
+	// out for long.
 	maxHandshakes = 16
 	// maxLineBytes bounds one line from Deno: a ready line (which may carry an
 	// import error's stack) or a frame.
@@ -82,20 +84,24 @@ type channelListener struct {
 	ln   net.Listener
 	port int
 
+	maxPending int // connections still handshaking, at most
+
 	mu      sync.Mutex
 	waiting map[string]chan *channel // by token: where its channel goes
 	pending map[net.Conn]uint64      // connections still handshaking, by arrival
 	arrived uint64
 }
 
-// listenChannels opens the loopback port that Deno processes dial.
-func listenChannels() (*channelListener, error) {
+// listenChannels opens the loopback port that Deno processes dial, for
+// concurrency invocations at once (0 on demand).
+func listenChannels(concurrency int) (*channelListener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for Deno's channels: %w", err)
 	}
 	l := &channelListener{ln: ln, port: ln.Addr().(*net.TCPAddr).Port,
-		waiting: map[string]chan *channel{}, pending: map[net.Conn]uint64{}}
+		waiting: map[string]chan *channel{}, pending: map[net.Conn]uint64{},
+		maxPending: maxHandshakes + 2*concurrency}
 	go l.serve()
 	return l, nil
 }
@@ -153,7 +159,7 @@ func (l *channelListener) serve() {
 func (l *channelListener) admit(conn net.Conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.pending) >= maxHandshakes {
+	if len(l.pending) >= l.maxPending {
 		var oldest net.Conn
 		var at uint64
 		for c, n := range l.pending {

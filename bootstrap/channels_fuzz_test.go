@@ -62,7 +62,7 @@ func FuzzReadBoundedLine(f *testing.F) {
 // A channel goes to the process whose token a connection sends first, on a
 // line of its own, and to no other; any other bytes get the connection closed.
 func FuzzChannelHandshake(f *testing.F) {
-	l, err := listenChannels()
+	l, err := listenChannels(0)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func isReset(err error) bool {
 // listening starts a listener for the test, and expects one process's token.
 func listening(t *testing.T) (l *channelListener, token string, arrived <-chan *channel) {
 	t.Helper()
-	l, err := listenChannels()
+	l, err := listenChannels(0)
 	if err != nil {
 		t.Fatal(err)
 	}

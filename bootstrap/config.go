@@ -33,6 +33,8 @@ type config struct {
 	jsonLogs    bool     // AWS_LAMBDA_LOG_FORMAT=JSON
 	permissions []string // the function's Deno permission flags
 	timeout     runtimeapi.Timeout
+	concurrency int // invocations at once (Managed Instances); 0 on demand
+	workers     int // runtime1's Deno processes (concurrency.go)
 }
 
 // errNoRuntimeAPI means there is nobody to report an init error to.
@@ -78,6 +80,10 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 		return c, err
 	}
 	c.timeout = runtimeapi.FunctionTimeout(getenv("AWS_LAMBDA_FUNCTION_TIMEOUT"))
+	c.concurrency, c.workers, err = concurrencyOf(getenv, cpuCount())
+	if err != nil {
+		return c, err
+	}
 	c.permissions, err = parsePermissions(getenv(permissionsVar), c)
 	return c, err
 }

@@ -191,14 +191,16 @@ func receive[T any](ctx context.Context, ch <-chan T, done <-chan struct{}) (v T
 // are killed), shutdown, or a failed exchange (the process is presumed dying,
 // and killed if it does not finish within exitWait).
 func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *runtimeapi.Invocation, answers <-chan T,
-	errOf func(T) error) (T, *functionError) {
+	errOf func(T) error, killOnTimeout bool) (T, *functionError) {
 	a, got := receive(ctx, answers, p.done)
 	if !got && ctx.Err() == nil {
 		return a, exitError(inv.RequestID, p.state)
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		p.stop(0)
+		if killOnTimeout {
+			p.stop(0)
+		}
 		return a, timeoutError(inv)
 	case ctx.Err() != nil:
 		return a, shutdownError(inv.RequestID)

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
+	"sync"
 	"time"
 )
 
@@ -14,62 +16,128 @@ import (
 const shutdownGrace = 250 * time.Millisecond
 
 // longLived keeps one Deno process for the life of the execution environment
-// and replaces it only when it dies or overruns a deadline.
+// and replaces it only when it dies or overruns a deadline. Under Managed
+// Instances it keeps cfg.workers of them, each serving many invocations at
+// once (concurrency.go).
 type longLived struct {
 	cfg      config
 	env      []string
 	channels *channelListener
 	log      *logger
-	server   *bridgedDeno
 	results  *httpc.Buffer // large results, kept across Deno restarts
+	workers  []*worker
+	mu       sync.Mutex // over every worker's busy count
 }
 
-// startLongLived starts Deno and imports the function: the init phase.
+// worker is one place for a Deno process: the process, replaced when it
+// breaks, and how many invocations it serves at the moment.
+type worker struct {
+	mu     sync.Mutex // held while the process is replaced
+	server *bridgedDeno
+	busy   int // invocations in flight, under longLived.mu
+}
+
+// startLongLived starts Deno and imports the function: the init phase. Under
+// Managed Instances every worker starts at once; the first failure is the
+// init's.
 func startLongLived(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*longLived, error) {
-	r := &longLived{cfg: cfg, env: env, channels: channels, log: log, results: &httpc.Buffer{}}
-	return r, r.start(ctx)
+	r := &longLived{cfg: cfg, env: env, channels: channels, log: log, results: &httpc.Buffer{},
+		workers: make([]*worker, max(cfg.workers, 1))}
+	errs := make([]error, len(r.workers))
+	var wg sync.WaitGroup
+	for i := range r.workers {
+		r.workers[i] = &worker{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.start(ctx, r.workers[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		r.stop()
+		for _, e := range errs {
+			if e != nil {
+				return nil, e // the reason, not the same one many times over
+			}
+		}
+	}
+	return r, nil
 }
 
 func (r *longLived) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
-	if r.server == nil || r.server.exited() {
+	w := r.pick()
+	defer r.unpick(w)
+	w.mu.Lock()
+	if w.server == nil || w.server.exited() {
 		// Deno died between invocations (say, an unhandled rejection after the
 		// last result), or could not be replaced: this event goes to a fresh
 		// process, not to the corpse, started within the event's own deadline.
 		startCtx, cancel := context.WithDeadline(ctx, inv.Deadline)
-		err := r.start(startCtx)
+		err := r.start(startCtx, w)
 		cancel()
 		if err != nil {
+			w.mu.Unlock()
 			return notStarted(ctx, inv, err)
 		}
 	}
-	return r.server.invoke(ctx, inv)
+	s := w.server
+	w.mu.Unlock()
+	out := s.invoke(ctx, inv)
+	out.served = s.denoProcess
+	return out
 }
 
-// reset replaces a Deno that broke before the next event, so that it meets a
-// warm process; when that fails or takes too long, the next event starts one.
-func (r *longLived) reset(ctx context.Context) {
-	if r.server == nil {
-		return // the last invocation could not start one either
+// pick chooses the worker serving the fewest invocations.
+func (r *longLived) pick() *worker {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	best := r.workers[0]
+	for _, w := range r.workers[1:] {
+		if w.busy < best.busy {
+			best = w
+		}
 	}
-	startCtx, cancel := context.WithTimeout(ctx, restartTimeout)
-	defer cancel()
-	if err := r.start(startCtx); err != nil && ctx.Err() == nil {
-		r.log.errorf("", "A fresh Deno did not become ready (%v): the next invocation starts one", err)
+	best.busy++
+	return best
+}
+
+func (r *longLived) unpick(w *worker) {
+	r.mu.Lock()
+	w.busy--
+	r.mu.Unlock()
+}
+
+// reset replaces the Deno that broke serving out before the next event, so
+// that it meets a warm process; when that fails or takes too long, the next
+// event starts one. Under concurrency several invocations may see the same
+// process break: the first replaces it.
+func (r *longLived) reset(ctx context.Context, out *outcome) {
+	for _, w := range r.workers {
+		w.mu.Lock()
+		if w.server != nil && w.server.denoProcess == out.served {
+			startCtx, cancel := context.WithTimeout(ctx, restartTimeout)
+			if err := r.start(startCtx, w); err != nil && ctx.Err() == nil {
+				r.log.errorf("", "A fresh Deno did not become ready (%v): the next invocation starts one", err)
+			}
+			cancel()
+		}
+		w.mu.Unlock()
 	}
 }
 
-// start replaces the Deno process, if any, with a fresh one that has imported
-// the function.
-func (r *longLived) start(ctx context.Context) error {
-	if r.server != nil {
-		r.server.stop(0)
-		r.server = nil
+// start replaces w's Deno process, if any, with a fresh one that has imported
+// the function. The caller holds w.mu, or is alone with w.
+func (r *longLived) start(ctx context.Context, w *worker) error {
+	if w.server != nil {
+		w.server.stop(0)
+		w.server = nil
 	}
 	s, err := startBridgedDeno(ctx, r.cfg, r.env, r.channels, r.results)
 	if err != nil {
 		return err
 	}
-	r.server = s
+	w.server = s
 	go func() {
 		<-s.done
 		if !s.expected.Load() {
@@ -80,7 +148,16 @@ func (r *longLived) start(ctx context.Context) error {
 }
 
 func (r *longLived) stop() {
-	if r.server != nil {
-		r.server.stop(shutdownGrace)
+	var live []*bridgedDeno
+	for _, w := range r.workers {
+		if w == nil {
+			continue
+		}
+		w.mu.Lock()
+		if w.server != nil {
+			live = append(live, w.server)
+		}
+		w.mu.Unlock()
 	}
+	stopBridged(shutdownGrace, live...)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -29,6 +30,12 @@ const bridgeFatalHeader = "X-Bridge-Fatal"
 type bridgedDeno struct {
 	*denoProcess
 	client *httpc.Client
+	// concurrent: the process serves several invocations at once (Managed
+	// Instances), so one past its deadline fails alone and leaves the
+	// process be.
+	concurrent bool
+	mu         sync.Mutex
+	inFlight   int // invocations being served or streaming their result
 }
 
 // startBridgedDeno starts Deno, hands it the function to import and waits until
@@ -50,10 +57,32 @@ func startBridgedDeno(ctx context.Context, cfg config, env []string, channels *c
 		p.stop(0)
 		return nil, newInitError("Runtime.BridgeError", fmt.Sprintf("runtime.js announced port %d", ready.Port))
 	}
-	return &bridgedDeno{
+	s := &bridgedDeno{
 		denoProcess: p,
 		client:      bridgeClient(ready.Port, results),
-	}, nil
+		concurrent:  cfg.concurrency > 0,
+	}
+	s.client.MaxIdle = cfg.concurrency
+	return s, nil
+}
+
+// begin counts an invocation in: while any is, the process's exit is
+// expected to be reported by whoever waits on it, not as a surprise.
+func (s *bridgedDeno) begin() {
+	s.mu.Lock()
+	s.inFlight++
+	s.expected.Store(true)
+	s.mu.Unlock()
+}
+
+// end counts an invocation out.
+func (s *bridgedDeno) end() {
+	s.mu.Lock()
+	s.inFlight--
+	if s.inFlight == 0 && !s.exited() { // else it died during an invocation, which reports it
+		s.expected.Store(false)
+	}
+	s.mu.Unlock()
 }
 
 // invoke hands one event to Deno and waits for its result, its death, or the
@@ -61,11 +90,11 @@ func startBridgedDeno(ctx context.Context, cfg config, env []string, channels *c
 // from the Runtime API, and a large result is returned as a stream, for serve
 // to pass on to the Runtime API as it arrives from Deno.
 func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
-	s.expected.Store(true)
+	s.begin()
 	streaming := false
 	defer func() {
-		if !streaming && !s.exited() { // else it died during this invocation, which reports it
-			s.expected.Store(false)
+		if !streaming {
+			s.end()
 		}
 	}()
 	ctx, cancel := context.WithDeadline(ctx, inv.Deadline)
@@ -92,7 +121,7 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 			return nil
 		}
 		return a.err
-	})
+	}, !s.concurrent)
 	if fe != nil {
 		// The exchange may still be reading the event from the Runtime API's
 		// connection, which serve reuses once invoke returns: end it first.
@@ -108,7 +137,8 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 			}
 		default:
 		}
-		return outcome{err: fe, broken: true}
+		// Under concurrency a timeout leaves the process serving the others.
+		return outcome{err: fe, broken: s.exited() || !s.concurrent}
 	}
 	if cut := httpc.AsCut(a.err); cut != nil {
 		return outcome{apiErr: fmt.Errorf("get next invocation: %w", cut)}
@@ -128,9 +158,7 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 			cutOff: func(err error) *functionError { return s.cutOff(inv, err) },
 			recycle: func() {
 				resp.Stream.Finish()
-				if !s.exited() {
-					s.expected.Store(false)
-				}
+				s.end()
 			},
 		}
 	}
@@ -176,8 +204,19 @@ func (s *bridgedDeno) cutOff(inv *runtimeapi.Invocation, err error) *functionErr
 	return exitError(inv.RequestID, s.state)
 }
 
-// stop ends the Deno process and drops the bridge connection kept for it.
+// stop ends the Deno process and drops the bridge connections kept for it.
 func (s *bridgedDeno) stop(grace time.Duration) {
-	s.denoProcess.stop(grace)
-	s.client.CloseIdle()
+	stopBridged(grace, s)
+}
+
+// stopBridged stops processes together, so that they share one grace period.
+func stopBridged(grace time.Duration, ss ...*bridgedDeno) {
+	ps := make([]*denoProcess, len(ss))
+	for i, s := range ss {
+		ps[i] = s.denoProcess
+	}
+	stopAll(grace, ps...)
+	for _, s := range ss {
+		s.client.CloseIdle()
+	}
 }

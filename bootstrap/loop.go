@@ -12,8 +12,9 @@ import (
 type invoker interface {
 	// invoke runs one event to completion, failure, or its deadline.
 	invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome
-	// reset replaces a process that broke, or leaves that to the next invoke.
-	reset(ctx context.Context)
+	// reset replaces the process that broke serving out, or leaves that to
+	// the next invoke.
+	reset(ctx context.Context, out *outcome)
 	// stop ends every process the invoker started.
 	stop()
 }
@@ -23,6 +24,7 @@ type outcome struct {
 	response []byte         // the result, when err is nil
 	err      *functionError // the failure to post to /error
 	broken   bool           // the Deno process is gone (or used up) and must be replaced
+	served   *denoProcess   // runtime1: the process that ran it, to replace when broken
 	// recycle, set when Deno answered (so nothing still reads the event or
 	// writes the result), gives the result's buffer back once it is posted.
 	recycle func()
@@ -68,7 +70,7 @@ func serve(ctx context.Context, api *runtimeapi.Client, inv invoker, log *logger
 			ev.Recycle()
 		}
 		if out.broken {
-			inv.reset(ctx)
+			inv.reset(ctx, &out)
 		}
 	}
 }

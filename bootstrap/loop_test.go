@@ -93,8 +93,8 @@ func (f *fakeInvoker) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	}
 	return outcome{response: inv.Payload}
 }
-func (f *fakeInvoker) reset(context.Context) { f.resets++ }
-func (f *fakeInvoker) stop()                 { f.stops++ }
+func (f *fakeInvoker) reset(context.Context, *outcome) { f.resets++ }
+func (f *fakeInvoker) stop()                           { f.stops++ }
 
 // halfABody is a peer that answers every GET with a body of size bytes and
 // hangs up after the first sent of them.

@@ -61,7 +61,7 @@ func run(ctx context.Context) error {
 		return initFailed(ctx, api, log, err)
 	}
 	defer procs.watchOrphans(mayStartProcesses(cfg.permissions), log)()
-	channels, err := listenChannels()
+	channels, err := listenChannels(cfg.concurrency)
 	if err != nil {
 		return initFailed(ctx, api, log, err)
 	}
@@ -84,15 +84,27 @@ func run(ctx context.Context) error {
 	// runtime1 passes large events on to Deno as they arrive; runtime2 writes
 	// each whole to a fresh process.
 	api.StreamEvents = runtimeName == "runtime1"
-	return serve(ctx, api, rt, log)
+	if cfg.concurrency == 0 {
+		return serve(ctx, api, rt.loops[0], log)
+	}
+	api.Concurrently(cfg.concurrency)
+	return serveConcurrently(ctx, api, rt.loops, log)
 }
 
 // startRuntime runs the init phase of the runtime this binary implements.
-func startRuntime(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (invoker, error) {
+func startRuntime(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*loops, error) {
 	if runtimeName == "runtime2" {
-		return startPerEvent(ctx, cfg, env, channels)
+		return startPerEventLoops(ctx, cfg, env, channels)
 	}
-	return startLongLived(ctx, cfg, env, channels, log)
+	r, err := startLongLived(ctx, cfg, env, channels, log)
+	if err != nil {
+		return nil, err
+	}
+	l := &loops{loops: make([]invoker, max(cfg.concurrency, 1)), stop: r.stop}
+	for i := range l.loops {
+		l.loops[i] = r // one runtime1, serving every loop
+	}
+	return l, nil
 }
 
 // initFailed reports an init failure to Lambda, which returns it to the first

@@ -21,14 +21,21 @@ type perEvent struct {
 
 // startPerEvent starts the first process and waits until it has imported the
 // function: the init phase. That process serves the first invocation.
-func startPerEvent(ctx context.Context, cfg config, env []string, channels *channelListener) (*perEvent, error) {
-	r := &perEvent{cfg: cfg, env: env, channels: channels, results: &httpc.Buffer{}}
-	r.spare = r.spawn()
+func startPerEvent(ctx context.Context, cfg config, env []string, channels *channelListener, results *httpc.Buffer) (*perEvent, error) {
+	r := newPerEvent(cfg, env, channels, results)
 	if err := r.spare.waitReady(ctx); err != nil {
 		r.spare.discard()
 		return nil, err
 	}
 	return r, nil
+}
+
+// newPerEvent starts the process for a loop's first event, and leaves that
+// event to wait for it: under Managed Instances, every loop but the first.
+func newPerEvent(cfg config, env []string, channels *channelListener, results *httpc.Buffer) *perEvent {
+	r := &perEvent{cfg: cfg, env: env, channels: channels, results: results}
+	r.spare = r.spawn()
+	return r
 }
 
 func (r *perEvent) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
@@ -59,7 +66,7 @@ func (r *perEvent) spawn() *denoChild {
 // reset discards the process that served the last event, with whatever it
 // left behind, after its result was posted and before the next event is
 // fetched.
-func (r *perEvent) reset(context.Context) {
+func (r *perEvent) reset(context.Context, *outcome) {
 	// The spare has had the whole invocation to start; once it has, every
 	// process of this environment is accounted for, and nothing of the spare
 	// is taken for something the used one left.
@@ -70,10 +77,13 @@ func (r *perEvent) reset(context.Context) {
 	}
 }
 
-// stop ends both processes at once, giving each the same grace to run the
-// function's shutdown listeners: the spare (which has imported the function)
-// and, when SIGTERM came mid-invocation, the busy one.
-func (r *perEvent) stop() {
+// stop ends the loop's processes at once, giving each the same grace to run
+// the function's shutdown listeners.
+func (r *perEvent) stop() { stopAll(shutdownGrace, r.live()...) }
+
+// live are the processes the loop holds: the spare (which has imported the
+// function) and, when SIGTERM came mid-invocation, the busy one.
+func (r *perEvent) live() []*denoProcess {
 	var live []*denoProcess
 	for _, c := range []*denoChild{r.spare, r.used} {
 		if c == nil {
@@ -84,5 +94,5 @@ func (r *perEvent) stop() {
 			live = append(live, c.denoProcess)
 		}
 	}
-	stopAll(shutdownGrace, live...)
+	return live
 }

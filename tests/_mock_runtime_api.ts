@@ -75,6 +75,9 @@ export class MockRuntimeApi {
   #initErrorWaiters: (() => void)[] = [];
   #nextWaiters: ((n: number) => void)[] = [];
   nextCalls = 0;
+  /** Invocations handed out and not answered yet, and the most there were at once. */
+  inFlight = 0;
+  mostInFlight = 0;
   /** "id kind" of each result post answered 410, as stale. */
   readonly stalePosts: string[] = [];
   /** "id kind" of each result post whose body ended before its Content-Length. */
@@ -175,6 +178,13 @@ export class MockRuntimeApi {
     await this.#server.shutdown();
   }
 
+  /** Settles an invocation with its first outcome. */
+  #settle(pending: Pending, outcome: Outcome): void {
+    pending.done = true;
+    this.inFlight--;
+    pending.resolve(outcome);
+  }
+
   #dispatch(pending: Pending): void {
     while (this.#waiters.length > 0) {
       if (this.#waiters.shift()!(pending)) return;
@@ -212,6 +222,8 @@ export class MockRuntimeApi {
       });
     });
     if (pending === null) return new Response(null, { status: 499 });
+    this.inFlight++;
+    this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
     if (pending.stallBody) {
       // Content-Length promises the whole event; the stream sends a third.
       const bytes = new TextEncoder().encode(pending.payload);
@@ -268,10 +280,7 @@ export class MockRuntimeApi {
     };
     if (pending.stale || (echoed !== null && echoed !== pending.invocationId)) {
       this.stalePosts.push(`${id} ${kind}`);
-      if (!pending.done) {
-        pending.done = true;
-        pending.resolve({ ...outcome, status: 410 });
-      }
+      if (!pending.done) this.#settle(pending, { ...outcome, status: 410 });
       return json(410, {
         errorType: "InvocationGone",
         errorMessage: `Invocation ${echoed ?? id} is over: the answer came too late`,
@@ -283,9 +292,8 @@ export class MockRuntimeApi {
         errorMessage: "The invocation already has a result",
       });
     }
-    pending.done = true;
     if (kind === "response" && new TextEncoder().encode(body).length > MAX_RESPONSE_BYTES) {
-      pending.resolve({
+      this.#settle(pending, {
         ...outcome,
         kind: "error",
         status: 413,
@@ -298,7 +306,7 @@ export class MockRuntimeApi {
           `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
       });
     }
-    pending.resolve(outcome);
+    this.#settle(pending, outcome);
     return json(202, { status: "OK" });
   }
 }

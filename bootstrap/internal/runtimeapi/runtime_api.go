@@ -116,6 +116,10 @@ func New(address string, timeout Timeout) *Client {
 	return &Client{http: httpc.NewClient(address), Timeout: timeout}
 }
 
+// Concurrently readies the client for n invocations at once (Lambda Managed
+// Instances): n loops, each with a request in flight, keep their connections.
+func (a *Client) Concurrently(n int) { a.http.MaxIdle = n }
+
 // newStatusError keeps the first 4 KiB of the answer's body.
 func newStatusError(method, path string, resp *httpc.Response) *StatusError {
 	return &StatusError{method, path, resp.Status, string(bytes.TrimSpace(resp.Body[:min(len(resp.Body), 4096)]))}

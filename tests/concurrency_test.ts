@@ -1,0 +1,150 @@
+// Lambda Managed Instances: with AWS_LAMBDA_MAX_CONCURRENCY set, the runtime
+// keeps that many invocations going at once, each with its own request id,
+// trace id and tenant id (in the invocation store, not the process-wide
+// _X_AMZN_TRACE_ID) and its own request id on every log line. A timeout or a
+// crash fails the invocations it must and no others (bootstrap/concurrency.go).
+import assert from "node:assert/strict";
+import { RUNTIMES } from "../scripts/_paths.ts";
+import { type Bootstrap, withBootstrap } from "./_harness.ts";
+import type { Outcome } from "./_mock_runtime_api.ts";
+
+const MANAGED = { AWS_LAMBDA_MAX_CONCURRENCY: "8", AWS_LAMBDA_LOG_FORMAT: "JSON" };
+
+interface Seen {
+  awsRequestId: string;
+  requestId: string;
+  traceId: string | null;
+  tenantId: string | null;
+  envTraceId: string | null;
+  pid: number;
+  mostRunning: number;
+}
+
+function seen(out: Outcome): Seen {
+  assert.equal(out.kind, "response", out.body);
+  return JSON.parse(out.body);
+}
+
+/** Resolves once every request id has logged its start; the pids they run in. */
+async function started(b: Bootstrap, ids: string[]): Promise<Map<string, number>> {
+  for (const id of ids) await b.stdoutMatches(new RegExp(`"start ${id} \\d+"`));
+  const pids = new Map<string, number>();
+  for (const id of ids) {
+    pids.set(id, Number(b.stdout().match(new RegExp(`"start ${id} (\\d+)"`))![1]));
+  }
+  return pids;
+}
+
+for (const runtime of RUNTIMES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`${runtime}: ${name}`, fn);
+
+  t(
+    "16 events at concurrency 8: 8 at once, each with its own ids after an await, and its own log lines",
+    async () => {
+      await withBootstrap({ runtime, handler: "handlers.concurrent", env: MANAGED }, async (b) => {
+        const outs = await Promise.all(
+          Array.from({ length: 16 }, (_, i) =>
+            b.api.invoke({ ms: 300 }, {
+              requestId: `mi-${i}`,
+              traceId: `Root=1-00000000-${String(i).padStart(24, "0")}`,
+              tenantId: i % 2 ? `tenant-${i}` : undefined,
+            })),
+        );
+        assert.equal(
+          b.api.mostInFlight,
+          8,
+          "as many invocations at once as AWS_LAMBDA_MAX_CONCURRENCY, never more",
+        );
+        outs.forEach((out, i) => {
+          assert.deepEqual(
+            { ...seen(out), pid: 0, mostRunning: 0 },
+            {
+              awsRequestId: `mi-${i}`,
+              requestId: `mi-${i}`,
+              traceId: `Root=1-00000000-${String(i).padStart(24, "0")}`,
+              tenantId: i % 2 ? `tenant-${i}` : null,
+              // One variable cannot be every invocation's: the store has it instead.
+              envTraceId: null,
+              pid: 0,
+              mostRunning: 0,
+            },
+          );
+        });
+        const pids = new Set(outs.map((out) => seen(out).pid));
+        if (runtime === "runtime2") {
+          assert.equal(pids.size, 16, "each invocation in a fresh process");
+        } else {
+          assert.ok(pids.size <= 2, "runtime1 keeps a Deno process per CPU (2 here), no more");
+          assert.ok(
+            Math.max(...outs.map((out) => seen(out).mostRunning)) >= 4,
+            "each Deno runs several handlers at once",
+          );
+        }
+        // Every record carries the request id of the invocation that wrote it,
+        // though they interleave. (The last may reach stdout after the result.)
+        for (let i = 0; i < 16; i++) await b.stdoutMatches(new RegExp(`"end mi-${i}"`));
+        const records = b.stdout().split("\n").filter((l) => l.startsWith("{")).map((l) =>
+          JSON.parse(l)
+        );
+        const mine = records.filter((r) => /^(start|end) mi-/.test(r.message));
+        assert.equal(mine.length, 32);
+        for (const r of mine) assert.equal(r.requestId, r.message.split(" ")[1], JSON.stringify(r));
+        const order = mine.map((r) => r.message.split(" ").slice(0, 2).join(" "));
+        assert.ok(
+          order.indexOf("start mi-1") < order.indexOf("end mi-0"),
+          `the invocations' records interleave: ${order.join(", ")}`,
+        );
+      });
+    },
+  );
+
+  t(
+    "an invocation past its deadline fails alone; the others, and the next, are served",
+    async () => {
+      await withBootstrap({ runtime, handler: "handlers.concurrent", env: MANAGED }, async (b) => {
+        const late = b.api.invoke({ ms: 2_000 }, { requestId: "late", timeoutMs: 300 });
+        await started(b, ["late"]);
+        const others = Array.from(
+          { length: 3 },
+          (_, i) => b.api.invoke({ ms: 600 }, { requestId: `on-time-${i}` }),
+        );
+        const timedOut = await late;
+        assert.equal(timedOut.errorType, "Runtime.Timeout", timedOut.body);
+        for (const out of await Promise.all(others)) assert.equal(out.kind, "response", out.body);
+        const next = seen(await b.api.invoke({ ms: 1 }, { requestId: "after" }));
+        if (runtime === "runtime1") {
+          // The process is not replaced: a handler past its deadline runs on, as
+          // on Managed Instances, where getRemainingTimeInMillis goes below zero.
+          assert.equal(next.pid, (await started(b, ["late"])).get("late"));
+        }
+      });
+    },
+  );
+
+  t(
+    "a crash fails the invocations in flight in that process only, and the next event is served",
+    async () => {
+      const env = { ...MANAGED, DENO_LAMBDA_WORKERS: "2" };
+      await withBootstrap({ runtime, handler: "handlers.concurrent", env }, async (b) => {
+        const sleepers = ["s-0", "s-1", "s-2", "s-3"];
+        const sleeping = sleepers.map((requestId) => b.api.invoke({ ms: 1_500 }, { requestId }));
+        const pids = await started(b, sleepers);
+        const crash = await b.api.invoke({ ms: 0, exit: true }, { requestId: "crash" });
+        assert.equal(crash.errorType, "Runtime.ExitError", crash.body);
+        const crashed = (await started(b, ["crash"])).get("crash");
+        const outs = await Promise.all(sleeping);
+        const failed = sleepers.filter((_, i) => outs[i].kind === "error");
+        for (const i of sleepers.keys()) {
+          if (outs[i].kind === "error") assert.equal(outs[i].errorType, "Runtime.ExitError");
+        }
+        // Exactly the invocations in the crashed process fail: with runtime1,
+        // those its worker was serving; with runtime2, none but its own.
+        assert.deepEqual(failed, sleepers.filter((id) => pids.get(id) === crashed));
+        assert.ok(failed.length < sleepers.length, "the other worker's invocations are served");
+        if (runtime === "runtime1") assert.ok(failed.length > 0, "the crash hit a busy worker");
+        const next = await b.api.invoke({ ms: 1 }, { requestId: "after" });
+        assert.equal(next.kind, "response", next.body);
+      });
+    },
+  );
+}
