@@ -111,6 +111,16 @@ export function parseStartArgs(args: string[]): StartOptions {
     );
   }
   delete env._HANDLER;
+  if (env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined) {
+    // Given it, the pinned emulator becomes its Managed Instances variant,
+    // which looks for the bootstrap at /opt/bootstrap or /var/task/bootstrap only.
+    throw new UsageError(
+      "--env AWS_LAMBDA_MAX_CONCURRENCY: the emulator runs Managed Instances only with the " +
+        "bootstrap at /opt/bootstrap, which deno task start cannot put there. Concurrent " +
+        "invocations run in deno task test tests/concurrency_test.ts and deno task bench; " +
+        "see docs/managed-instances.md",
+    );
+  }
   try {
     bundleName(handler);
   } catch (err) {

@@ -98,6 +98,10 @@ Deno.test("start: a bad flag gets a clear message", () => {
       ["--handler", "a.handler", "--env", "_HANDLER=b.handler"],
       /^--handler a\.handler and --env _HANDLER=b\.handler disagree: give one$/,
     ],
+    [
+      ["--env", "AWS_LAMBDA_MAX_CONCURRENCY=8"],
+      /^--env AWS_LAMBDA_MAX_CONCURRENCY: the emulator runs Managed Instances only .*docs\/managed-instances\.md/,
+    ],
   ];
   for (const [args, message] of cases) {
     assert.throws(() => parseStartArgs(args), (err: Error) => {
