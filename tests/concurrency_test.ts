@@ -147,4 +147,29 @@ for (const runtime of RUNTIMES) {
       });
     },
   );
+
+  t(
+    "an error escaping a handler fails the invocations in flight in its process, and no other",
+    async () => {
+      const env = { ...MANAGED, DENO_LAMBDA_WORKERS: "1" };
+      await withBootstrap({ runtime, handler: "handlers.concurrent", env }, async (b) => {
+        const sleeping = ["a", "b"].map((requestId) => b.api.invoke({ ms: 1_500 }, { requestId }));
+        const first = await started(b, ["a", "b"]);
+        const escaper = await b.api.invoke({ ms: 1_000, escape: true }, { requestId: "escaper" });
+        assert.equal(escaper.errorType, "Error", escaper.body);
+        assert.match(JSON.parse(escaper.body).errorMessage, /escaped from a timer/);
+        for (const out of await Promise.all(sleeping)) {
+          if (runtime === "runtime1") {
+            // One process: it cannot be told whose error it was.
+            assert.equal(out.errorType, "Error", out.body);
+            assert.match(JSON.parse(out.body).errorMessage, /escaped from a timer/);
+          } else {
+            assert.equal(out.kind, "response", out.body);
+          }
+        }
+        const next = seen(await b.api.invoke({ ms: 1 }, { requestId: "after" }));
+        assert.notEqual(next.pid, first.get("a"), "the process is replaced");
+      });
+    },
+  );
 }

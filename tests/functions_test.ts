@@ -347,6 +347,34 @@ for (const runtime of RUNTIMES) {
   });
 }
 
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: under Managed Instances the package's multi-context store is the runtime's, each invocation's own`, async () => {
+    // Given AWS_LAMBDA_MAX_CONCURRENCY, the package makes an AsyncLocalStorage
+    // store of its own unless it finds the runtime's at globalThis.awslambda.
+    const env = { AWS_LAMBDA_MAX_CONCURRENCY: "16", AWS_LAMBDA_LOG_FORMAT: "JSON" };
+    await withBootstrap(await storeFunction(runtime, env), async (b) => {
+      const outs = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          b.api.invoke({ waitMs: 16 - i }, {
+            requestId: `mi-store-${i}`,
+            traceId: `Root=1-6750f5a0-${String(i).padStart(24, "0")}`,
+            tenantId: `tenant-${i}`,
+          })),
+      );
+      outs.forEach((out, i) =>
+        assert.deepEqual(JSON.parse(out.body), {
+          awslambda: "object",
+          theRuntimes: true,
+          requestId: `mi-store-${i}`,
+          traceId: `Root=1-6750f5a0-${String(i).padStart(24, "0")}`,
+          tenantId: `tenant-${i}`,
+        })
+      );
+      assert.equal(b.api.mostInFlight, 16);
+    });
+  });
+}
+
 Deno.test("with AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA=1, as on Node.js, no store is shared", async () => {
   const env = { AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: "1" };
   const options = await storeFunction("runtime1", env);
