@@ -30,10 +30,10 @@ const (
 	// token: runtime.js sends it as soon as it has connected.
 	handshakeTimeout = 2 * time.Second
 	// maxHandshakes is how many connections may be proving themselves at once,
-	// plus two per concurrent invocation (runtime2 may start that many Deno
-	// processes at once); past it the oldest is dropped, so idle connections
-	// cannot use up the bootstrap's file descriptors or keep a real process
-	// out for long.
+	// plus one per Deno process that may start at once under Managed
+	// Instances (handshakeRoom); past it the oldest is dropped, so idle
+	// connections cannot use up the bootstrap's file descriptors or keep a
+	// real process out for long.
 	maxHandshakes = 16
 	// maxLineBytes bounds one line from Deno: a ready line (which may carry an
 	// import error's stack) or a frame.
@@ -92,16 +92,16 @@ type channelListener struct {
 	arrived uint64
 }
 
-// listenChannels opens the loopback port that Deno processes dial, for
-// concurrency invocations at once (0 on demand).
-func listenChannels(concurrency int) (*channelListener, error) {
+// listenChannels opens the loopback port that Deno processes dial, with room
+// for that many more handshakes at once than on demand.
+func listenChannels(room int) (*channelListener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("listen for Deno's channels: %w", err)
 	}
 	l := &channelListener{ln: ln, port: ln.Addr().(*net.TCPAddr).Port,
 		waiting: map[string]chan *channel{}, pending: map[net.Conn]uint64{},
-		maxPending: maxHandshakes + 2*concurrency}
+		maxPending: maxHandshakes + room}
 	go l.serve()
 	return l, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -14,9 +15,10 @@ import (
 // Lambda Managed Instances hand one execution environment several invocations
 // at once. AWS_LAMBDA_MAX_CONCURRENCY, set by Lambda, says how many: the
 // runtime keeps that many GET /next calls outstanding and posts answers
-// concurrently, each on its own request id. Its presence, whatever its value,
-// is what tells the runtime it serves concurrently (as Node's runtime reads
-// it): on-demand functions never have it.
+// concurrently, each on its own request id. Its presence with a value is what
+// tells the runtime it serves concurrently: on-demand functions never have it.
+// (Node's runtime takes it as set even when empty; Lambda never sets it
+// empty, and runtime.js reads it as this does.)
 //
 // What is concurrent, per runtime:
 //   - runtime1: every invocation goes to one of DENO_LAMBDA_WORKERS Deno
@@ -72,30 +74,61 @@ func concurrencyOf(getenv func(string) string, cpus int) (concurrency, workers i
 	return concurrency, workers, nil
 }
 
-// cpuCount is how many CPUs the bootstrap may run on.
-func cpuCount() int { return runtime.NumCPU() }
+// cpuCount is how many CPUs the bootstrap may use: those it may run on, or
+// fewer when its cgroup's CPU quota (cpu.max, as Node's runtime reads it)
+// grants less time than that.
+func cpuCount() int {
+	quota, _ := os.ReadFile("/sys/fs/cgroup/cpu.max")
+	return min(runtime.NumCPU(), quotaCPUs(string(quota)))
+}
+
+// quotaCPUs reads cgroup v2's cpu.max, "<quota> <period>" or "max <period>":
+// the CPUs the quota amounts to, rounded up; a great many when there is none.
+func quotaCPUs(cpuMax string) int {
+	quota, period, ok := strings.Cut(strings.TrimSpace(cpuMax), " ")
+	q, errQ := strconv.ParseInt(quota, 10, 64)
+	p, errP := strconv.ParseInt(period, 10, 64)
+	if !ok || errQ != nil || errP != nil || q <= 0 || p <= 0 {
+		return maxConcurrency
+	}
+	return int(min((q+p-1)/p, maxConcurrency))
+}
+
+// handshakeRoom is how many more Deno processes may dial their channels at
+// once than on demand: runtime1 starts its workers together, runtime2 a
+// process per loop.
+func handshakeRoom(cfg config) int {
+	switch {
+	case cfg.concurrency == 0:
+		return 0
+	case runtimeName == "runtime2":
+		return cfg.concurrency
+	}
+	return cfg.workers
+}
 
 // serveConcurrently runs loops invoke loops at once, each with its own
 // invoker from invokers (runtime1's share one, which runs many at once;
-// runtime2's are one per loop). The first loop to fail ends them all.
+// runtime2's are one per loop). The first loop to fail ends them all; the
+// others see a plain cancellation, not its error, which is not theirs.
 func serveConcurrently(ctx context.Context, api *runtimeapi.Client, invokers []invoker, log *logger) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var first error
+	var once sync.Once
 	var wg sync.WaitGroup
 	for _, inv := range invokers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			if err := serve(ctx, api, inv, log); err != nil {
-				cancel(err)
+				once.Do(func() { first = err })
+				cancel()
 			}
 		}()
 	}
 	wg.Wait()
-	if err := context.Cause(ctx); err != nil && err != context.Canceled {
-		return err
-	}
-	return nil
+	return first
 }
 
 // loops are the invokers of the invoke loops, one per loop, and how to stop

@@ -40,3 +40,18 @@ func TestConcurrencyOf(t *testing.T) {
 		}
 	}
 }
+
+func TestQuotaCPUs(t *testing.T) {
+	for in, want := range map[string]int{
+		"200000 100000\n": 2,    // two CPUs' worth
+		"150000 100000":   2,    // rounded up
+		"50000 100000":    1,    // less than one
+		"max 100000\n":    1024, // no quota
+		"":                1024, // no cgroup v2
+		"garbage":         1024,
+	} {
+		if got := quotaCPUs(in); got != want {
+			t.Errorf("quotaCPUs(%q) = %d, want %d", in, got, want)
+		}
+	}
+}

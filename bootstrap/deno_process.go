@@ -92,6 +92,14 @@ func startDeno(cfg config, env []string, channels *channelListener, control cont
 	cmd.Dir = cfg.taskRoot
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
+	if cfg.concurrency > 0 { // several processes write at once: log_relay.go
+		if cmd.Stdout, cmd.Stderr, err = relayPipes(); err != nil {
+			forget()
+			return nil, err
+		}
+		defer cmd.Stdout.(*os.File).Close()
+		defer cmd.Stderr.(*os.File).Close()
+	}
 	// Own process group, so everything Deno starts is stopped with it; and
 	// killed by the kernel if the bootstrap dies without cleaning up.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -189,16 +197,19 @@ func receive[T any](ctx context.Context, ch <-chan T, done <-chan struct{}) (v T
 // anything else into that invocation's error: the process exiting (an answer
 // sent just before still counts), the deadline (the process and all it started
 // are killed), shutdown, or a failed exchange (the process is presumed dying,
-// and killed if it does not finish within exitWait).
+// and killed if it does not finish within exitWait). A shared process, which
+// serves other invocations at once, is never killed for one of them: past the
+// deadline the invocation fails alone, and a failed exchange that does not
+// end the process fails only its own.
 func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *runtimeapi.Invocation, answers <-chan T,
-	errOf func(T) error, killOnTimeout bool) (T, *functionError) {
+	errOf func(T) error, shared bool) (T, *functionError) {
 	a, got := receive(ctx, answers, p.done)
 	if !got && ctx.Err() == nil {
 		return a, exitError(inv.RequestID, p.state)
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		if killOnTimeout {
+		if !shared {
 			p.stop(0)
 		}
 		return a, timeoutError(inv)
@@ -208,6 +219,10 @@ func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *runtimeapi.Inv
 		select {
 		case <-p.done:
 		case <-time.After(exitWait):
+			if shared {
+				return a, newInitError("Runtime.BridgeError", fmt.Sprintf(
+					"RequestId: %s Error: the exchange with Deno failed: %v", inv.RequestID, errOf(a)))
+			}
 			p.stop(0)
 		}
 		return a, exitError(inv.RequestID, p.state)
@@ -264,5 +279,7 @@ func stopAll(grace time.Duration, ps ...*denoProcess) {
 	for _, pid := range left {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
-	procs.killOrphans()
+	if !procs.shared.Load() {
+		procs.killOrphans()
+	}
 }

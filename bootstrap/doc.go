@@ -10,7 +10,8 @@
 // picks the second. runtime1 (longLived, long_lived*.go) keeps one Deno
 // process and hands it each event over a loopback HTTP bridge; runtime2
 // (perEvent, per_event*.go) gives each event a fresh Deno process, started
-// ahead of time. restart.go is what both do when a process breaks. Each Deno
+// ahead of time. concurrency.go runs several invocations at once under Lambda
+// Managed Instances. restart.go is what both do when a process breaks. Each Deno
 // process has a private channel to the bootstrap (channels.go). The function's
 // code is untrusted: every byte read from Deno is bounded and validated, and
 // the bootstrap is the subreaper of whatever the function starts (reaper.go).
@@ -31,6 +32,8 @@
 //	LAMBDA_TASK_ROOT         where the function zip is unpacked, default /var/task
 //	TMPDIR                   the only writable place, default /tmp
 //	AWS_LAMBDA_LOG_FORMAT    "Text" (default) or "JSON", for the runtime's own lines too
+//	AWS_LAMBDA_MAX_CONCURRENCY       set (1 to 1024) by Managed Instances:
+//	                         that many invocations at once
 //	AWS_LAMBDA_FUNCTION_TIMEOUT      seconds an invocation gets when its
 //	                         Lambda-Runtime-Deadline-Ms is missing or unusable
 //	                         (AWS's emulator sets it), else 900
@@ -40,6 +43,8 @@
 //	DENO_LAMBDA_PERMISSIONS  Deno permission flags for the function, replacing
 //	                         the defaults (network, environment, system info,
 //	                         reading the task root, /opt and TMPDIR, writing TMPDIR)
+//	DENO_LAMBDA_WORKERS      runtime1 under Managed Instances: its Deno
+//	                         processes, 1 to the concurrency, default one per CPU
 //
 // Everything in the environment, credentials included, is passed on to Deno.
 // DENO_DIR is always set to $TMPDIR/deno-dir, because the layers are read-only
@@ -50,7 +55,7 @@
 //
 // Three classes, each handled differently:
 //
-//   - Init failure (bad _HANDLER or DENO_LAMBDA_PERMISSIONS, no deno, the
+//   - Init failure (bad _HANDLER, DENO_LAMBDA_PERMISSIONS or concurrency, no deno, the
 //     function fails to import):
 //     posted to /runtime/init/error with a Runtime.* type; then exit 1.
 //   - Invocation failure (the handler throws, Deno exits or hangs past the

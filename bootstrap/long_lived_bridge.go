@@ -110,7 +110,17 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	exchanged := make(chan struct{})
 	go func() {
 		defer close(exchanged)
-		resp, err := s.client.DoStream(ctx, req)
+		var resp *httpc.Response
+		var err error
+		if s.concurrent {
+			// Read whole before it is posted: a result stalled past its
+			// deadline then fails its invocation alone, instead of cutting off
+			// a post, which the Runtime API takes as the answer and after
+			// which only the environment's end would do.
+			resp, err = s.client.Do(ctx, req)
+		} else {
+			resp, err = s.client.DoStream(ctx, req)
+		}
 		answers <- answer{resp, err}
 	}()
 
@@ -121,7 +131,7 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 			return nil
 		}
 		return a.err
-	}, !s.concurrent)
+	}, s.concurrent)
 	if fe != nil {
 		// The exchange may still be reading the event from the Runtime API's
 		// connection, which serve reuses once invoke returns: end it first.
@@ -137,7 +147,7 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 			}
 		default:
 		}
-		// Under concurrency a timeout leaves the process serving the others.
+		// Under concurrency the process serves on, unless it is gone.
 		return outcome{err: fe, broken: s.exited() || !s.concurrent}
 	}
 	if cut := httpc.AsCut(a.err); cut != nil {

@@ -60,8 +60,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return initFailed(ctx, api, log, err)
 	}
+	procs.shared.Store(cfg.concurrency > 0)
 	defer procs.watchOrphans(mayStartProcesses(cfg.permissions), log)()
-	channels, err := listenChannels(cfg.concurrency)
+	channels, err := listenChannels(handshakeRoom(cfg))
 	if err != nil {
 		return initFailed(ctx, api, log, err)
 	}
@@ -79,7 +80,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return initFailed(ctx, api, log, err)
 	}
-	defer rt.stop()
+	defer func() {
+		rt.stop()
+		procs.killOrphans() // what the processes left, under Managed Instances too
+	}()
 
 	// runtime1 passes large events on to Deno as they arrive; runtime2 writes
 	// each whole to a fresh process.

@@ -132,7 +132,7 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 			return nil
 		}
 		return a.err
-	}, true)
+	}, false)
 	if fe != nil {
 		return outcome{err: fe}
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -20,7 +21,9 @@ import (
 // every process that is the bootstrap's child and not a Deno it started is
 // something a function left behind: the bootstrap reaps those that exit, and
 // kills the rest whenever it discards a Deno process (runtime2 after each
-// invocation, runtime1 when Deno is replaced, both at shutdown).
+// invocation, runtime1 when Deno is replaced, both at shutdown; under
+// Managed Instances, where other invocations' orphans may be running, at
+// shutdown only).
 //
 // What this cannot catch: once the bootstrap itself is killed outright
 // (SIGKILL), Deno dies with it (a parent-death signal), but what Deno started
@@ -46,6 +49,10 @@ type processTable struct {
 	deno      map[int]bool
 	watching  bool // the function may start processes, so orphans are looked for
 	subreaper bool // orphans come to the bootstrap
+	// shared: invocations run at once (Managed Instances), and an orphan
+	// cannot be told to be the discarded process's rather than a running
+	// invocation's, so orphans are killed at shutdown only.
+	shared atomic.Bool
 }
 
 // procs is the bootstrap's one table: being a subreaper is process-wide.

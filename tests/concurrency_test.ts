@@ -172,4 +172,53 @@ for (const runtime of RUNTIMES) {
       });
     },
   );
+
+  t(
+    "a large result stalling past its deadline fails alone, and leaves the others served",
+    async () => {
+      const env = { ...MANAGED, DENO_LAMBDA_WORKERS: "1" };
+      await withBootstrap({ runtime, handler: "handlers.dispatch", env }, async (b) => {
+        const innocent = b.api.invoke({ fn: "concurrent", ms: 2_500 }, { requestId: "innocent" });
+        await started(b, ["innocent"]);
+        const big = await b.api.invoke(
+          { fn: "bigThenBlock", ms: 300, block: 1_500, size: 6_000_000 },
+          { requestId: "big", timeoutMs: 600 },
+        );
+        assert.equal(big.errorType, "Runtime.Timeout", big.body);
+        const out = await innocent;
+        assert.equal(out.kind, "response", out.body);
+        assert.equal((await b.api.invoke({ fn: "concurrent", ms: 1 })).kind, "response");
+      });
+    },
+  );
+
+  t("log records from processes at once never interleave", async () => {
+    const env = { ...MANAGED, DENO_LAMBDA_WORKERS: "4" };
+    await withBootstrap({ runtime, handler: "handlers.dispatch", env }, async (b) => {
+      const ids = Array.from({ length: 8 }, (_, i) => `L${i}`);
+      await Promise.all(
+        ids.map((requestId) => b.api.invoke({ fn: "bigLog", n: 20, size: 10_000 }, { requestId })),
+      );
+      const lines = () => b.stdout().split("\n").filter((l) => l.length > 0);
+      // Every record is in once the 160th has arrived; then each must be whole.
+      while (lines().length < 160) {
+        await b.stdoutMatches(new RegExp(`(\n[^\n]*){${lines().length + 1}}`));
+      }
+      for (const line of lines()) {
+        const record = JSON.parse(line);
+        assert.equal(record.message, record.requestId.repeat(10_000));
+      }
+    });
+  });
+
+  t("the end of one invocation leaves the processes another started running", async () => {
+    const env = { ...MANAGED, DENO_LAMBDA_PERMISSIONS: "--allow-all" };
+    await withBootstrap({ runtime, handler: "handlers.dispatch", env }, async (b) => {
+      const orphan = b.api.invoke({ fn: "orphanMaker", ms: 1_500 }, { requestId: "orphan" });
+      await started(b, ["orphan"]);
+      assert.equal((await b.api.invoke({ fn: "concurrent", ms: 300 })).kind, "response");
+      const out = await orphan;
+      assert.equal(JSON.parse(out.body).alive, true, out.body);
+    });
+  });
 }

@@ -4,7 +4,7 @@
 /**
  * What never changes in an execution environment, read once at init.
  * concurrent: invocations run at once (Lambda Managed Instances set
- * AWS_LAMBDA_MAX_CONCURRENCY, whatever its value, as Node's runtime reads it).
+ * AWS_LAMBDA_MAX_CONCURRENCY; empty counts as unset, as the bootstrap reads it).
  * @typedef {{ functionName?: string, functionVersion?: string,
  *   memoryLimitInMB?: string, logGroupName?: string, logStreamName?: string,
  *   concurrent?: boolean }} StaticContext
@@ -13,7 +13,7 @@
 /** @returns {StaticContext} */
 export function staticContext(/** @type {(key: string) => string | undefined} */ getenv) {
   return {
-    concurrent: getenv("AWS_LAMBDA_MAX_CONCURRENCY") !== undefined,
+    concurrent: Boolean(getenv("AWS_LAMBDA_MAX_CONCURRENCY")),
     functionName: getenv("AWS_LAMBDA_FUNCTION_NAME"),
     functionVersion: getenv("AWS_LAMBDA_FUNCTION_VERSION"),
     memoryLimitInMB: getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"),

@@ -39,9 +39,10 @@ Deno.test("staticContext leaves a variable that is not set undefined", () => {
   });
 });
 
-Deno.test("staticContext tells concurrent invocations by AWS_LAMBDA_MAX_CONCURRENCY, whatever its value", () => {
+Deno.test("staticContext tells concurrent invocations by AWS_LAMBDA_MAX_CONCURRENCY, as the bootstrap does", () => {
   assert.equal(staticContext(getenvOf({ AWS_LAMBDA_MAX_CONCURRENCY: "1" })).concurrent, true);
-  assert.equal(staticContext(getenvOf({ AWS_LAMBDA_MAX_CONCURRENCY: "" })).concurrent, true);
+  // Empty is unset for the bootstrap, which then serves one at a time.
+  assert.equal(staticContext(getenvOf({ AWS_LAMBDA_MAX_CONCURRENCY: "" })).concurrent, false);
 });
 
 Deno.test("createContext takes each field from its Runtime API header", () => {
