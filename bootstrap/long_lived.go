@@ -35,6 +35,9 @@ type worker struct {
 	mu     sync.Mutex // held while the process is replaced
 	server *bridgedDeno
 	busy   int // invocations in flight, under longLived.mu
+	// broken, under longLived.mu: its process broke and is being replaced;
+	// new invocations go elsewhere meanwhile, if there is anywhere else.
+	broken bool
 }
 
 // startLongLived starts Deno and imports the function: the init phase. Under
@@ -85,16 +88,25 @@ func (r *longLived) invoke(ctx context.Context, inv *runtimeapi.Invocation) outc
 	w.mu.Unlock()
 	out := s.invoke(ctx, inv)
 	out.served = s.denoProcess
+	if out.broken {
+		w.mu.Lock()
+		current := w.server == s // else another invocation has replaced it already
+		w.mu.Unlock()
+		r.mu.Lock()
+		w.broken = current // until reset replaces it
+		r.mu.Unlock()
+	}
 	return out
 }
 
-// pick chooses the worker serving the fewest invocations.
+// pick chooses the worker serving the fewest invocations, one whose process
+// is not broken if there is one.
 func (r *longLived) pick() *worker {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	best := r.workers[0]
 	for _, w := range r.workers[1:] {
-		if w.busy < best.busy {
+		if w.broken != best.broken && !w.broken || w.broken == best.broken && w.busy < best.busy {
 			best = w
 		}
 	}
@@ -124,6 +136,11 @@ func (r *longLived) reset(ctx context.Context, out *outcome) {
 		}
 		w.mu.Unlock()
 	}
+	r.mu.Lock()
+	for _, w := range r.workers {
+		w.broken = false // replaced, or left to the next invocation to start
+	}
+	r.mu.Unlock()
 }
 
 // start replaces w's Deno process, if any, with a fresh one that has imported

@@ -156,6 +156,11 @@ export function currentRequestId() {
   return /** @type {string | undefined} */ (store.get(PROTECTED_KEYS.REQUEST_ID));
 }
 
+/** The tenant id of the invocation running now; undefined outside one, or without one. */
+export function currentTenantId() {
+  return /** @type {string | undefined} */ (store.get(PROTECTED_KEYS.TENANT_ID));
+}
+
 /** Runs fn as the invocation of those ids, in the store when there is one. */
 export function withInvocation(
   /** @type {{ requestId: string, traceId: string | null, tenantId: string | undefined }} */ ids,

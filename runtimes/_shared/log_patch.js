@@ -5,7 +5,7 @@
 // carries the request id of the invocation it was written in, as the
 // invocation store knows it: the last one's on demand, its own under Managed
 // Instances; undefined during init.
-import { currentRequestId } from "./invoke_store.js";
+import { currentRequestId, currentTenantId } from "./invoke_store.js";
 
 const LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 const encoder = new TextEncoder();
@@ -102,6 +102,9 @@ function jsonRecord(
     level,
     requestId: currentRequestId(),
   };
+  // As on Node.js: only a tenant-isolated function's invocations have one.
+  const tenantId = currentTenantId();
+  if (tenantId) record.tenantId = tenantId;
   if (args.length === 1) {
     record.message = args[0];
     try {

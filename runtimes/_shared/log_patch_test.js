@@ -218,6 +218,17 @@ Deno.test("a JSON record has timestamp, level, request id and message", async ()
   assert.equal(record.message, "disk 91% full");
 });
 
+Deno.test("a JSON record carries the invocation's tenant id after its request id, as on Node.js", async () => {
+  const { lines } = await records(
+    { format: "JSON" },
+    `withInvocation({ requestId: "req-t", traceId: null, tenantId: "tenant-7" }, async () => {});
+    console.log("hi");`,
+  );
+  const record = JSON.parse(lines[0]);
+  assert.deepEqual(Object.keys(record), ["timestamp", "level", "requestId", "tenantId", "message"]);
+  assert.deepEqual([record.requestId, record.tenantId], ["req-t", "tenant-7"]);
+});
+
 Deno.test("a JSON record keeps a lone value as JSON, not as text", async () => {
   const { lines } = await records(
     { format: "JSON" },
