@@ -63,18 +63,10 @@ func TestHTTPClientWritesRequests(t *testing.T) {
 }
 
 func TestHTTPClientKeepsOneConnection(t *testing.T) {
-	var conns atomic.Int32
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, strings.Repeat("x", 100_000)) // chunked: no length was set
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
-	c := NewClient(srv.Listener.Addr().String())
+	})
+	c := NewClient(addr)
 	for range 5 {
 		resp, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/"})
 		if err != nil {
@@ -93,25 +85,17 @@ func TestHTTPClientKeepsOneConnection(t *testing.T) {
 // answered, up to MaxIdle are kept, so the next round dials none.
 func TestHTTPClientKeepsAConnectionPerConcurrentRequest(t *testing.T) {
 	const concurrent = 8
-	var conns atomic.Int32
 	var arrived sync.WaitGroup
 	arrived.Add(concurrent)
 	release := make(chan struct{})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	addr, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/hold" {
 			arrived.Done()
 			<-release // every request is in flight at once
 		}
 		io.WriteString(w, "ok")
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
-	c := NewClient(srv.Listener.Addr().String())
+	})
+	c := NewClient(addr)
 	c.MaxIdle = concurrent
 	round := func(path string) {
 		var wg sync.WaitGroup
@@ -310,4 +294,19 @@ func TestHTTPClientDropsAConnectionThePeerWroteToUnasked(t *testing.T) {
 	if n := conns.Load(); n != 2 {
 		t.Errorf("used %d connections, want 2: the one with a stray answer is dropped", n)
 	}
+}
+
+// countingServer serves handler on loopback and counts the connections made to it.
+func countingServer(t *testing.T, handler http.HandlerFunc) (addr string, conns *atomic.Int32) {
+	t.Helper()
+	conns = &atomic.Int32{}
+	srv := httptest.NewUnstartedServer(handler)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.Listener.Addr().String(), conns
 }
