@@ -30,7 +30,8 @@ export class BenchApi {
   firstNext: number | undefined;
   #server: Deno.HttpServer<Deno.NetAddr>;
   #queue: Pending[] = [];
-  #polls: ((p: Pending) => void)[] = [];
+  /** GET /next requests waiting for an event; null ends one unanswered. */
+  #polls: ((p: Pending | null) => void)[] = [];
   #open = new Map<string, Pending>();
   #onFirstNext: (() => void)[] = [];
 
@@ -59,15 +60,20 @@ export class BenchApi {
     return new Promise((resolve) => this.#onFirstNext.push(resolve));
   }
 
-  /** Forgets the first /next and any queued event, for the next cold start. */
+  /**
+   * Forgets the first /next and any queued event, for the next cold start.
+   * Polls still waiting (from a contender just killed, with up to 64 at once
+   * under concurrency) are ended, so that their connections close.
+   */
   reset(): void {
     this.firstNext = undefined;
     this.#queue = [];
-    this.#polls = [];
+    for (const poll of this.#polls.splice(0)) poll(null);
     this.#open.clear();
   }
 
   async close(): Promise<void> {
+    this.reset(); // a poll left waiting would keep shutdown waiting for ever
     await this.#server.shutdown();
   }
 
@@ -102,7 +108,8 @@ export class BenchApi {
       for (const resolve of this.#onFirstNext.splice(0)) resolve();
     }
     const pending = this.#queue.shift() ??
-      await new Promise<Pending>((resolve) => this.#polls.push(resolve));
+      await new Promise<Pending | null>((resolve) => this.#polls.push(resolve));
+    if (pending === null) return new Response(null, { status: 410 });
     pending.handedOut = performance.now();
     return new Response(pending.payload, {
       headers: {
