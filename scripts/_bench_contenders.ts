@@ -18,6 +18,8 @@ export interface StartOptions {
   tmpDir: string;
   /** _HANDLER. */
   handler: string;
+  /** Set on top of Lambda's environment (AWS_LAMBDA_MAX_CONCURRENCY, say). */
+  env?: Record<string, string>;
 }
 
 /** One runtime under test. */
@@ -56,6 +58,7 @@ function lambdaEnv(o: StartOptions, layer: string): Record<string, string> {
     AWS_ACCESS_KEY_ID: "AKIDBENCHBENCHBENCH",
     AWS_SECRET_ACCESS_KEY: "bench-secret-key",
     AWS_SESSION_TOKEN: "bench-session-token",
+    ...o.env,
   };
 }
 

@@ -2,6 +2,7 @@
 // Markdown tables printed (and pasted into the README).
 import { DIST, HOST_ARCH, RUNTIMES } from "./_paths.ts";
 import { ratio, type Summary } from "./_bench_stats.ts";
+import type { ConcurrencyResult } from "./_bench_concurrency.ts";
 
 /** Warm latencies of one contender, event handed out to result received, in ms. */
 export interface WarmResult {
@@ -70,6 +71,9 @@ export interface Results {
   coldCache: CacheResult[];
   /** Absent from runs made before the experiment existed. */
   v8Flags?: V8FlagsResult[];
+  /** Lambda Managed Instances; absent from runs made before it was measured. */
+  concurrency?: ConcurrencyResult[];
+  concurrencySeconds?: number;
   /** Sizes in bytes of the host architecture's zips and binaries. */
   artifacts: Record<string, number>;
 }
@@ -212,6 +216,34 @@ export function resultsMarkdown(r: Results): string {
           cell(f.next, none?.next),
           cell(f.response, none?.response),
           f.warmLarge ? cell(f.warmLarge, none?.warmLarge) : "",
+        ];
+      }),
+    ));
+  }
+  if (r.concurrency?.length) {
+    out.push(
+      `\nConcurrency (AWS_LAMBDA_MAX_CONCURRENCY = C, C clients back to back for ` +
+        `${r.concurrencySeconds} s a round): invocations per second, and latency queued → ` +
+        `answered as p50 / p99, × against node-ric's throughput:\n`,
+    );
+    const cases = [...new Set(r.concurrency.map((c) => `${c.kind} ${c.concurrency}`))];
+    const contenders = [...new Set(r.concurrency.map((c) => c.contender))];
+    out.push(table(
+      ["handler", "C", ...contenders],
+      cases.map((k) => {
+        const [kind, n] = k.split(" ");
+        const row = r.concurrency!.filter((c) => c.kind === kind && String(c.concurrency) === n);
+        const node = row.find((c) => c.contender === "node-ric");
+        return [
+          kind === "io" ? "I/O (20 ms timer)" : "CPU (about 3 ms)",
+          n,
+          ...contenders.map((name) => {
+            const c = row.find((x) => x.contender === name);
+            if (!c) return "n/a";
+            const failed = c.failed ? `, ${c.failed} failed` : "";
+            return `${c.perSecond.toFixed(0)}/s${times(ratio(c.perSecond, node?.perSecond))}, ` +
+              `${ms(c.p50)} / ${ms(c.p99)}${failed}`;
+          }),
         ];
       }),
     ));

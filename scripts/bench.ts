@@ -5,7 +5,8 @@
 //
 //   deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
 //                   [--only runtime1,baseline] [--no-cache-experiment]
-//                   [--no-v8-flags-experiment] [--out bench/results.json]
+//                   [--no-v8-flags-experiment] [--no-concurrency]
+//                   [--out bench/results.json]
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
 import { runBuild } from "./_build.ts";
@@ -13,6 +14,7 @@ import { errorMessage, parseFlags, runMain } from "./_cli.ts";
 import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
 import { runV8FlagsExperiment } from "./_bench_v8_flags.ts";
+import { addConcurrencyHandlers, concurrencyRuns } from "./_bench_concurrency.ts";
 import {
   baselineContender,
   type Contender,
@@ -49,7 +51,8 @@ async function machine(): Promise<Results["machine"]> {
 const USAGE = `Usage: deno task bench [flags]
 
 Builds, then compares runtime1 and runtime2 with an in-process baseline and AWS's Node.js
-runtime interface client on this machine: cold starts, warm latencies, and two experiments.
+runtime interface client on this machine: cold starts, warm latencies, concurrency (Lambda
+Managed Instances), and two experiments.
 
 Flags:
   --quick                     fewer runs: 30 warm, 5 cold (default: 300 and 30)
@@ -61,6 +64,7 @@ Flags:
                               baseline, node-ric (default: all)
   --no-cache-experiment       skip the cold starts of a large bundle by DENO_DIR cache variant
   --no-v8-flags-experiment    skip the cold starts of runtime1 by DENO_V8_FLAGS
+  --no-concurrency            skip the cases at AWS_LAMBDA_MAX_CONCURRENCY 8, 32 and 64
   --out FILE                  where the figures go, as JSON (default: bench/results.json)
   -h, --help                  this help`;
 
@@ -73,6 +77,7 @@ async function main(args: string[]): Promise<number> {
     only: { type: "string" },
     "no-cache-experiment": { type: "boolean", default: false },
     "no-v8-flags-experiment": { type: "boolean", default: false },
+    "no-concurrency": { type: "boolean", default: false },
     out: { type: "string", default: `${ROOT}/bench/results.json` },
   });
   const settings = {
@@ -132,6 +137,18 @@ async function main(args: string[]): Promise<number> {
         runtime1Layer,
         runs: settings.coldRuns,
       });
+    }
+    if (!values["no-concurrency"]) {
+      // The in-process baseline serves one invocation at a time.
+      const concurrent = chosen.filter((c) => c.name !== "baseline");
+      const seconds = values.quick ? 1.5 : 3;
+      console.error(`Concurrency: ${concurrent.map((c) => c.name).join(", ")}...`);
+      await addConcurrencyHandlers(root);
+      results.concurrency = await concurrencyRuns(api, concurrent, root, {
+        seconds,
+        rounds: values.quick ? 1 : 3,
+      }, (what) => console.error(`  ${what}...`));
+      results.concurrencySeconds = seconds;
     }
     if (!values["no-v8-flags-experiment"]) {
       console.error(`Cold starts of runtime1 by DENO_V8_FLAGS...`);

@@ -1,0 +1,144 @@
+// deno task bench's concurrency cases (Lambda Managed Instances): each
+// contender started with AWS_LAMBDA_MAX_CONCURRENCY=C, then C clients invoking
+// back to back for a while, with an I/O-bound handler and a CPU-bound one.
+// Throughput, and each invocation's latency from the moment it was queued at
+// the Runtime API to its result, so time spent waiting for a free slot counts.
+import type { BenchApi } from "./_bench_api.ts";
+import type { Contender } from "./_bench_contenders.ts";
+import { killTree, rotated, SMALL_EVENT } from "./_bench_run.ts";
+import { percentile } from "./_bench_stats.ts";
+import { ROOT } from "./_paths.ts";
+
+/** The concurrencies measured, as the issue names them. */
+export const CONCURRENCIES = [8, 32, 64] as const;
+/** The handlers of bench/concurrency.js. */
+export const KINDS = ["io", "cpu"] as const;
+
+/** One contender at one concurrency with one handler. */
+export interface ConcurrencyResult {
+  contender: string;
+  kind: (typeof KINDS)[number];
+  concurrency: number;
+  /** Invocations answered per second, over every round. */
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** Invocations measured, over every round. */
+  count: number;
+  /** Invocations that failed, which the figures leave out. */
+  failed: number;
+}
+
+export interface ConcurrencySettings {
+  /** How long each round measures, after its warm-up. */
+  seconds: number;
+  rounds: number;
+}
+
+/** Copies bench/concurrency.js into the task root, as a bundle and as Node's .mjs. */
+export async function addConcurrencyHandlers(taskRoot: string): Promise<void> {
+  await Deno.copyFile(`${ROOT}/bench/concurrency.js`, `${taskRoot}/concurrency.bundle.js`);
+  await Deno.copyFile(`${ROOT}/bench/concurrency.js`, `${taskRoot}/concurrency.mjs`);
+}
+
+/**
+ * Every contender at every concurrency with every handler. Contenders take
+ * turns case by case, in a rotating order, over the rounds.
+ */
+export async function concurrencyRuns(
+  api: BenchApi,
+  contenders: Contender[],
+  taskRoot: string,
+  settings: ConcurrencySettings,
+  progress: (what: string) => void = () => {},
+): Promise<ConcurrencyResult[]> {
+  const samples = new Map<string, { latencies: number[]; seconds: number; failed: number }>();
+  const key = (c: string, kind: string, n: number) => `${c} ${kind} ${n}`;
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const kind of KINDS) {
+      for (const n of CONCURRENCIES) {
+        progress(`round ${round + 1} of ${settings.rounds}: ${kind} at ${n}`);
+        for (const contender of rotated(contenders, round)) {
+          const got = await oneCase(api, contender, taskRoot, kind, n, settings.seconds);
+          const s = samples.get(key(contender.name, kind, n)) ??
+            { latencies: [], seconds: 0, failed: 0 };
+          s.latencies.push(...got.latencies);
+          s.seconds += got.seconds;
+          s.failed += got.failed;
+          samples.set(key(contender.name, kind, n), s);
+        }
+      }
+    }
+  }
+  const results: ConcurrencyResult[] = [];
+  for (const kind of KINDS) {
+    for (const n of CONCURRENCIES) {
+      for (const contender of contenders) {
+        const s = samples.get(key(contender.name, kind, n))!;
+        results.push({
+          contender: contender.name,
+          kind,
+          concurrency: n,
+          perSecond: s.latencies.length / s.seconds,
+          p50: percentile(s.latencies, 50),
+          p99: percentile(s.latencies, 99),
+          count: s.latencies.length,
+          failed: s.failed,
+        });
+      }
+    }
+  }
+  return results;
+}
+
+/** One start of a contender: a warm-up second, then seconds of n clients. */
+async function oneCase(
+  api: BenchApi,
+  contender: Contender,
+  taskRoot: string,
+  kind: string,
+  n: number,
+  seconds: number,
+): Promise<{ latencies: number[]; seconds: number; failed: number }> {
+  const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
+  api.reset();
+  const child = contender.start({
+    api: api.address,
+    taskRoot,
+    tmpDir,
+    handler: `concurrency.${kind}`,
+    env: { AWS_LAMBDA_MAX_CONCURRENCY: String(n), AWS_LAMBDA_LOG_FORMAT: "JSON" },
+  });
+  const exited = child.status.then((s) => {
+    throw new Error(`${contender.name} exited with code ${s.code} at concurrency ${n}`);
+  });
+  try {
+    await Promise.race([clients(api, n, 1), exited]);
+    const measured = await Promise.race([clients(api, n, seconds), exited]);
+    return measured;
+  } finally {
+    exited.catch(() => {});
+    await killTree(child);
+    await Deno.remove(tmpDir, { recursive: true });
+  }
+}
+
+/**
+ * n clients, each invoking again as soon as its last result is in, until
+ * seconds have passed; the latency of each invocation, queued to answered.
+ */
+async function clients(api: BenchApi, n: number, seconds: number) {
+  const latencies: number[] = [];
+  let failed = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (performance.now() < end) {
+      const queued = performance.now();
+      const t = await api.invoke(SMALL_EVENT);
+      if (t.kind === "response") latencies.push(t.received - queued);
+      else failed++;
+    }
+  }));
+  return { latencies, seconds: (performance.now() - start) / 1000, failed };
+}
