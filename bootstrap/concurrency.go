@@ -48,8 +48,9 @@ const (
 
 // concurrencyOf reads AWS_LAMBDA_MAX_CONCURRENCY and DENO_LAMBDA_WORKERS:
 // how many invocations to run at once (0: on demand, one at a time as ever)
-// and, for runtime1, over how many Deno processes.
-func concurrencyOf(getenv func(string) string, cpus int) (concurrency, workers int, err error) {
+// and, for runtime1, over how many Deno processes. cpus is asked only then,
+// so that on-demand functions read no cgroup file at init.
+func concurrencyOf(getenv func(string) string, cpus func() int) (concurrency, workers int, err error) {
 	raw, set := strings.TrimSpace(getenv(concurrencyVar)), getenv(concurrencyVar) != ""
 	if !set {
 		if getenv(workersVar) != "" {
@@ -63,7 +64,7 @@ func concurrencyOf(getenv func(string) string, cpus int) (concurrency, workers i
 		return 0, 0, newInitError("Runtime.InvalidConcurrency", fmt.Sprintf(
 			"%s=%q: expected a whole number from 1 to %d", concurrencyVar, raw, maxConcurrency))
 	}
-	workers = min(concurrency, max(cpus, 1))
+	workers = min(concurrency, max(cpus(), 1))
 	if w := strings.TrimSpace(getenv(workersVar)); w != "" {
 		workers, err = strconv.Atoi(w)
 		if err != nil || workers < 1 || workers > concurrency {

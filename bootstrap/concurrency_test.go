@@ -27,7 +27,7 @@ func TestConcurrencyOf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		env := map[string]string{"AWS_LAMBDA_MAX_CONCURRENCY": tt.max, "DENO_LAMBDA_WORKERS": tt.workers}
-		conc, workers, err := concurrencyOf(func(k string) string { return env[k] }, tt.cpus)
+		conc, workers, err := concurrencyOf(func(k string) string { return env[k] }, func() int { return tt.cpus })
 		if tt.wantErr != "" {
 			var fe *functionError
 			if !errors.As(err, &fe) || fe.Type != "Runtime.InvalidConcurrency" || !strings.Contains(fe.Message, tt.wantErr) {

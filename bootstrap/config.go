@@ -80,7 +80,7 @@ func loadConfig(getenv func(string) string, exePath string) (config, error) {
 		return c, err
 	}
 	c.timeout = runtimeapi.FunctionTimeout(getenv("AWS_LAMBDA_FUNCTION_TIMEOUT"))
-	c.concurrency, c.workers, err = concurrencyOf(getenv, cpuCount())
+	c.concurrency, c.workers, err = concurrencyOf(getenv, cpuCount)
 	if err != nil {
 		return c, err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"sync"
@@ -57,12 +56,10 @@ func startLongLived(ctx context.Context, cfg config, env []string, channels *cha
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		r.stop()
-		for _, e := range errs {
-			if e != nil {
-				return nil, e // the reason, not the same one many times over
-			}
+	for _, err := range errs {
+		if err != nil {
+			r.stop()
+			return nil, err // the first reason: every worker imports the same function
 		}
 	}
 	return r, nil
@@ -106,12 +103,21 @@ func (r *longLived) pick() *worker {
 	defer r.mu.Unlock()
 	best := r.workers[0]
 	for _, w := range r.workers[1:] {
-		if w.broken != best.broken && !w.broken || w.broken == best.broken && w.busy < best.busy {
+		if w.better(best) {
 			best = w
 		}
 	}
 	best.busy++
 	return best
+}
+
+// better tells whether w should get the next invocation before other: a
+// process that has not broken first, then the less busy. Under longLived.mu.
+func (w *worker) better(other *worker) bool {
+	if w.broken != other.broken {
+		return !w.broken
+	}
+	return w.busy < other.busy
 }
 
 func (r *longLived) unpick(w *worker) {
