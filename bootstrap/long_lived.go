@@ -69,10 +69,11 @@ func (r *longLived) invoke(ctx context.Context, inv *runtimeapi.Invocation) outc
 	w := r.pick()
 	defer r.unpick(w)
 	w.mu.Lock()
-	if w.server == nil || w.server.exited() {
+	if w.server == nil || w.server.exited() || w.server.retired.Load() {
 		// Deno died between invocations (say, an unhandled rejection after the
-		// last result), or could not be replaced: this event goes to a fresh
-		// process, not to the corpse, started within the event's own deadline.
+		// last result), broke serving another invocation and is not replaced
+		// yet, or could not be replaced: this event goes to a fresh process,
+		// not to the corpse, started within the event's own deadline.
 		startCtx, cancel := context.WithDeadline(ctx, inv.Deadline)
 		err := r.start(startCtx, w)
 		cancel()
@@ -86,6 +87,7 @@ func (r *longLived) invoke(ctx context.Context, inv *runtimeapi.Invocation) outc
 	out := s.invoke(ctx, inv)
 	out.served = s.denoProcess
 	if out.broken {
+		s.retired.Store(true) // no later invocation is sent to it
 		w.mu.Lock()
 		current := w.server == s // else another invocation has replaced it already
 		w.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,9 @@ type bridgedDeno struct {
 	concurrent bool
 	mu         sync.Mutex
 	inFlight   int // invocations being served or streaming their result
+	// retired: an invocation it served came back broken (an error escaped,
+	// say), so it serves no other, though it may not have exited yet.
+	retired atomic.Bool
 }
 
 // startBridgedDeno starts Deno, hands it the function to import and waits until
