@@ -142,8 +142,8 @@ type loops struct {
 // startPerEventLoops starts runtime2: one perEvent per loop, each with a
 // process of its own. The first is the init phase; the others' first
 // processes start meanwhile, and their first events wait for them.
-func startPerEventLoops(ctx context.Context, cfg config, env []string, channels *channelListener) (*loops, error) {
-	results := &httpc.Buffer{}
+func startPerEventLoops(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*loops, error) {
+	results := newResults(cfg, log)
 	first, err := startPerEvent(ctx, cfg, env, channels, results)
 	if err != nil {
 		return nil, err
@@ -163,4 +163,26 @@ func startPerEventLoops(ctx context.Context, cfg config, env []string, channels 
 		l.loops = append(l.loops, r)
 	}
 	return l, nil
+}
+
+// resultRoom bounds the large results the bootstrap holds at once under
+// concurrency. Each is read whole before it is posted (bridgedDeno.invoke says
+// why), so without a bound a function answering 8 MiB every time would make
+// the bootstrap hold that much per invocation in flight. A result past the
+// room waits, within its deadline, until a post is answered. It is four of the
+// largest results the bridge reads: more than the Runtime API's 6 MB limit
+// allows to be useful at once.
+const resultRoom = 4 * httpc.MaxBodyBytes
+
+// newResults is where the invocations' large results are read: on demand one
+// at a time, under concurrency within resultRoom, saying when one must wait.
+func newResults(cfg config, log *logger) *httpc.Buffer {
+	results := &httpc.Buffer{}
+	if cfg.concurrency > 0 {
+		results.Limit(resultRoom, func(n, limit int64) {
+			log.warnf("", "a result of %d bytes waits for room: the results being posted hold close to %d bytes, "+
+				"the bootstrap's limit under concurrency; smaller results, or a lower AWS_LAMBDA_MAX_CONCURRENCY, avoid the wait", n, limit)
+		})
+	}
+	return results
 }

@@ -36,6 +36,10 @@ func (l *logger) errorf(requestID, format string, args ...any) {
 	l.write("ERROR", requestID, fmt.Sprintf(format, args...), nil)
 }
 
+func (l *logger) warnf(requestID, format string, args ...any) {
+	l.write("WARN", requestID, fmt.Sprintf(format, args...), nil)
+}
+
 func (l *logger) write(level, requestID, message string, fe *functionError) {
 	ts := l.now().UTC().Format("2006-01-02T15:04:05.000Z")
 	var line string

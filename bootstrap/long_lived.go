@@ -43,7 +43,7 @@ type worker struct {
 // Managed Instances every worker starts at once; the first failure is the
 // init's.
 func startLongLived(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*longLived, error) {
-	r := &longLived{cfg: cfg, env: env, channels: channels, log: log, results: &httpc.Buffer{},
+	r := &longLived{cfg: cfg, env: env, channels: channels, log: log, results: newResults(cfg, log),
 		workers: make([]*worker, max(cfg.workers, 1))}
 	errs := make([]error, len(r.workers))
 	var wg sync.WaitGroup

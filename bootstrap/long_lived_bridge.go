@@ -142,12 +142,12 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 		cancel()
 		<-exchanged
 		if a.resp != nil { // taken as the deadline passed
-			a.resp.Stream.Finish()
+			s.drop(a.resp)
 		}
 		select {
 		case late := <-answers: // an answer awaitAnswer did not take
 			if late.resp != nil {
-				late.resp.Stream.Finish()
+				s.drop(late.resp)
 			}
 		default:
 		}
@@ -190,8 +190,15 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	case resp.Status == statusOK:
 		return outcome{response: resp.Body, recycle: recycle}
 	}
-	return outcome{err: newInitError("Runtime.BridgeError",
+	return outcome{recycle: recycle, err: newInitError("Runtime.BridgeError",
 		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.RequestID, resp.Status, truncateBytes(resp.Body, 4096)))}
+}
+
+// drop ends an answer that will not be posted: its body's room goes to the
+// others, and its connection is closed unless read to its end.
+func (s *bridgedDeno) drop(resp *httpc.Response) {
+	resp.Stream.Finish()
+	s.client.Bodies.Give(resp.Body)
 }
 
 // bridgeClient is the HTTP client of runtime.js's bridge on port; large

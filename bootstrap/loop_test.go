@@ -70,7 +70,7 @@ type fakeInvoker struct {
 
 func (f *fakeInvoker) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
 	if inv.Event != nil {
-		body, err := inv.Event.ReadAll()
+		body, err := inv.Event.ReadAll(context.Background())
 		if err != nil {
 			return outcome{apiErr: err}
 		}

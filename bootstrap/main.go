@@ -98,7 +98,7 @@ func run(ctx context.Context) error {
 // startRuntime runs the init phase of the runtime this binary implements.
 func startRuntime(ctx context.Context, cfg config, env []string, channels *channelListener, log *logger) (*loops, error) {
 	if runtimeName == "runtime2" {
-		return startPerEventLoops(ctx, cfg, env, channels)
+		return startPerEventLoops(ctx, cfg, env, channels, log)
 	}
 	r, err := startLongLived(ctx, cfg, env, channels, log)
 	if err != nil {

@@ -119,9 +119,11 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 		err   error
 	}
 	answers := make(chan answer, 1)
+	exchanged := make(chan struct{})
 	go func() {
+		defer close(exchanged)
 		var a answer
-		a.frame, a.body, a.err = c.exchange(inv)
+		a.frame, a.body, a.err = c.exchange(ctx, inv)
 		answers <- a
 	}()
 
@@ -134,6 +136,17 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 		return a.err
 	}, false)
 	if fe != nil {
+		// A result read as the deadline passed, or still being read, is
+		// dropped: its room goes to the others.
+		c.results.Give(a.body)
+		go func() {
+			<-exchanged
+			select {
+			case late := <-answers:
+				c.results.Give(late.body)
+			default:
+			}
+		}()
 		return outcome{err: fe}
 	}
 	if fe := refusedAnswer(inv.RequestID, a.err); fe != nil {
@@ -147,8 +160,9 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 }
 
 // exchange writes the event frame and the event to the child's channel, and
-// reads the result frame and the result.
-func (c *denoChild) exchange(inv *runtimeapi.Invocation) (resultFrame, []byte, error) {
+// reads the result frame and the result, once the results held leave room for
+// it (ctx bounds that wait).
+func (c *denoChild) exchange(ctx context.Context, inv *runtimeapi.Invocation) (resultFrame, []byte, error) {
 	fields := inv.Headers()
 	headers := make(map[string]string, len(fields))
 	for _, f := range fields {
@@ -171,8 +185,12 @@ func (c *denoChild) exchange(inv *runtimeapi.Invocation) (resultFrame, []byte, e
 	if err != nil {
 		return resultFrame{}, nil, err
 	}
-	body := c.results.Take(int(rf.Length))
+	body, err := c.results.Take(ctx, int(rf.Length))
+	if err != nil {
+		return resultFrame{}, nil, fmt.Errorf("wait for room for the result: %w", err)
+	}
 	if _, err := io.ReadFull(ch.r, body); err != nil {
+		c.results.Give(body)
 		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
 	}
 	return rf, body, nil

@@ -224,3 +224,38 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: large results share the bootstrap's room: those past it wait, and all arrive whole`, async () => {
+    // 12 results of 6 MB at once would be 72 MB in the bootstrap; its room
+    // for results read whole under concurrency is 32 MiB, so 5 fit and 7 wait
+    // until a post is answered.
+    const env = { AWS_LAMBDA_MAX_CONCURRENCY: "12" };
+    await withBootstrap({ runtime, handler: "handlers.bigResponse", env }, async (b) => {
+      let held = 0;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => release = resolve);
+      let overflow!: () => void;
+      const overflowed = new Promise<void>((resolve) => overflow = resolve);
+      b.api.beforeResultBody = async () => {
+        if (++held > 5) overflow();
+        await gate;
+      };
+      const bytes = 6_000_000;
+      const outs = Promise.all(Array.from({ length: 12 }, () => b.api.invoke({ bytes })));
+      outs.catch(() => {}); // awaited below
+      const waiting = b.stderrMatches(/^(?:[\s\S]*?waits for room){7}/);
+      try {
+        await Promise.race([waiting, overflowed]);
+        assert.equal(held <= 5, true, `${held} results held at once, over the room`);
+      } finally {
+        release(); // else the mock's shutdown would wait on the held posts
+      }
+      for (const out of await outs) {
+        assert.equal(out.kind, "response", out.body.slice(0, 300));
+        assert.equal(out.body.length, bytes);
+      }
+      assert.match(b.stderr(), /a result of 6000000 bytes waits for room/);
+    });
+  });
+}

@@ -3,6 +3,7 @@ package httpc
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"math"
@@ -105,7 +106,7 @@ func FuzzReadResponseBodyLimit(f *testing.F) {
 		}
 		source := &countingReader{r: io.MultiReader(parts...)}
 		pc := connOver(source)
-		resp, err := pc.readResponse(&Request{Method: "GET", Path: "/"}, stream)
+		resp, err := pc.readResponse(context.Background(), &Request{Method: "GET", Path: "/"}, stream)
 		if length > MaxBodyBytes {
 			var tl *TooLargeError
 			switch {

@@ -1,40 +1,77 @@
 package httpc
 
-import "sync"
+import (
+	"context"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+)
 
 // reusedMin is the smallest body worth a reused buffer; smaller ones are
 // allocated as they come and cost the collector next to nothing.
 const reusedMin = 64 << 10
 
-// Buffer keeps one large body buffer from one invocation for the next.
-// The bootstrap handles one invocation at a time, so the event's buffer and the
-// result's can serve again once the result is posted: a large event then
+// Buffer is where large bodies are read.
+//
+// It keeps one large body buffer from one invocation for the next. On demand
+// the bootstrap handles one invocation at a time, so the event's buffer and
+// the result's can serve again once the result is posted: a large event then
 // allocates nothing, instead of leaving twice its size of garbage per
 // invocation for the collector, which held the bootstrap's RSS up.
+//
+// Under concurrency it may also bound the bodies held at once (Limit): each
+// body of reusedMin bytes or more is charged from the take that reads it to
+// the give that ends it, and a take waits while the bodies already held leave
+// no room for it.
 type Buffer struct {
 	mu sync.Mutex
 	b  []byte
+
+	room  *semaphore.Weighted // nil: bodies are not bounded
+	limit int64
+	waits func(n, limit int64)
 }
 
-// Take returns a buffer of n bytes: the kept one when it is large enough.
-func (r *Buffer) Take(n int) []byte {
-	if r != nil && n >= reusedMin {
-		r.mu.Lock()
-		b := r.b
-		if cap(b) >= n {
-			r.b = nil
-			r.mu.Unlock()
-			return b[:n]
-		}
-		r.mu.Unlock()
+// Limit bounds the bytes of large bodies held at once to limit, which must be
+// at least MaxBodyBytes so that any one body fits. waits, when set, is told of
+// each body that must wait for room. Set it before the buffer is used.
+func (r *Buffer) Limit(limit int64, waits func(n, limit int64)) {
+	r.room = semaphore.NewWeighted(max(limit, MaxBodyBytes))
+	r.limit = max(limit, MaxBodyBytes)
+	r.waits = waits
+}
+
+// Take returns a buffer of n bytes, the kept one when it is large enough,
+// once the bodies already held leave room for it. It fails only when ctx ends
+// first; the caller must give the buffer back.
+func (r *Buffer) Take(ctx context.Context, n int) ([]byte, error) {
+	if r == nil || n < reusedMin {
+		return make([]byte, n), nil
 	}
-	return make([]byte, n)
+	if err := r.hold(ctx, int64(n)); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	b := r.b
+	if cap(b) >= n {
+		r.b = nil
+		r.mu.Unlock()
+		return b[:n], nil
+	}
+	r.mu.Unlock()
+	return make([]byte, n), nil
 }
 
-// Give keeps b for a later take, when nothing else will touch it again. It
-// keeps the larger of b and the buffer it holds, up to maxBodyBytes.
+// Give ends a body from take, whose room goes to the next: it keeps the larger
+// of b and the buffer it holds, up to MaxBodyBytes, for a later take. It must
+// be given the body as take returned it, or as a read of unknown length did
+// (held), and only once.
 func (r *Buffer) Give(b []byte) {
-	if r == nil || cap(b) < reusedMin || cap(b) > MaxBodyBytes {
+	if r == nil || len(b) < reusedMin {
+		return
+	}
+	r.release(int64(len(b)))
+	if cap(b) > MaxBodyBytes {
 		return
 	}
 	r.mu.Lock()
@@ -42,4 +79,46 @@ func (r *Buffer) Give(b []byte) {
 		r.b = b
 	}
 	r.mu.Unlock()
+}
+
+// held charges a body whose length shows only as it is read (chunked, or up
+// to the connection's end): read runs with room for the largest allowed, and
+// only what it read stays charged, until it is given back.
+func (r *Buffer) held(ctx context.Context, read func() ([]byte, error)) ([]byte, error) {
+	if r == nil || r.room == nil {
+		return read()
+	}
+	if err := r.hold(ctx, MaxBodyBytes); err != nil {
+		return nil, err
+	}
+	body, err := read()
+	switch {
+	case err != nil || len(body) < reusedMin:
+		r.release(MaxBodyBytes)
+	default:
+		r.release(MaxBodyBytes - int64(len(body)))
+	}
+	return body, err
+}
+
+func (r *Buffer) hold(ctx context.Context, n int64) error {
+	if r.room == nil {
+		return nil
+	}
+	if r.room.TryAcquire(n) {
+		return nil
+	}
+	if r.waits != nil {
+		r.waits(n, r.limit)
+	}
+	if err := r.room.Acquire(ctx, n); err != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+func (r *Buffer) release(n int64) {
+	if r.room != nil {
+		r.room.Release(n)
+	}
 }

@@ -30,7 +30,7 @@ func (pc *httpConn) roundTrip(ctx context.Context, host string, req *Request, st
 		source = req.Stream.pc.conn
 	}
 	stop := poisonOnCancel(ctx, pc.conn, source)
-	resp, err := pc.exchange(host, req, stream)
+	resp, err := pc.exchange(ctx, host, req, stream)
 	if !stop() {
 		// ctx ended while the request ran: the deadline now poisons the
 		// connection, whatever came of the exchange.
@@ -43,6 +43,10 @@ func (pc *httpConn) roundTrip(ctx context.Context, host string, req *Request, st
 		}
 		if err == nil {
 			err = context.Cause(ctx)
+			// send drops an answer that comes with an error: its body's room
+			// goes back now.
+			pc.bodies.Give(resp.Body)
+			resp.Body = nil
 		}
 	}
 	return resp, err
@@ -62,7 +66,7 @@ func poisonOnCancel(ctx context.Context, conns ...net.Conn) (stop func() bool) {
 	})
 }
 
-func (pc *httpConn) exchange(host string, req *Request, stream bool) (*Response, error) {
+func (pc *httpConn) exchange(ctx context.Context, host string, req *Request, stream bool) (*Response, error) {
 	head := make([]byte, 0, 256)
 	head = append(head, req.Method...)
 	head = append(head, ' ')
@@ -110,7 +114,7 @@ func (pc *httpConn) exchange(host string, req *Request, stream bool) (*Response,
 		// The peer may have answered before it stopped reading: the Runtime API
 		// refuses an oversized response with 413 without reading all of it.
 	}
-	resp, err := pc.readResponse(req, stream)
+	resp, err := pc.readResponse(ctx, req, stream)
 	switch {
 	case err == nil:
 		return resp, nil

@@ -7,6 +7,7 @@ package httpc
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +41,7 @@ func (e *TooLargeError) Error() string {
 
 // readResponse reads a status line, headers and body, skipping any interim
 // 1xx answers.
-func (pc *httpConn) readResponse(req *Request, stream bool) (*Response, error) {
+func (pc *httpConn) readResponse(ctx context.Context, req *Request, stream bool) (*Response, error) {
 	if _, err := pc.r.Peek(1); err != nil {
 		return nil, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
@@ -84,7 +85,7 @@ func (pc *httpConn) readResponse(req *Request, stream bool) (*Response, error) {
 			deadline = req.BodyDeadline(resp)
 			pc.conn.SetReadDeadline(deadline)
 		}
-		resp.Body, err = pc.readBody(req.Method, resp, stream)
+		resp.Body, err = pc.readBody(ctx, req, resp, stream)
 		if !deadline.IsZero() {
 			pc.conn.SetReadDeadline(time.Time{}) // a streamed body is timed by its reader
 		}
@@ -92,8 +93,8 @@ func (pc *httpConn) readResponse(req *Request, stream bool) (*Response, error) {
 	}
 }
 
-func (pc *httpConn) readBody(method string, resp *Response, stream bool) ([]byte, error) {
-	if method == "HEAD" || resp.Status == 204 || resp.Status == 304 {
+func (pc *httpConn) readBody(ctx context.Context, req *Request, resp *Response, stream bool) ([]byte, error) {
+	if req.Method == "HEAD" || resp.Status == 204 || resp.Status == 304 {
 		return nil, nil
 	}
 	if te := resp.Get("Transfer-Encoding"); te != "" {
@@ -103,7 +104,7 @@ func (pc *httpConn) readBody(method string, resp *Response, stream bool) ([]byte
 		if resp.Get("Content-Length") != "" {
 			pc.mustClose = true // framed two ways: do not trust what follows
 		}
-		return readChunked(pc.r)
+		return pc.bodies.held(ctx, func() ([]byte, error) { return readChunked(pc.r) })
 	}
 	cl, err := contentLength(resp)
 	switch {
@@ -115,14 +116,16 @@ func (pc *httpConn) readBody(method string, resp *Response, stream bool) ([]byte
 		resp.Stream = &Stream{pc: pc, size: cl, left: cl}
 		return nil, nil
 	case cl >= 0:
-		return readN(pc.r, cl, pc.bodies)
+		return readN(ctx, pc.r, cl, pc.bodies)
 	}
 	pc.mustClose = true // the body ends where the connection does
-	body, err := io.ReadAll(io.LimitReader(pc.r, MaxBodyBytes+1))
-	if err == nil && len(body) > MaxBodyBytes {
-		return nil, &TooLargeError{-1}
-	}
-	return body, err
+	return pc.bodies.held(ctx, func() ([]byte, error) {
+		body, err := io.ReadAll(io.LimitReader(pc.r, MaxBodyBytes+1))
+		if err == nil && len(body) > MaxBodyBytes {
+			return nil, &TooLargeError{-1}
+		}
+		return body, err
+	})
 }
 
 // contentLength is the body's length, -1 when no header gives it. Lengths that
@@ -142,54 +145,18 @@ func contentLength(resp *Response) (int64, error) {
 	return n, nil
 }
 
-// readN reads a body of n bytes, at most maxBodyBytes, into a buffer from bodies.
-func readN(r io.Reader, n int64, bodies *Buffer) ([]byte, error) {
-	body := bodies.Take(int(n))
+// readN reads a body of n bytes, at most maxBodyBytes, into a buffer from
+// bodies, once they have room for it.
+func readN(ctx context.Context, r io.Reader, n int64, bodies *Buffer) ([]byte, error) {
+	body, err := bodies.Take(ctx, int(n))
+	if err != nil {
+		return nil, err
+	}
 	if k, err := io.ReadFull(r, body); err != nil {
 		bodies.Give(body)
 		return nil, fmt.Errorf("body cut off after %d of %d bytes: %w", k, n, err)
 	}
 	return body, nil
-}
-
-// readChunked reads a chunked body of at most maxBodyBytes and discards any
-// trailers.
-func readChunked(r *bufio.Reader) ([]byte, error) {
-	var body bytes.Buffer
-	budget := maxHeaderBytes // for the trailers
-	for {
-		lineBudget := maxChunkLine
-		line, err := readLine(r, &lineBudget)
-		if err != nil {
-			return nil, err
-		}
-		sizeText, _, _ := strings.Cut(line, ";")
-		size, err := strconv.ParseUint(strings.TrimSpace(sizeText), 16, 63)
-		if err != nil {
-			return nil, fmt.Errorf("bad chunk size %q", truncate(line, 64))
-		}
-		if size == 0 {
-			for { // trailers, up to the blank line
-				line, err := readLine(r, &budget)
-				if err != nil {
-					return nil, err
-				}
-				if line == "" {
-					return body.Bytes(), nil
-				}
-			}
-		}
-		if size > uint64(MaxBodyBytes-body.Len()) {
-			return nil, &TooLargeError{-1}
-		}
-		if _, err := io.CopyN(&body, r, int64(size)); err != nil {
-			return nil, fmt.Errorf("chunk: %w", io.ErrUnexpectedEOF)
-		}
-		lineBudget = 2
-		if line, err := readLine(r, &lineBudget); err != nil || line != "" {
-			return nil, errors.New("chunk not followed by CRLF")
-		}
-	}
 }
 
 // readLine reads one CRLF- or LF-terminated line, charging it to budget.

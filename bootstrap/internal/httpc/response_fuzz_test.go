@@ -3,6 +3,7 @@ package httpc
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +78,7 @@ func FuzzReadResponse(f *testing.F) {
 			method = "HEAD"
 		}
 		before := totalAlloc()
-		resp, err := connOver(bytes.NewReader(answer)).readResponse(&Request{Method: method, Path: "/"}, stream)
+		resp, err := connOver(bytes.NewReader(answer)).readResponse(context.Background(), &Request{Method: method, Path: "/"}, stream)
 		// Allocations follow what arrived, except one body buffer of a
 		// declared length, which maxBodyBytes bounds; 64 bytes for each byte
 		// that arrived covers the header slice of many three-byte header lines.
@@ -175,7 +176,7 @@ func FuzzReadResponseRoundTrip(f *testing.F) {
 		// where its framing says.
 		w.WriteString("HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\nok")
 		pc := connOver(&w)
-		resp, err := pc.readResponse(&Request{Method: "POST", Path: "/"}, false)
+		resp, err := pc.readResponse(context.Background(), &Request{Method: "POST", Path: "/"}, false)
 		if err != nil {
 			t.Fatalf("got %v, want the response", err)
 		}
@@ -190,7 +191,7 @@ func FuzzReadResponseRoundTrip(f *testing.F) {
 		if pc.mustClose {
 			t.Errorf("got a connection to close after a kept-alive %s answer", proto)
 		}
-		next, err := pc.readResponse(&Request{Method: "POST", Path: "/"}, false)
+		next, err := pc.readResponse(context.Background(), &Request{Method: "POST", Path: "/"}, false)
 		if err != nil || next.Status != 202 || string(next.Body) != "ok" {
 			t.Errorf("got the next answer %v, %v; want 202 \"ok\"", next, err)
 		}

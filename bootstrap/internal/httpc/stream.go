@@ -95,8 +95,8 @@ func (s *Stream) sendWith(head []byte, dst net.Conn) (sent bool, err error) {
 }
 
 // ReadAll reads the rest of the body into a buffer from bodies.
-func (s *Stream) ReadAll() ([]byte, error) {
-	body, err := readN(s.pc.r, s.left, s.owner.Bodies)
+func (s *Stream) ReadAll(ctx context.Context) ([]byte, error) {
+	body, err := readN(ctx, s.pc.r, s.left, s.owner.Bodies)
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +139,7 @@ func ReadStream(ctx context.Context, resp *Response) error {
 		return nil
 	}
 	stop := poisonOnCancel(ctx, s.pc.conn)
-	body, err := s.ReadAll()
+	body, err := s.ReadAll(ctx)
 	if !stop() {
 		s.poisoned = true
 	}
