@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -21,6 +22,11 @@ const bridgeTokenHeader = "X-Bridge-Token"
 
 // statusOK is runtime.js's answer to an event it ran, whatever the handler did.
 const statusOK = 200
+
+// bridgeStreamHeader on an answer says the handler streams its result: the
+// answer's chunked body is runtime.js's frames (streamed.go), and its
+// Content-Type the handler's.
+const bridgeStreamHeader = "X-Bridge-Stream"
 
 // bridgeFatalHeader on an answer says an error escaped the handler: the
 // process must not serve again, and is replaced.
@@ -103,7 +109,7 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	}()
 	ctx, cancel := context.WithDeadline(ctx, inv.Deadline)
 	defer cancel()
-	req := &httpc.Request{Method: "POST", Path: "/invoke", Body: inv.Payload, Stream: inv.Event,
+	req := &httpc.Request{Method: "POST", Path: "/invoke", Body: inv.Payload, Stream: inv.Event, StreamChunks: true,
 		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token})}
 
 	type answer struct {
@@ -114,16 +120,19 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	exchanged := make(chan struct{})
 	go func() {
 		defer close(exchanged)
-		var resp *httpc.Response
-		var err error
-		if s.concurrent {
+		resp, err := s.client.DoStream(ctx, req)
+		if err == nil && resp.Stream != nil && resp.Get(bridgeStreamHeader) == "" &&
+			(s.concurrent || resp.Stream.Size() < 0) {
 			// Read whole before it is posted: a result stalled past its
 			// deadline then fails its invocation alone, instead of cutting off
 			// a post, which the Runtime API takes as the answer and after
-			// which only the environment's end would do.
-			resp, err = s.client.Do(ctx, req)
-		} else {
-			resp, err = s.client.DoStream(ctx, req)
+			// which only the environment's end would do. (A streamed result
+			// can end in an error at any point, so it goes as it comes.) A
+			// chunked answer that does not announce a stream, which
+			// runtime.js never sends, is read whole too, within the limit.
+			if err = httpc.ReadStream(ctx, resp); err != nil {
+				resp = nil
+			}
 		}
 		answers <- answer{resp, err}
 	}()
@@ -161,6 +170,9 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 		return outcome{err: fe}
 	}
 	resp := a.resp
+	if resp.Get(bridgeStreamHeader) != "" {
+		return s.streamed(inv, resp, &streaming)
+	}
 	if resp.Stream != nil && resp.Status == statusOK && resp.Get(runtimeapi.HeaderErrorType) == "" {
 		// serve reads the result after invoke returns, out of ctx's reach.
 		if !inv.Deadline.IsZero() {
@@ -192,6 +204,32 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	}
 	return outcome{recycle: recycle, err: newInitError("Runtime.BridgeError",
 		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.RequestID, resp.Status, truncateBytes(resp.Body, 4096)))}
+}
+
+// streamed is the outcome of a handler that streams its result: the frames
+// are read as the post sends them, until the deadline at the latest.
+func (s *bridgedDeno) streamed(inv *runtimeapi.Invocation, resp *httpc.Response, streaming *bool) outcome {
+	if resp.Stream == nil || resp.Stream.Size() >= 0 || resp.Status != statusOK {
+		s.drop(resp)
+		return outcome{err: newInitError("Runtime.BridgeError", fmt.Sprintf(
+			"RequestId: %s Error: runtime.js announced a streamed result without a chunked body (status %d)", inv.RequestID, resp.Status))}
+	}
+	if !inv.Deadline.IsZero() {
+		resp.Stream.SetReadDeadline(inv.Deadline) // Finish clears it
+	}
+	*streaming = true
+	st := newStreamed(resp.Get("Content-Type"), resp.Stream, inv.RequestID, func(err error) (*functionError, bool) {
+		return streamCutOff(s.denoProcess, inv, s.concurrent, err)
+	})
+	return outcome{streamed: st, recycle: func() {
+		if st.body.settled {
+			// The last chunk follows runtime.js's last frame at once; read,
+			// it leaves the connection for the next invocation.
+			io.Copy(io.Discard, io.LimitReader(resp.Stream, 1))
+		}
+		resp.Stream.Finish()
+		s.end()
+	}}
 }
 
 // drop ends an answer that will not be posted: its body's room goes to the

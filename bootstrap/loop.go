@@ -33,6 +33,9 @@ type outcome struct {
 	// invocation's error, and the process is gone.
 	result *httpc.Stream
 	cutOff func(error) *functionError
+	// streamed, instead of response: a result the handler streams, posted
+	// as it comes; it may end in an error, which goes in the post's trailers.
+	streamed *streamed
 	// apiErr: the Runtime API failed while handing out the event; serve ends.
 	apiErr error
 }
@@ -139,6 +142,18 @@ func report(ctx context.Context, api *runtimeapi.Client, ev *runtimeapi.Invocati
 					requestID, cut.Read, cut.Size, out.err.Type, err)
 			}
 		}
+	case out.streamed != nil:
+		body := out.streamed.body
+		err = api.RespondStreaming(ctx, ev, out.streamed.contentType, body, body.trailer)
+		if body.fail != nil {
+			log.failure(requestID, "Invoke Error", body.fail)
+		}
+		// As on Node.js, the next event waits for the handler to settle.
+		late, broken := body.settle()
+		if late != nil {
+			log.failure(requestID, "Invoke Error", late)
+		}
+		out.broken = out.broken || broken
 	default:
 		err = api.Respond(ctx, ev, out.response)
 	}
@@ -162,6 +177,9 @@ func report(ctx context.Context, api *runtimeapi.Client, ev *runtimeapi.Invocati
 func (out *outcome) size() int64 {
 	if out.result != nil {
 		return out.result.Size()
+	}
+	if out.streamed != nil {
+		return out.streamed.body.sent
 	}
 	return int64(len(out.response))
 }

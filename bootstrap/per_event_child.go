@@ -38,6 +38,10 @@ type resultFrame struct {
 	Length    int64
 	Failed    bool
 	ErrorType string
+	// Stream: the handler streams its result, as frames (streamed.go) that
+	// follow instead of a body; ContentType is the one it set.
+	Stream      bool
+	ContentType string
 }
 
 // parseResultFrame reads a result frame as untrusted input: the function's
@@ -45,10 +49,18 @@ type resultFrame struct {
 // larger than a body may be.
 func parseResultFrame(line []byte) (resultFrame, error) {
 	var f struct {
-		Length    *int64  `json:"length"`
-		ErrorType *string `json:"errorType"`
+		Length      *int64  `json:"length"`
+		ErrorType   *string `json:"errorType"`
+		Stream      bool    `json:"stream"`
+		ContentType string  `json:"contentType"`
 	}
-	if err := json.Unmarshal(line, &f); err != nil || f.Length == nil || *f.Length < 0 {
+	if err := json.Unmarshal(line, &f); err != nil {
+		return resultFrame{}, &bridgeError{fmt.Sprintf("a malformed result frame %q", truncateBytes(line, 64))}
+	}
+	if f.Stream && f.Length == nil && f.ErrorType == nil {
+		return resultFrame{Stream: true, ContentType: f.ContentType}, nil
+	}
+	if f.Length == nil || *f.Length < 0 {
 		return resultFrame{}, &bridgeError{fmt.Sprintf("a malformed result frame %q", truncateBytes(line, 64))}
 	}
 	if *f.Length > httpc.MaxBodyBytes {
@@ -152,6 +164,15 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 	if fe := refusedAnswer(inv.RequestID, a.err); fe != nil {
 		return outcome{err: fe}
 	}
+	if a.frame.Stream {
+		ch := c.channel.Load()
+		if !inv.Deadline.IsZero() {
+			ch.conn.SetReadDeadline(inv.Deadline)
+		}
+		return outcome{streamed: newStreamed(a.frame.ContentType, ch.r, inv.RequestID, func(err error) (*functionError, bool) {
+			return streamCutOff(c.denoProcess, inv, false, err)
+		})}
+	}
 	recycle := func() { c.results.Give(a.body) }
 	if a.frame.Failed {
 		return outcome{err: decodeFunctionError(a.frame.ErrorType, a.body), recycle: recycle}
@@ -182,8 +203,8 @@ func (c *denoChild) exchange(ctx context.Context, inv *runtimeapi.Invocation) (r
 		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
 	}
 	rf, err := parseResultFrame(line)
-	if err != nil {
-		return resultFrame{}, nil, err
+	if err != nil || rf.Stream {
+		return rf, nil, err
 	}
 	body, err := c.results.Take(ctx, int(rf.Length))
 	if err != nil {

@@ -118,6 +118,7 @@ export async function bundleFunction(
 
 /** The runtime's own handler lookup, which the build's check imports. */
 const HANDLER_JS = `${ROOT}/runtimes/_shared/handler.js`;
+const STREAMING_JS = `${ROOT}/runtimes/_shared/streaming.js`;
 
 /**
  * What is wrong with a bundle's handler, as the runtime will find it at init
@@ -134,7 +135,9 @@ export async function handlerProblem(
   const exportPath = handler.slice(handler.indexOf(".", handler.lastIndexOf("/") + 1) + 1);
   // Imported with no permission but reading the bundle, as the code cache is.
   const probe = `
-    const [url, lookup, path, name] = Deno.args;
+    const [url, lookup, path, name, streaming] = Deno.args;
+    // As at init, awslambda (streamifyResponse) is there before the function.
+    (await import(streaming)).installAwslambda(undefined);
     let mod;
     try { mod = await import(url); } catch { console.log("null"); Deno.exit(0); }
     const { findHandler, resolveHandler } = await import(lookup);
@@ -165,6 +168,7 @@ export async function handlerProblem(
       fileUrl(HANDLER_JS),
       exportPath,
       handler,
+      fileUrl(STREAMING_JS),
     ],
     env: { DENO_NO_UPDATE_CHECK: "1" },
     stdin: "null",

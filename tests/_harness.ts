@@ -1,6 +1,7 @@
 // Runs the built bootstrap exactly as Lambda would: both layers unpacked into
 // one directory (as /opt), the function in another (as /var/task), and the
 // Runtime API served by the mock on a free loopback port.
+import assert from "node:assert/strict";
 import { archEnv } from "../scripts/_arch_runner.ts";
 import { type Arch, DIST, HOST_ARCH, ROOT, type Runtime } from "../scripts/_paths.ts";
 import { collect, processesGone, processesWithEnv } from "../scripts/_processes.ts";
@@ -52,6 +53,8 @@ export interface BootstrapOptions {
   withoutDeno?: boolean;
   /** The layers' architecture; another than the host's runs under qemu-user. */
   arch?: Arch;
+  /** The mock reads streamed responses' trailers (through a TCP relay). */
+  streams?: boolean;
 }
 
 /** A running bootstrap and its mock Runtime API. */
@@ -108,7 +111,7 @@ export async function withBootstrap(
   const arch = options.arch ?? HOST_ARCH;
   const layer = await layerDir(runtime, { withDeno: !options.withoutDeno, arch });
   const tmpDir = await Deno.makeTempDir({ prefix: "bootstrap-test-" });
-  const api = new MockRuntimeApi();
+  const api = new MockRuntimeApi({ relay: options.streams });
   const env = {
     ...lambdaEnv(
       api.address,
@@ -240,4 +243,25 @@ export async function processesRunning(text: string): Promise<number[]> {
     }
   }
   return pids;
+}
+
+/** Bundles entry with `deno task build:function` into a task root under dist/test. */
+export async function buildFunction(
+  entry: string,
+  name = "capabilities",
+  handler = "function.handler",
+): Promise<string> {
+  const outDir = `${DIST}/test/function-${name}`;
+  await Deno.remove(outDir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(outDir, { recursive: true });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "build:function", "--entry", entry, "--out-dir", outDir, "--handler", handler],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const taskRoot = `${outDir}/task`;
+  await unzipTo(`${outDir}/function.zip`, taskRoot);
+  return taskRoot;
 }

@@ -6,6 +6,8 @@
 // carries a Lambda-Runtime-Invocation-Id, as Lambda's API has since July 2026:
 // a post echoing another id is stale -> 410.
 
+import { TrailerRelay } from "./_trailer_relay.ts";
+
 const PREFIX = "/2018-06-01/runtime";
 /** The Runtime API's limit on a buffered response body. */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100;
@@ -21,6 +23,22 @@ export interface Outcome {
   contentType: string | null;
   /** The Lambda-Runtime-Invocation-Id the post echoed, if any. */
   invocationId: string | null;
+  /** A streamed response (Lambda-Runtime-Function-Response-Mode: streaming). */
+  stream?: Streamed;
+}
+
+/** What a streamed response post carried, as it arrived. */
+export interface Streamed {
+  bytes: Uint8Array;
+  /** Each piece of the body as the server read it: ms since the post began, and its size. */
+  chunks: { at: number; size: number }[];
+  /** ms from the event's hand-out to the post's start, and to its first byte of body. */
+  postAt: number;
+  firstByteAt: number | null;
+  /** The post's trailers, names in lower case. */
+  trailers: Record<string, string>;
+  /** Lambda-Runtime-Function-Error-Body, decoded from base64. */
+  errorBody: string | null;
 }
 
 /** Options of one invocation. */
@@ -50,6 +68,7 @@ export interface InvokeOptions {
 }
 
 interface Pending {
+  handedOutAt?: number;
   id: string;
   invocationId: string | null;
   stale: boolean;
@@ -85,15 +104,24 @@ export class MockRuntimeApi {
   /** Set by a result post cut off halfway: from then on everything is refused. */
   #stuck = false;
   #incompleteWaiters: (() => void)[] = [];
+  /** Awaited after each piece of a streamed response is read, with the bytes read so far: a slow reader. */
+  streamPace?: (read: number) => Promise<void>;
   /** Runs once a result post's headers have arrived, before its body is read. */
   beforeResultBody?: (id: string, kind: Outcome["kind"]) => Promise<void>;
 
-  constructor() {
+  #relay?: TrailerRelay;
+
+  /**
+   * relay: put a TCP relay in front of the server, which reads the trailers
+   * of streamed responses (Deno.serve does not show them).
+   */
+  constructor(options: { relay?: boolean } = {}) {
     this.#server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
       (req) => this.#handle(req),
     );
-    this.address = `127.0.0.1:${this.#server.addr.port}`;
+    if (options.relay) this.#relay = new TrailerRelay(this.#server.addr.port);
+    this.address = `127.0.0.1:${this.#relay?.port ?? this.#server.addr.port}`;
   }
 
   /** Queues an event and resolves with what the runtime posts for it. */
@@ -175,6 +203,7 @@ export class MockRuntimeApi {
   }
 
   async close(): Promise<void> {
+    this.#relay?.close();
     await this.#server.shutdown();
   }
 
@@ -204,6 +233,39 @@ export class MockRuntimeApi {
     return json(404, { errorType: "NotFound", errorMessage: `No route ${req.method} ${path}` });
   }
 
+  /** Reads a streamed response as it arrives; throws if it is cut off. */
+  async #readStream(req: Request, id: string): Promise<Streamed> {
+    const start = performance.now();
+    const handedOut = this.#invocations.get(id)?.handedOutAt ?? start;
+    const chunks: Streamed["chunks"] = [];
+    const pieces: Uint8Array[] = [];
+    let firstByteAt: number | null = null;
+    let read = 0;
+    if (!this.#relay) {
+      throw new Error("a streamed response needs new MockRuntimeApi({ relay: true })");
+    }
+    for await (const piece of req.body ?? []) {
+      const now = performance.now();
+      firstByteAt ??= now - handedOut;
+      chunks.push({ at: now - start, size: piece.length });
+      pieces.push(piece);
+      read += piece.length;
+      await this.streamPace?.(read);
+    }
+    const trailers = this.#relay.trailers.get(new URL(req.url).pathname) ?? {};
+    const encoded = trailers["lambda-runtime-function-error-body"];
+    return {
+      bytes: concat(pieces),
+      chunks,
+      postAt: start - handedOut,
+      firstByteAt,
+      trailers,
+      errorBody: encoded === undefined ? null : new TextDecoder().decode(
+        Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)),
+      ),
+    };
+  }
+
   async #next(req: Request): Promise<Response> {
     if (this.#stuck) return stuckAnswer();
     this.#initDone = true;
@@ -224,6 +286,7 @@ export class MockRuntimeApi {
     if (pending === null) return new Response(null, { status: 499 });
     this.inFlight++;
     this.mostInFlight = Math.max(this.mostInFlight, this.inFlight);
+    pending.handedOutAt = performance.now();
     if (pending.stallBody) {
       // Content-Length promises the whole event; the stream sends a third.
       const bytes = new TextEncoder().encode(pending.payload);
@@ -254,9 +317,17 @@ export class MockRuntimeApi {
   async #result(req: Request, id: string, kind: Outcome["kind"]): Promise<Response> {
     if (this.#stuck) return stuckAnswer();
     await this.beforeResultBody?.(id, kind);
+    const streaming = kind === "response" &&
+      req.headers.get("Lambda-Runtime-Function-Response-Mode") === "streaming";
     let body: string;
+    let stream: Streamed | undefined;
     try {
-      body = await req.text();
+      if (streaming) {
+        stream = await this.#readStream(req, id);
+        body = new TextDecoder().decode(stream.bytes);
+      } else {
+        body = await req.text();
+      }
     } catch {
       // The runtime hung up before the body's end. AWS's emulator takes that
       // as the answer, passes none of it on, and refuses everything after.
@@ -270,13 +341,15 @@ export class MockRuntimeApi {
       return json(400, { errorType: "InvalidRequestID", errorMessage: `Unknown request id ${id}` });
     }
     const echoed = req.headers.get("Lambda-Runtime-Invocation-Id");
+    const streamError = stream?.trailers["lambda-runtime-function-error-type"];
     const outcome: Outcome = {
-      kind,
+      kind: streamError ? "error" : kind,
       status: 202,
       body,
-      errorType: req.headers.get("Lambda-Runtime-Function-Error-Type"),
+      errorType: streamError ?? req.headers.get("Lambda-Runtime-Function-Error-Type"),
       contentType: req.headers.get("Content-Type"),
       invocationId: echoed,
+      stream,
     };
     if (pending.stale || (echoed !== null && echoed !== pending.invocationId)) {
       this.stalePosts.push(`${id} ${kind}`);
@@ -292,7 +365,9 @@ export class MockRuntimeApi {
         errorMessage: "The invocation already has a result",
       });
     }
-    if (kind === "response" && new TextEncoder().encode(body).length > MAX_RESPONSE_BYTES) {
+    if (
+      !stream && kind === "response" && new TextEncoder().encode(body).length > MAX_RESPONSE_BYTES
+    ) {
       this.#settle(pending, {
         ...outcome,
         kind: "error",
@@ -309,6 +384,16 @@ export class MockRuntimeApi {
     this.#settle(pending, outcome);
     return json(202, { status: "OK" });
   }
+}
+
+function concat(pieces: Uint8Array[]): Uint8Array {
+  const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    all.set(p, at);
+    at += p.length;
+  }
+  return all;
 }
 
 function stuckAnswer(): Response {

@@ -5,28 +5,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { DIST, ROOT, RUNTIMES } from "../scripts/_paths.ts";
 import { unzipTo } from "../scripts/zip.ts";
-import { withBootstrap } from "./_harness.ts";
-
-/** Bundles entry with `deno task build:function` into a task root under dist/test. */
-async function buildFunction(
-  entry: string,
-  name = "capabilities",
-  handler = "function.handler",
-): Promise<string> {
-  const outDir = `${DIST}/test/function-${name}`;
-  await Deno.remove(outDir, { recursive: true }).catch(() => {});
-  await Deno.mkdir(outDir, { recursive: true });
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "build:function", "--entry", entry, "--out-dir", outDir, "--handler", handler],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  const taskRoot = `${outDir}/task`;
-  await unzipTo(`${outDir}/function.zip`, taskRoot);
-  return taskRoot;
-}
+import { buildFunction, withBootstrap } from "./_harness.ts";
 
 const probe = buildFunction("tests/fixtures/ts/capabilities.ts");
 const nested = buildFunction("tests/fixtures/ts/capabilities.ts", "nested", "api/v1.handler");

@@ -116,6 +116,11 @@ export class Channel {
     await this.#write(bytes);
   }
 
+  /** Raw bytes: runtime2's stream frames. */
+  write(/** @type {Uint8Array} */ bytes) {
+    return this.#write(bytes);
+  }
+
   async #write(/** @type {Uint8Array} */ bytes) {
     let written = 0;
     while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));

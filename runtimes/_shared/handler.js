@@ -2,6 +2,7 @@
 // Loading the function's handler during init, with the Node.js runtime's
 // Runtime.* error types when that fails.
 import { describe, RuntimeError } from "./errors.js";
+import { STREAMING } from "./streaming.js";
 
 /** A file path as a file: URL, escaping what URLs treat specially. */
 function fileUrl(/** @type {string} */ path) {
@@ -33,9 +34,6 @@ function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
   }
 }
 
-/** What awslambda.streamifyResponse marks a streaming handler with, as Node's runtime reads it. */
-const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
-
 /** The value at a dotted path ("api.handler") in an object, or undefined. */
 function lookUp(/** @type {any} */ object, /** @type {string} */ path) {
   let value = object;
@@ -56,8 +54,9 @@ export function findHandler(/** @type {any} */ mod, /** @type {string} */ export
  * The handler at exportPath in an imported module, as Node's runtime finds
  * it: the named export, else the same path under the default export (a
  * CommonJS module bundled to ESM exports its module.exports as default).
- * Throws a RuntimeError when there is none, it is not a function, it streams
- * (not served yet), or it is callback-style: declared with three parameters
+ * Throws a RuntimeError when there is none, it is not a function, it is
+ * marked for a kind of streaming other than the response's, or it is
+ * callback-style: declared with three parameters
  * or more, which AWS's Node.js 24 runtime refuses at init.
  * @returns {(event: unknown, context: unknown) => unknown}
  */
@@ -77,13 +76,7 @@ export function resolveHandler(
     throw new RuntimeError("Runtime.HandlerNotFound", `${handlerName} is not a function`);
   }
   const streams = fn[STREAMING];
-  if (streams === "response") {
-    throw new RuntimeError(
-      "Runtime.StreamingNotSupported",
-      `${handlerName} streams its response (awslambda.streamifyResponse), which this runtime ` +
-        "cannot serve yet: return the whole response instead",
-    );
-  }
+  if (streams === "response") return fn; // (event, responseStream, context)
   if (streams) {
     throw new RuntimeError(
       "Runtime.MalformedStreamingHandler",

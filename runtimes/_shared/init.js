@@ -8,6 +8,7 @@ import { describe, RuntimeError, setPermissions } from "./errors.js";
 import { loadHandler } from "./handler.js";
 import { installInvokeStore } from "./invoke_store.js";
 import { patchConsole } from "./log_patch.js";
+import { installAwslambda } from "./streaming.js";
 import { watchUncaught } from "./uncaught.js";
 
 /**
@@ -22,10 +23,9 @@ export async function init() {
   setPermissions(control.permissions, control.denoDir, control.runtimeApi);
   watchUncaught();
   const env = staticContext(getenv);
-  await installInvokeStore(
-    getenv("AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA"),
-    env.concurrent ?? false,
-  );
+  const noGlobal = getenv("AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA");
+  installAwslambda(noGlobal);
+  await installInvokeStore(noGlobal, env.concurrent ?? false);
   try {
     const handler = await loadHandler(control.bundle, control.export, control.handler);
     return { control, channel, handler, env };

@@ -3,17 +3,21 @@
 import { createContext } from "./context.js";
 import { describe, errorBody, RuntimeError } from "./errors.js";
 import { withInvocation } from "./invoke_store.js";
+import { invokeStreaming, isStreaming } from "./streaming.js";
 import { Escaped, guarded } from "./uncaught.js";
 
 /**
  * What to post: the serialised result, or the serialised error body and its
  * type. fatal: an error escaped the handler, and the process must not serve
- * another invocation.
- * @typedef {{ body: string, errorType?: string, fatal?: boolean }} Result
+ * another invocation. streamed: the handler streamed its response through the
+ * sink open gave, which carried its end or its error.
+ * @typedef {{ body: string, errorType?: string, fatal?: boolean, streamed?: boolean }} Result
  */
 
 /**
- * Parses the event, runs the handler and serialises what it returns.
+ * Parses the event, runs the handler and serialises what it returns. A
+ * handler that streams gets a response stream, whose bytes go to the sink open
+ * gives at its first byte.
  * @returns {Promise<Result>}
  */
 export async function invoke(
@@ -21,6 +25,8 @@ export async function invoke(
   /** @type {string} */ eventText,
   /** @type {Headers} */ headers,
   /** @type {import("./context.js").StaticContext} */ env,
+  /** @type {((contentType: string) => import("./streaming.js").Sink) | undefined} */ open =
+    undefined,
 ) {
   const context = createContext(headers, env);
   const traceId = headers.get("lambda-runtime-trace-id");
@@ -45,9 +51,21 @@ export async function invoke(
         .body(),
     );
   }
+  const ids = { requestId: context.awsRequestId, traceId, tenantId: context.tenantId };
+  if (open && isStreaming(handler)) {
+    const out = await invokeStreaming(
+      handler,
+      event,
+      context,
+      open,
+      (call) => withInvocation(ids, () => guarded(call)),
+    );
+    if ("streamed" in out) return { body: "", streamed: true };
+    if (out.error instanceof Escaped) return { ...failure(out.error.body), fatal: true };
+    return failure(errorBody(out.error));
+  }
   let result;
   try {
-    const ids = { requestId: context.awsRequestId, traceId, tenantId: context.tenantId };
     result = await withInvocation(ids, () => guarded(() => handler(event, context)));
   } catch (err) {
     if (err instanceof Escaped) return { ...failure(err.body), fatal: true };

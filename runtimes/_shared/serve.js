@@ -2,8 +2,10 @@
 // runtime2's one invocation over the bootstrap's channel: a JSON line
 // {"headers": {...}, "length": N} and N bytes of event in; the result out as
 // {"length": N} (and "errorType" for a failure) and N bytes of body, where no
-// console output can reach it.
+// console output can reach it. A streamed result goes out as
+// {"stream": true, "contentType": "..."} and then its frames (streaming.js).
 import { invoke } from "./invoke.js";
+import { frameSink } from "./streaming.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -17,7 +19,15 @@ const decoder = new TextDecoder();
 export async function serveOne(channel, handler, env) {
   const frame = JSON.parse(await channel.input.line());
   const event = decoder.decode(await channel.input.exactly(frame.length));
-  const result = await invoke(handler, event, new Headers(frame.headers), env);
+  const open = (/** @type {string} */ contentType) => {
+    const started = channel.send({ stream: true, contentType });
+    return frameSink(async (bytes) => {
+      await started;
+      await channel.write(bytes);
+    }, () => {});
+  };
+  const result = await invoke(handler, event, new Headers(frame.headers), env, open);
+  if (result.streamed) return;
   const body = encoder.encode(result.body);
   const { errorType } = result;
   await channel.send(

@@ -9,12 +9,16 @@
 // and the Runtime API's headers; the answer is the result, or an error body
 // with Lambda-Runtime-Function-Error-Type set, and X-Bridge-Fatal when an
 // error escaped the handler, after which the bootstrap replaces this process.
+// A handler that streams gets its answer at its first byte: X-Bridge-Stream,
+// its content type, and a chunked body of frames (../_shared/streaming.js).
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
+import { frameBody, frameSink } from "../_shared/streaming.js";
 
 const { control, channel, handler, env } = await init();
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 const FATAL = "X-Bridge-Fatal";
+const STREAM = "X-Bridge-Stream";
 
 Deno.serve({
   hostname: "127.0.0.1",
@@ -34,7 +38,19 @@ Deno.serve({
     // from the Runtime API. The handler never sees half an event.
     return new Response(null, { status: 400 });
   }
-  const result = await invoke(handler, event, req.headers, env);
+  /** @type {(r: Response) => void} */
+  let respond = () => {};
+  const streamed = new Promise((resolve) => respond = resolve);
+  const open = (/** @type {string} */ contentType) => {
+    const { body, push, close } = frameBody();
+    // A content type no header can carry is left for the bootstrap's default.
+    const type = /^[\x20-\x7e\t]*$/.test(contentType) ? contentType : "";
+    respond(new Response(body, { headers: { [STREAM]: "1", "content-type": type } }));
+    return frameSink(push, close);
+  };
+  const result = await Promise.race([invoke(handler, event, req.headers, env, open), streamed]);
+  if (result instanceof Response) return result;
+  if (result.streamed) return await streamed;
   if (result.errorType === undefined) {
     return new Response(result.body); // the bootstrap needs no content type (7 µs less)
   }

@@ -1,12 +1,16 @@
 package httpc
 
-// Chunked bodies (RFC 9112, section 7.1), decoded as they are read.
+// Chunked bodies (RFC 9112, section 7.1), both ways. The bridge's answer for a
+// streamed result comes chunked, and is read as it arrives; a streamed result
+// goes to the Runtime API chunked, with trailers that say whether it ended in
+// an error.
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 	"strings"
 )
@@ -95,4 +99,49 @@ func readChunks(c *chunkedReader) ([]byte, error) {
 		return nil, &TooLargeError{-1}
 	}
 	return body, nil
+}
+
+// chunkPiece is the most one chunk of a request carries: what one read of the
+// source gave, so a slow source's bytes leave as they come.
+const chunkPiece = 64 << 10
+
+// sendChunks writes head, then src's bytes as chunks as they arrive, then the
+// last chunk with trailer's fields. Each write waits for dst to take the last
+// one, so a slow peer slows the reads from src. sent tells whether any byte
+// went out.
+func sendChunks(head []byte, src io.Reader, trailer func() []Field, dst net.Conn) (sent bool, err error) {
+	if _, err := dst.Write(head); err != nil {
+		return false, err
+	}
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	for {
+		n, rerr := src.Read((*buf)[:chunkPiece])
+		if n > 0 {
+			size := strconv.AppendUint(make([]byte, 0, 18), uint64(n), 16)
+			size = append(size, "\r\n"...)
+			bufs := net.Buffers{size, (*buf)[:n], []byte("\r\n")}
+			if _, err := bufs.WriteTo(dst); err != nil {
+				return true, err
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return true, &CutError{Read: -1, Size: -1, err: rerr}
+		}
+	}
+	end := []byte("0\r\n")
+	if trailer != nil {
+		for _, f := range trailer() {
+			if !ValidHeaderValue(f.Value) {
+				// Abandoned: without its last chunk, no answer is due.
+				return true, &CutError{Read: -1, Size: -1, err: fmt.Errorf("trailer %s has a line break or control character", f.Name)}
+			}
+			end = append(end, f.Name+": "+f.Value+"\r\n"...)
+		}
+	}
+	_, err = dst.Write(append(end, "\r\n"...))
+	return true, err
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -43,6 +44,14 @@ type Request struct {
 	Header       []Field
 	Body         []byte
 	Stream       *Stream // instead of body: one passed on from another connection as it arrives
+	// Chunks, instead of body: one of unknown length, sent chunked as it is
+	// read, and then Trailer's fields (declared beforehand in a Trailer
+	// header). EOF ends it; any other error abandons the request.
+	Chunks  io.Reader
+	Trailer func() []Field
+	// StreamChunks: a chunked answer to this request stays on its
+	// connection, as resp.Stream, to be read with Read as it arrives.
+	StreamChunks bool
 	// BodyDeadline, when set, is asked once the answer's headers are in for
 	// how long its body may take to arrive whole; zero means for ever.
 	BodyDeadline func(*Response) time.Time

@@ -80,7 +80,9 @@ func (pc *httpConn) exchange(ctx context.Context, host string, req *Request, str
 		head = append(head, f.Value...)
 		head = append(head, "\r\n"...)
 	}
-	if req.Stream != nil || req.Body != nil || req.Method == "POST" {
+	if req.Chunks != nil {
+		head = append(head, "Transfer-Encoding: chunked\r\n"...)
+	} else if req.Stream != nil || req.Body != nil || req.Method == "POST" {
 		length := int64(len(req.Body))
 		if req.Stream != nil {
 			length = req.Stream.left
@@ -92,9 +94,12 @@ func (pc *httpConn) exchange(ctx context.Context, host string, req *Request, str
 	head = append(head, "\r\n"...)
 	var sent bool
 	var writeErr error
-	if req.Stream != nil {
+	switch {
+	case req.Chunks != nil:
+		sent, writeErr = sendChunks(head, req.Chunks, req.Trailer, pc.conn)
+	case req.Stream != nil:
 		sent, writeErr = req.Stream.sendWith(head, pc.conn)
-	} else {
+	default:
 		bufs := net.Buffers{head, req.Body}
 		var n int64
 		n, writeErr = bufs.WriteTo(pc.conn)

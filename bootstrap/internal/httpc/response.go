@@ -104,6 +104,10 @@ func (pc *httpConn) readBody(ctx context.Context, req *Request, resp *Response, 
 		if resp.Get("Content-Length") != "" {
 			pc.mustClose = true // framed two ways: do not trust what follows
 		}
+		if stream && req.StreamChunks {
+			resp.Stream = &Stream{pc: pc, size: -1, left: -1, chunks: &chunkedReader{r: pc.r}}
+			return nil, nil
+		}
 		return pc.bodies.held(ctx, func() ([]byte, error) { return readChunked(pc.r) })
 	}
 	cl, err := contentLength(resp)

@@ -31,10 +31,20 @@ const streamMin = reusedMin
 // Content-Length. Whoever takes one must call finish when done with it.
 type Stream struct {
 	pc       *httpConn
-	owner    *Client // gets the connection back once the body is read
-	size     int64   // the whole body's length
-	left     int64   // bytes not read yet
-	poisoned bool    // a cancelled request set a deadline on its connection
+	owner    *Client        // gets the connection back once the body is read
+	size     int64          // the whole body's length
+	left     int64          // bytes not read yet
+	poisoned bool           // a cancelled request set a deadline on its connection
+	chunks   *chunkedReader // a chunked body, read with Read; size and left are -1
+}
+
+// Read reads a chunked stream's body as it arrives; io.EOF after its last
+// chunk. Only a stream from a request with StreamChunks has one to read.
+func (s *Stream) Read(p []byte) (int, error) {
+	if s.chunks == nil {
+		return 0, errors.New("not a chunked stream")
+	}
+	return s.chunks.Read(p)
 }
 
 // Size is the whole body's length.
@@ -96,6 +106,9 @@ func (s *Stream) sendWith(head []byte, dst net.Conn) (sent bool, err error) {
 
 // ReadAll reads the rest of the body into a buffer from bodies.
 func (s *Stream) ReadAll(ctx context.Context) ([]byte, error) {
+	if s.chunks != nil {
+		return s.owner.Bodies.held(ctx, func() ([]byte, error) { return readChunks(s.chunks) })
+	}
 	body, err := readN(ctx, s.pc.r, s.left, s.owner.Bodies)
 	if err != nil {
 		return nil, err
@@ -113,7 +126,7 @@ func (s *Stream) Finish() {
 	}
 	pc := s.pc
 	s.pc = nil
-	if s.left > 0 || s.poisoned {
+	if (s.chunks == nil && s.left > 0) || (s.chunks != nil && !s.chunks.done) || s.poisoned {
 		pc.close()
 		return
 	}

@@ -3,9 +3,12 @@ package runtimeapi
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
+	"io"
 	"net/url"
 	"os"
 	"strconv"
@@ -215,6 +218,61 @@ func (a *Client) RespondStream(ctx context.Context, inv *Invocation, result *htt
 	path := "/invocation/" + url.PathEscape(inv.RequestID) + "/response"
 	return a.postRequest(ctx, path, &httpc.Request{Method: "POST", Path: apiPrefix + path, Stream: result,
 		Header: answerHeaders(inv, "application/json")})
+}
+
+// Streamed responses (awslambda.streamifyResponse): the body goes chunked as
+// the handler writes it, and trailers say whether it ended in an error.
+const (
+	headerResponseMode = "Lambda-Runtime-Function-Response-Mode"
+	HeaderErrorBody    = "Lambda-Runtime-Function-Error-Body"
+	// MaxStreamedBytes is Lambda's limit on a streamed response.
+	MaxStreamedBytes = 200 << 20
+)
+
+// RespondStreaming sends a result as the handler streams it: body's bytes as
+// they come, with contentType, and then the trailers trailer gives, which
+// carry the error (StreamError) when the stream ended in one. The post waits
+// on the API to take each piece before reading the next from body.
+func (a *Client) RespondStreaming(ctx context.Context, inv *Invocation, contentType string, body io.Reader, trailer func() []httpc.Field) error {
+	path := "/invocation/" + url.PathEscape(inv.RequestID) + "/response"
+	header := append(answerHeaders(inv, contentType),
+		httpc.Field{Name: headerResponseMode, Value: "streaming"},
+		httpc.Field{Name: "Trailer", Value: HeaderErrorType + ", " + HeaderErrorBody})
+	return a.postRequest(ctx, path, &httpc.Request{Method: "POST", Path: apiPrefix + path, Header: header,
+		Chunks: body, Trailer: trailer})
+}
+
+// maxStreamErrorBytes bounds the error body in a streamed response's
+// trailers, base64 and all. Go's net/http server, which AWS's Runtime API
+// emulator is built on, drops a trailer section over 4 KiB whole: the error
+// would then be lost, and the invocation look successful.
+const maxStreamErrorBytes = 3 << 10
+
+// StreamError is the trailers of a streamed response that ended in fe, as
+// AWS's Node.js runtime sends them: the type, and the error body in base64,
+// in Node's shape (errorType, errorMessage, trace). A body too long for the
+// trailers loses its trace, then the end of its message.
+func StreamError(fe *Error) []httpc.Field {
+	encode := func(message string, trace []string) string {
+		b, _ := json.Marshal(struct { // strings and string slices always marshal
+			Type    string   `json:"errorType"`
+			Message string   `json:"errorMessage"`
+			Trace   []string `json:"trace"`
+		}{truncateUTF8(fe.Type, MaxErrorTypeBytes), message, trace})
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	trace := fe.StackTrace
+	if trace == nil {
+		trace = []string{}
+	}
+	body := encode(fe.Message, trace)
+	for n := len(fe.Message); len(body) > maxStreamErrorBytes; n /= 2 {
+		body = encode(truncateUTF8(fe.Message, n)+" [cut short to fit the trailers]", []string{})
+	}
+	return []httpc.Field{
+		{Name: HeaderErrorType, Value: headerSafe(fe.Type)},
+		{Name: HeaderErrorBody, Value: body},
+	}
 }
 
 // Fail reports a failed invocation; the environment keeps serving. A function

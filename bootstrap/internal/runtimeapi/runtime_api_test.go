@@ -2,6 +2,8 @@ package runtimeapi
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -256,5 +259,67 @@ func TestErrorBodySendsAStackTwiceOnlyWhenSmall(t *testing.T) {
 	big := (&Error{Type: "E", Message: "m", StackTrace: []string{strings.Repeat("s", 100_000)}}).Body()
 	if strings.Contains(string(big), `"trace"`) || !strings.Contains(string(big), `"stackTrace":["sss`) {
 		t.Errorf("big stack: %.120s..., want stackTrace alone", big)
+	}
+}
+
+// A streamed response reaches a Go net/http server (as AWS's emulator is) as it
+// is sent: the mode, the content type, the invocation id, the body, and an
+// error in the trailers, however long the function made it.
+func TestRespondStreamingReachesANetHTTPServer(t *testing.T) {
+	type seen struct {
+		mode, contentType, invocationID, body, errorType string
+		errorBody                                        map[string]any
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Error(err)
+		}
+		s := seen{mode: r.Header.Get("Lambda-Runtime-Function-Response-Mode"), contentType: r.Header.Get("Content-Type"),
+			invocationID: r.Header.Get(HeaderInvocationID), body: string(b), errorType: r.Trailer.Get(HeaderErrorType)}
+		if raw, err := base64.StdEncoding.DecodeString(r.Trailer.Get(HeaderErrorBody)); err == nil && len(raw) > 0 {
+			json.Unmarshal(raw, &s.errorBody)
+		}
+		got <- s
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	api := New(srv.Listener.Addr().String(), FunctionTimeout(""))
+	inv := &Invocation{RequestID: "id-1", InvocationID: "inv-1"}
+	long := &Error{Type: "LateError\r\nX: y", Message: strings.Repeat("m", 20_000), StackTrace: slices.Repeat([]string{"at f (x.ts:1:1)"}, 500)}
+	for _, tc := range []struct {
+		fail      *Error
+		wantType  string
+		wantTrace bool
+	}{
+		{nil, "", false},
+		{&Error{Type: "LateError", Message: "half way", StackTrace: []string{"at f"}}, "LateError", true},
+		{long, "LateError__X: y", false},
+	} {
+		trailer := func() []httpc.Field { return nil }
+		if tc.fail != nil {
+			trailer = func() []httpc.Field { return StreamError(tc.fail) }
+		}
+		body := iotest.OneByteReader(strings.NewReader("hello"))
+		if err := api.RespondStreaming(context.Background(), inv, "text/plain", body, trailer); err != nil {
+			t.Fatal(err)
+		}
+		s := <-got
+		if s.mode != "streaming" || s.contentType != "text/plain" || s.invocationID != "inv-1" || s.body != "hello" {
+			t.Errorf("the server saw %+v", s)
+		}
+		if s.errorType != tc.wantType {
+			t.Errorf("error type %q, want %q", s.errorType, tc.wantType)
+		}
+		if tc.fail == nil {
+			continue
+		}
+		if s.errorBody["errorType"] != tc.fail.Type || s.errorBody["errorMessage"] == nil {
+			t.Errorf("error body %v", s.errorBody)
+		}
+		if trace, _ := s.errorBody["trace"].([]any); (len(trace) > 0) != tc.wantTrace {
+			t.Errorf("trace %v, want one: %v", trace, tc.wantTrace)
+		}
 	}
 }

@@ -1,0 +1,269 @@
+// Response streaming, as on AWS's managed Node.js runtime: a handler wrapped in
+// awslambda.streamifyResponse writes to a response stream, and its bytes reach
+// the Runtime API as they are written, in a chunked post with
+// Lambda-Runtime-Function-Response-Mode: streaming; an error after the first
+// byte goes in the post's trailers (bootstrap/streamed.go,
+// runtimes/_shared/streaming.js).
+import assert from "node:assert/strict";
+import { RUNTIMES } from "../scripts/_paths.ts";
+import { buildFunction, withBootstrap } from "./_harness.ts";
+import type { Outcome, Streamed } from "./_mock_runtime_api.ts";
+
+const MiB = 1024 * 1024;
+
+function streamed(out: Outcome): Streamed {
+  assert.ok(out.stream, `not streamed: ${out.kind} ${out.body.slice(0, 300)}`);
+  return out.stream;
+}
+
+for (const runtime of RUNTIMES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`${runtime}: ${name}`, fn);
+  const streaming = (handler: string, fn: Parameters<typeof withBootstrap>[1]) =>
+    withBootstrap({ runtime, handler: `streaming.${handler}`, streams: true }, fn);
+
+  t("bytes leave as the handler writes them, with Node's default content type", async () => {
+    await streaming("chunks", async (b) => {
+      const out = await b.api.invoke({ n: 5, size: 10, gapMs: 100 });
+      assert.equal(out.kind, "response", out.body);
+      assert.equal(out.body, "x".repeat(50));
+      assert.equal(out.contentType, "application/octet-stream");
+      const { chunks } = streamed(out);
+      // The handler waits 100 ms between writes: a post that held the bytes
+      // back until the end would get them all at once.
+      assert.ok(chunks.length >= 5, `${chunks.length} pieces`);
+      assert.ok(chunks.at(-1)!.at - chunks[0].at >= 300, JSON.stringify(chunks));
+      const typed = await b.api.invoke({ n: 2, contentType: "text/event-stream" });
+      assert.equal(typed.contentType, "text/event-stream");
+      assert.equal(typed.body, "x".repeat(20));
+    });
+  });
+
+  t("stream.pipeline into the response stream", async () => {
+    await streaming("piped", async (b) => {
+      const out = await b.api.invoke({ lines: 1000 });
+      assert.equal(out.kind, "response", out.body);
+      assert.equal(out.body, Array.from({ length: 1000 }, (_, i) => `line ${i}\n`).join(""));
+    });
+  });
+
+  t("HttpResponseStream.from: the prelude, 8 NUL bytes, then the body", async () => {
+    await streaming("http", async (b) => {
+      const prelude = JSON.stringify({
+        statusCode: 201,
+        headers: { "x-custom": "yes" },
+        cookies: ["a=1"],
+      });
+      const out = await b.api.invoke({});
+      assert.equal(out.contentType, "application/vnd.awslambda.http-integration-response");
+      assert.equal(out.body, prelude + "\0".repeat(8) + "hello world");
+      // Unlike Node's runtime, an end() with no write before still sends the prelude.
+      const endOnly = await b.api.invoke({ endOnly: true });
+      assert.equal(endOnly.body, prelude + "\0".repeat(8) + "only an end");
+    });
+  });
+
+  t("an error before the first byte is the invocation's error, posted to /error", async () => {
+    await streaming("failsBefore", async (b) => {
+      const out = await b.api.invoke({});
+      assert.equal(out.kind, "error");
+      assert.equal(out.stream, undefined);
+      assert.equal(out.errorType, "EarlyError");
+      assert.equal(JSON.parse(out.body).errorMessage, "nothing written yet");
+    });
+  });
+
+  t("an error after the first byte ends the stream with Node's trailers", async () => {
+    await streaming("failsAfter", async (b) => {
+      const out = await b.api.invoke({});
+      const s = streamed(out);
+      assert.equal(out.kind, "error");
+      assert.equal(new TextDecoder().decode(s.bytes), "partial ");
+      assert.equal(s.trailers["lambda-runtime-function-error-type"], "LateError");
+      const body = JSON.parse(s.errorBody!);
+      assert.equal(body.errorType, "LateError");
+      assert.equal(body.errorMessage, "half way");
+      assert.ok(Array.isArray(body.trace) && body.trace.length > 0, s.errorBody!);
+      await b.stderrMatches(/Invoke Error/);
+      // The process serves on.
+      const again = await b.api.invoke({});
+      assert.equal(again.errorType, "LateError");
+    });
+  });
+
+  t(
+    "what the handler wrote before it threw goes out first, then the error, within 3 KiB of trailers",
+    async () => {
+      await streaming("writesThenThrows", async (b) => {
+        const prelude = JSON.stringify({ statusCode: 200 });
+        const out = await b.api.invoke({ pieces: ["a", "b", "c"], messageBytes: 20_000 });
+        const s = streamed(out);
+        assert.equal(out.body, prelude + "\0".repeat(8) + "abc");
+        assert.equal(out.errorType, "ThrownError");
+        // Go's net/http server (the Runtime API's) drops a trailer section over 4 KiB whole.
+        const encoded = s.trailers["lambda-runtime-function-error-body"];
+        assert.ok(encoded.length <= 3 * 1024, `${encoded.length} bytes of error body`);
+        const body = JSON.parse(s.errorBody!);
+        assert.equal(body.errorType, "ThrownError");
+        assert.match(body.errorMessage, /^m+ \[cut short to fit the trailers\]$/);
+      });
+    },
+  );
+
+  t(
+    "the next event waits for the handler to settle after its response ended, as on Node.js",
+    async () => {
+      await streaming("tail", async (b) => {
+        const first = b.api.invoke({ ms: 300 }, { requestId: "first" });
+        const second = b.api.invoke({ ms: 0 }, { requestId: "second" });
+        assert.equal((await first).body, "done");
+        assert.equal((await second).body, "done");
+        await b.stdoutMatches(/settled second/);
+        const log = b.stdout();
+        assert.ok(log.indexOf("settled first") < log.indexOf("start second"), log);
+      });
+    },
+  );
+
+  t(
+    "a handler that is not async, and a content type set too late, fail as on Node.js",
+    async () => {
+      await streaming("notAsync", async (b) => {
+        const out = await b.api.invoke({});
+        assert.equal(out.kind, "error");
+        assert.equal(
+          JSON.parse(out.body).errorMessage,
+          "Streaming does not support non-async handlers.",
+        );
+      });
+      await streaming("lateType", async (b) => {
+        const out = await b.api.invoke({});
+        assert.equal(out.errorType, "Runtime.InvalidStreamingOperation");
+        assert.equal(
+          JSON.parse(streamed(out).errorBody!).errorMessage,
+          "Cannot set content-type, too late.",
+        );
+      });
+    },
+  );
+
+  t(
+    "10 MB streams whole, over the 6 MB buffered limit; a plain handler beside it is buffered",
+    async () => {
+      await streaming("bulk", async (b) => {
+        const out = await b.api.invoke({ mb: 10 });
+        assert.equal(out.kind, "response", out.body.slice(0, 300));
+        assert.equal(streamed(out).bytes.length, 10 * MiB);
+        assert.ok(streamed(out).bytes.every((x) => x === 0x61));
+      });
+      await streaming("plain", async (b) => {
+        const out = await b.api.invoke({ n: 1 });
+        assert.equal(out.stream, undefined);
+        assert.deepEqual(JSON.parse(out.body), { plain: true, event: { n: 1 } });
+      });
+    },
+  );
+
+  t(
+    "a slow Runtime API slows the handler: 100 MB pass with Deno and the bootstrap staying small",
+    async () => {
+      await streaming("bulk", async (b) => {
+        // The mock waits 20 ms after each MiB it reads: slower than Deno
+        // writes, so without backpressure the bytes would pile up.
+        let paced = 0;
+        b.api.streamPace = (read) => {
+          if (read - paced < MiB) return Promise.resolve();
+          paced = read;
+          return new Promise((resolve) => setTimeout(resolve, 20));
+        };
+        const out = await b.api.invoke({ mb: 100 }, { timeoutMs: 120_000 });
+        assert.equal(streamed(out).bytes.length, 100 * MiB);
+        await b.stdoutMatches(/bulk peak rss \d+/);
+        const denoPeak = Number(b.stdout().match(/bulk peak rss (\d+)/)![1]);
+        assert.ok(denoPeak < 120 * MiB, `Deno peaked at ${denoPeak} bytes`);
+        const status = Deno.readTextFileSync(`/proc/${b.pid}/status`);
+        const bootstrapPeak = Number(status.match(/VmHWM:\s+(\d+)/)![1]) * 1024;
+        assert.ok(bootstrapPeak < 40 * MiB, `the bootstrap peaked at ${bootstrapPeak} bytes`);
+      });
+    },
+  );
+
+  t("at 200 MiB the stream ends with Function.ResponseSizeTooLarge", async () => {
+    await streaming("bulk", async (b) => {
+      const out = await b.api.invoke({ mb: 201 }, { timeoutMs: 120_000 });
+      const s = streamed(out);
+      assert.equal(s.bytes.length, 200 * MiB);
+      assert.equal(out.errorType, "Function.ResponseSizeTooLarge");
+      // The process serves on.
+      assert.equal(streamed(await b.api.invoke({ mb: 1 })).bytes.length, MiB);
+    });
+  });
+}
+
+const typed = buildFunction("tests/fixtures/ts/streaming.ts", "streaming");
+const hono = buildFunction("tests/fixtures/ts/hono_stream.ts", "hono-stream");
+
+/** A function URL's event for GET path, as Lambda hands it out (payload format 2.0). */
+function urlEvent(path: string) {
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: "",
+    headers: { host: "abc.lambda-url.us-east-1.on.aws", accept: "*/*" },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "abc",
+      domainName: "abc.lambda-url.us-east-1.on.aws",
+      domainPrefix: "abc",
+      http: { method: "GET", path, protocol: "HTTP/1.1", sourceIp: "127.0.0.1", userAgent: "curl" },
+      requestId: "r-1",
+      routeKey: "$default",
+      stage: "$default",
+      time: "01/Dec/2026:00:00:00 +0000",
+      timeEpoch: 1796083200000,
+    },
+    isBase64Encoded: false,
+  };
+}
+
+/** An HTTP integration response split into its prelude and its body. */
+function httpParts(out: Outcome): { prelude: Record<string, unknown>; body: string } {
+  assert.equal(out.contentType, "application/vnd.awslambda.http-integration-response");
+  const at = out.body.indexOf("\0".repeat(8));
+  assert.ok(at > 0, out.body);
+  return { prelude: JSON.parse(out.body.slice(0, at)), body: out.body.slice(at + 8) };
+}
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: a TypeScript streaming function, typed by @types/aws-lambda, through the real build`, async () => {
+    const taskRoot = await typed;
+    await withBootstrap(
+      { runtime, handler: "function.handler", taskRoot, streams: true },
+      async (b) => {
+        const out = await b.api.invoke({ lines: 3 }, { requestId: "ts-1" });
+        const { prelude, body } = httpParts(out);
+        assert.deepEqual(prelude, {
+          statusCode: 200,
+          headers: { "content-type": "text/plain", "x-request-id": "ts-1" },
+        });
+        assert.equal(body, "line 0\nline 1\nline 2\n");
+      },
+    );
+  });
+
+  Deno.test(`${runtime}: Hono's streamHandle streams a Hono app's response as it is written`, async () => {
+    const taskRoot = await hono;
+    await withBootstrap(
+      { runtime, handler: "function.handler", taskRoot, streams: true },
+      async (b) => {
+        const out = await b.api.invoke(urlEvent("/ticks"));
+        const { prelude, body } = httpParts(out);
+        assert.equal(prelude.statusCode, 200);
+        assert.equal(body, "tick 0\ntick 1\ntick 2\n");
+        // Hono waits 100 ms after each line: they arrive apart.
+        const { chunks } = streamed(out);
+        assert.ok(chunks.at(-1)!.at - chunks[0].at >= 150, JSON.stringify(chunks));
+      },
+    );
+  });
+}
