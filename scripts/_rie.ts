@@ -116,6 +116,8 @@ export interface RieOptions {
   cwd: string;
   /** Loopback port of the Invoke endpoint; default a free one. */
   port?: number;
+  /** Loopback port of the Runtime API it serves the bootstrap; default a free one. */
+  runtimeApiPort?: number;
   /**
    * "inherit" to show the emulator's and the function's output as it comes;
    * "terminal" to show it with carriage returns as line breaks (Lambda's text
@@ -156,7 +158,7 @@ export async function startRie(options: RieOptions): Promise<Rie> {
       "--runtime-interface-emulator-address",
       `127.0.0.1:${port}`,
       "--runtime-api-address",
-      `127.0.0.1:${freePort()}`,
+      `127.0.0.1:${options.runtimeApiPort ?? freePort()}`,
       "--log-level",
       options.logLevel ?? "info",
       options.bootstrap,
@@ -312,6 +314,8 @@ export interface InvokeResult {
   durationMs: number;
   /** Why this is an error ("function error: TypeError", ...), or null on success. */
   error: string | null;
+  /** The answer was streamed (and passed to onStream as it came). */
+  streamed?: boolean;
 }
 
 /** Posts one event to an Invoke endpoint and reads the whole answer. */
@@ -319,6 +323,7 @@ export async function invokeFunction(
   url: string,
   payload: string,
   headers: InvokeHeaders = {},
+  onStream?: (piece: Uint8Array) => void,
 ): Promise<InvokeResult> {
   const h = new Headers({ "Content-Type": "application/json" });
   if (headers.clientContext !== undefined) {
@@ -327,7 +332,33 @@ export async function invokeFunction(
   if (headers.traceId !== undefined) h.set("X-Amzn-Trace-Id", headers.traceId);
   const started = performance.now();
   const res = await fetch(url, { method: "POST", body: payload, headers: h });
-  const body = await res.text();
+  let body = "";
+  if (onStream && res.headers.get("Lambda-Runtime-Function-Response-Mode") === "streaming") {
+    // deno task start's relay answers a streamed response piece by piece.
+    const decoder = new TextDecoder();
+    try {
+      for await (const piece of res.body ?? []) {
+        onStream(piece);
+        body += decoder.decode(piece, { stream: true });
+      }
+    } catch (err) {
+      return {
+        status: res.status,
+        body,
+        durationMs: performance.now() - started,
+        error: `the stream was cut off (${(err as Error).message})`,
+        streamed: true,
+      };
+    }
+    return {
+      status: res.status,
+      body,
+      durationMs: performance.now() - started,
+      error: null,
+      streamed: true,
+    };
+  }
+  body = await res.text();
   const durationMs = performance.now() - started;
   return { status: res.status, body, durationMs, error: errorOf(res, body) };
 }

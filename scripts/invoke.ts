@@ -98,8 +98,12 @@ async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
-  const result = await invokeFunction(url, options.payload);
-  console.log(pretty(result.body));
+  const stdout = Deno.stdout;
+  const result = await invokeFunction(url, options.payload, {}, (piece) => {
+    for (let done = 0; done < piece.length;) done += stdout.writeSync(piece.subarray(done));
+  });
+  if (!result.streamed) console.log(pretty(result.body));
+  if (result.streamed) console.error(`\n(streamed: each piece printed as it came)`);
   const status = result.error === null ? httpError(result.body) : null;
   const outcome = result.error !== null
     ? `error (${result.error})`

@@ -11,7 +11,17 @@ import { bundleName, DEFAULT_HANDLER } from "./_bundle.ts";
 import { errorMessage, integer, parseFlagsAndPositionals, runMain, UsageError } from "./_cli.ts";
 import { layersCurrent } from "./_layer_sources.ts";
 import { DIST, HOST_ARCH, ROOT, type Runtime, RUNTIMES } from "./_paths.ts";
-import { DEFAULT_PORT, ensureRie, functionEnv, type Rie, rieBuilt, startRie } from "./_rie.ts";
+import {
+  DEFAULT_PORT,
+  ensureRie,
+  freePort,
+  functionEnv,
+  INVOKE_PATH,
+  type Rie,
+  rieBuilt,
+  startRie,
+} from "./_rie.ts";
+import { startStreamRelay, type StreamRelay } from "./_stream_relay.ts";
 import { denoBinary, exists } from "./_deno_binary.ts";
 import { requireTools } from "./_tools.ts";
 import { unzipTo } from "./zip.ts";
@@ -256,11 +266,17 @@ function relative(path: string): string {
   return path === ROOT ? "." : path.startsWith(`${ROOT}/`) ? path.slice(ROOT.length + 1) : path;
 }
 
-function banner(options: StartOptions, layout: Layout, rie: Rie, tmpDir: string): string {
+/** The Invoke endpoint callers use: the stream relay's, in front of the emulator's. */
+function invokeUrl(options: StartOptions): string {
+  return `http://127.0.0.1:${options.port}${INVOKE_PATH}`;
+}
+
+function banner(options: StartOptions, layout: Layout, tmpDir: string): string {
   const portFlag = options.port === DEFAULT_PORT ? "" : ` --port ${options.port}`;
+  const url = invokeUrl(options);
   return [
     `Serving ${options.handler} on ${options.runtime} (${HOST_ARCH}) behind AWS's Runtime Interface Emulator`,
-    `  invoke at  ${rie.url}`,
+    `  invoke at  ${url}   (curl -N shows a streamed response as it comes)`,
     `  /opt       ${relative(layout.optDir)}  (Deno layer + ${options.runtime} layer)`,
     `  /var/task  ${relative(layout.taskRoot)}  (${relative(options.entry)}, bundled)`,
     `  /tmp       ${tmpDir}`,
@@ -274,7 +290,7 @@ function banner(options: StartOptions, layout: Layout, rie: Rie, tmpDir: string)
     ...(options.entry === EXAMPLE
       ? [
         `  deno task invoke${portFlag} --event events/apigw_v2.json   (POST /greetings)`,
-        `  curl -s ${rie.url} -d @events/apigw_v2.json`,
+        `  curl -s ${url} -d @events/apigw_v2.json`,
       ]
       : [
         `  deno task invoke${portFlag} --data '{"any":"json"}'`,
@@ -285,14 +301,46 @@ function banner(options: StartOptions, layout: Layout, rie: Rie, tmpDir: string)
   ].join("\n");
 }
 
-async function serve(options: StartOptions, layout: Layout, tmpDir: string): Promise<Rie> {
+/** The emulator's own ports, behind the stream relay. */
+interface Doors {
+  invokePort: number;
+  runtimeApiPort: number;
+  relay: StreamRelay;
+}
+
+/**
+ * Starts the stream relay on the port callers use, in front of the
+ * emulator's two doors (_stream_relay.ts says why).
+ */
+async function openDoors(options: StartOptions): Promise<Doors> {
+  const invokePort = freePort();
+  const runtimeApiPort = freePort();
+  const relay = await startStreamRelay(options.port, invokePort, runtimeApiPort);
+  return { invokePort, runtimeApiPort, relay };
+}
+
+async function serve(
+  options: StartOptions,
+  layout: Layout,
+  tmpDir: string,
+  doors: Doors,
+): Promise<Rie> {
   const passed = Object.fromEntries(
     PASSED_THROUGH.flatMap((k) => Deno.env.get(k) ? [[k, Deno.env.get(k)!]] : []),
   );
+  // The emulator names its own Runtime API to the bootstrap; this names the
+  // relay's instead, which passes everything on to the emulator's but streams.
+  const bootstrap = `${dirname(layout.optDir)}/bootstrap-via-relay`;
+  await Deno.writeTextFile(
+    bootstrap,
+    `#!/bin/sh\nAWS_LAMBDA_RUNTIME_API=127.0.0.1:${doors.relay.runtimeApiPort} exec '${layout.optDir}/bootstrap' "$@"\n`,
+    { mode: 0o755 },
+  );
   return await startRie({
-    bootstrap: `${layout.optDir}/bootstrap`,
+    bootstrap,
     cwd: layout.taskRoot,
-    port: options.port,
+    port: doors.invokePort,
+    runtimeApiPort: doors.runtimeApiPort,
     output: "terminal",
     // Its warnings are its own resets (each Ctrl-C and restart): noise here.
     logLevel: "error",
@@ -315,6 +363,7 @@ async function watch(
   tmpDir: string,
   current: { rie: Rie },
   stopping: () => boolean,
+  doors: Doors,
 ): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let restarting = Promise.resolve();
@@ -329,8 +378,8 @@ async function watch(
     if (stopping()) return;
     await current.rie.stop();
     await layOutFunction(options, layout);
-    current.rie = await serve(options, layout, tmpDir);
-    console.log(`Restarted: invoke at ${current.rie.url}\n`);
+    current.rie = await serve(options, layout, tmpDir, doors);
+    console.log(`Restarted: invoke at ${invokeUrl(options)}\n`);
   };
   for await (const event of watcher) {
     if (stopping()) break;
@@ -365,14 +414,16 @@ async function main(args: string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
+  let doors: Doors | undefined;
   try {
-    const current = { rie: await serve(options, layout, tmpDir) };
-    console.log(banner(options, layout, current.rie, tmpDir));
+    doors = await openDoors(options);
+    const current = { rie: await serve(options, layout, tmpDir, doors) };
+    console.log(banner(options, layout, tmpDir));
     let code = 0;
     let left: number[];
     if (options.watch) {
       const watcher = Deno.watchFs(dirname(options.entry), { recursive: true });
-      const watching = watch(watcher, options, layout, tmpDir, current, () => stopping);
+      const watching = watch(watcher, options, layout, tmpDir, current, () => stopping, doors);
       await stopped;
       watcher.close();
       await watching; // a restart under way finishes first, so its emulator is the one stopped
@@ -390,6 +441,7 @@ async function main(args: string[]): Promise<number> {
     console.log("Stopped: the emulator, the bootstrap and Deno are gone");
     return code;
   } finally {
+    await doors?.relay.close();
     await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
   }
 }

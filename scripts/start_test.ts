@@ -308,3 +308,60 @@ Deno.test("start: a missing entry point gets a clear message", async () => {
     /No function at nowhere\/mod\.ts: pass --entry/,
   );
 });
+
+Deno.test("start: a streamed response reaches curl and invoke piece by piece, past the emulator", async () => {
+  const port = freePort();
+  const args = ["--port", String(port), "--entry", `${ROOT}tests/fixtures/ts/hono_stream.ts`];
+  await withStart([...args, "--handler", "index.handler"], async (started) => {
+    await started.out.seen(/^Ctrl-C stops everything\.$/m);
+    const event = JSON.stringify({
+      version: "2.0",
+      rawPath: "/ticks",
+      rawQueryString: "",
+      headers: { host: "localhost" },
+      requestContext: { http: { method: "GET", path: "/ticks", sourceIp: "127.0.0.1" } },
+      isBase64Encoded: false,
+    });
+    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+    const res = await fetch(url, { method: "POST", body: event });
+    // As a function URL answers: the prelude's status and headers, then the body.
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^text\/plain/);
+    const pieces: { at: number; text: string }[] = [];
+    const decoder = new TextDecoder();
+    for await (const piece of res.body!) {
+      pieces.push({ at: performance.now(), text: decoder.decode(piece) });
+    }
+    assert.equal(pieces.map((p) => p.text).join(""), "tick 0\ntick 1\ntick 2\n");
+    // Hono waits 100 ms after each line: a buffered answer would bring them at once.
+    assert.ok(pieces.at(-1)!.at - pieces[0].at >= 150, JSON.stringify(pieces));
+
+    const invoked = await runScript("invoke.ts", ["--port", String(port), "--data", event]);
+    assert.equal(invoked.code, 0, invoked.stderr);
+    assert.equal(invoked.stdout, "tick 0\ntick 1\ntick 2\n");
+    assert.match(invoked.stderr, /streamed: each piece printed as it came/);
+
+    assert.equal((await interrupt(started)).code, 0, started.err.text());
+  });
+});
+
+Deno.test("start: a stream that fails after its first byte is cut off, said so, and the next is served", async () => {
+  const port = freePort();
+  const args = ["--port", String(port), "--entry", `${ROOT}tests/fixtures/ts/stream_fails.ts`];
+  await withStart([...args, "--handler", "index.handler"], async (started) => {
+    await started.out.seen(/^Ctrl-C stops everything\.$/m);
+    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+    const call = () => fetch(url, { method: "POST", body: "{}" });
+    assert.equal(await (await call()).text(), "call 1: partial\nwhole\n");
+    const failing = await call();
+    const reader = failing.body!.getReader();
+    const first = await reader.read();
+    assert.equal(new TextDecoder().decode(first.value), "call 2: partial\n");
+    await assert.rejects(async () => {
+      while (!(await reader.read()).done) { /* the rest, until the cut */ }
+    });
+    await started.err.seen(/the stream ended in RangeError: .*failed half way/);
+    assert.equal(await (await call()).text(), "call 3: partial\nwhole\n");
+    assert.equal((await interrupt(started)).code, 0, started.err.text());
+  });
+});

@@ -314,7 +314,22 @@ export class MockRuntimeApi {
     return json(202, { status: "OK" });
   }
 
-  async #result(req: Request, id: string, kind: Outcome["kind"]): Promise<Response> {
+  /** Each invocation's result post being read: a later one waits for it. */
+  #posts = new Map<string, Promise<unknown>>();
+
+  /**
+   * Takes result posts for one invocation one at a time, as the Runtime API
+   * does: an /error posted once a /response was cut off must find the API
+   * already refusing, however fast the runtime posts it.
+   */
+  #result(req: Request, id: string, kind: Outcome["kind"]): Promise<Response> {
+    const before = this.#posts.get(id) ?? Promise.resolve();
+    const taken = before.then(() => this.#takeResult(req, id, kind));
+    this.#posts.set(id, taken.catch(() => {}));
+    return taken;
+  }
+
+  async #takeResult(req: Request, id: string, kind: Outcome["kind"]): Promise<Response> {
     if (this.#stuck) return stuckAnswer();
     await this.beforeResultBody?.(id, kind);
     const streaming = kind === "response" &&

@@ -53,6 +53,37 @@ for (const runtime of RUNTIMES) {
   });
 }
 
+for (const runtime of RUNTIMES) {
+  Deno.test({
+    name:
+      `arm64 ${runtime}: a streamed response passes through the arm64 bootstrap, error trailers and all`,
+    ignore: problem !== null && !inCi,
+    fn: async () => {
+      if (problem !== null) throw new Error(`Cannot run the arm64 layers in CI: ${problem}`);
+      const options = { runtime, arch: "arm64" as const, streams: true };
+      await withBootstrap({ ...options, handler: "streaming.chunks" }, async (b) => {
+        const out = await within(
+          WITHIN_MS,
+          b.api.invoke({ n: 3, size: 4 }, { timeoutMs: WITHIN_MS }),
+          "no streamed result under qemu",
+        );
+        assert.equal(out.kind, "response", out.body);
+        assert.equal(out.body, "x".repeat(12));
+        assert.equal(out.stream?.trailers["lambda-runtime-function-error-type"], undefined);
+      });
+      await withBootstrap({ ...options, handler: "streaming.failsAfter" }, async (b) => {
+        const out = await within(
+          WITHIN_MS,
+          b.api.invoke({}, { timeoutMs: WITHIN_MS }),
+          "no streamed error under qemu",
+        );
+        assert.equal(out.body, "partial ");
+        assert.equal(out.errorType, "LateError");
+      });
+    },
+  });
+}
+
 // The hostile functions whose defences rest on the kernel (the channel, the
 // shutdown signals, the processes a function starts) against the arm64
 // bootstrap. qemu-user 7.2 refuses PR_SET_CHILD_SUBREAPER, so processes whose

@@ -1,0 +1,231 @@
+// `deno task start`'s bridge for streamed responses. AWS's emulator answers an
+// invoke only once the runtime's result is whole, and it does not read a
+// streamed post's trailers. So start puts this relay on both of its doors:
+//
+// - the Invoke endpoint (the port you call): each invoke goes on to the
+//   emulator, and is answered with the emulator's answer, unless its handler
+//   streams: then the relay answers it itself, with each piece as it comes;
+// - the Runtime API, which the bootstrap is pointed at: everything goes on to
+//   the emulator, except a streamed response (Lambda-Runtime-Function-Response-
+//   Mode: streaming), which goes to its caller; the emulator then gets the
+//   invocation's end (an empty response, or the error from the trailers), so
+//   that it serves the next event.
+//
+// An HTTP integration response (HttpResponseStream.from) is answered as a
+// function URL answers it: its prelude's status, headers and cookies, then the
+// body. An error after the first byte cuts the answer off, as Lambda does.
+import http from "node:http";
+import { Buffer } from "node:buffer";
+import { INVOKE_PATH } from "./_rie.ts";
+
+const PREFIX = "/2018-06-01/runtime";
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+const DELIMITER = Buffer.alloc(8);
+/**
+ * How long an invoke waits, after a streamed one, for the runtime to ask for
+ * its next event, before going on to the emulator anyway (the runtime may have
+ * died).
+ */
+const NEXT_WITHIN_MS = 5_000;
+/** Tells `deno task invoke` that the answer is a stream, to print as it comes. */
+export const STREAMED_HEADER = "Lambda-Runtime-Function-Response-Mode";
+
+/** An invoke waiting for its answer; its request id once the emulator handed its event out. */
+interface Caller {
+  res: http.ServerResponse;
+  streamed: boolean;
+}
+
+export interface StreamRelay {
+  /** The port the bootstrap's Runtime API address must name. */
+  runtimeApiPort: number;
+  close(): Promise<void>;
+}
+
+/** A server on a loopback port: the port, once it listens. */
+function listen(server: http.Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+  });
+}
+
+/** Sends req on to the emulator at port, and its answer back to res; onAnswer sees the answer first. */
+function forward(
+  req: http.IncomingMessage,
+  res: http.ServerResponse | null,
+  port: number,
+  onAnswer: (answer: http.IncomingMessage) => void = () => {},
+): void {
+  const upstream = http.request(
+    { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
+    (answer) => {
+      onAnswer(answer);
+      if (!res) {
+        answer.resume();
+        return;
+      }
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on("error", (err) => {
+    if (res && !res.headersSent) {
+      res.writeHead(502).end(`The emulator did not answer: ${err.message}`);
+    } else res?.destroy();
+  });
+  req.pipe(upstream);
+}
+
+/** Posts body to the emulator's Runtime API at path; resolves with its status. */
+function post(port: number, path: string, headers: http.OutgoingHttpHeaders, body: string) {
+  return new Promise<number>((resolve) => {
+    const req = http.request({ host: "127.0.0.1", port, method: "POST", path, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 502);
+    });
+    req.on("error", () => resolve(502));
+    req.end(body);
+  });
+}
+
+/**
+ * Starts the relay: callers at invokePort, the emulator's Invoke endpoint at
+ * rieInvokePort and its Runtime API at rieApiPort.
+ */
+export async function startStreamRelay(
+  invokePort: number,
+  rieInvokePort: number,
+  rieApiPort: number,
+): Promise<StreamRelay> {
+  const waiting: Caller[] = []; // invokes whose event has not been handed out yet, oldest first
+  const byId = new Map<string, Caller>();
+  // After a streamed invocation, until the runtime asks for its next event:
+  // the emulator takes an invoke only then (it crashes on one before), and a
+  // caller may invoke again the moment its streamed answer ends.
+  let settling: { promise: Promise<void>; resolve: () => void } | null = null;
+  const settled = () => {
+    settling?.resolve();
+    settling = null;
+  };
+  const whenSettled = async () => {
+    if (!settling) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      settling.promise,
+      new Promise((r) => timer = setTimeout(r, NEXT_WITHIN_MS)),
+    ]);
+    clearTimeout(timer);
+  };
+
+  const invokes = http.createServer(async (req, res) => {
+    if (req.method !== "POST" || req.url !== INVOKE_PATH) return forward(req, res, rieInvokePort);
+    await whenSettled();
+    const caller: Caller = { res, streamed: false };
+    waiting.push(caller);
+    forward(req, null, rieInvokePort, (answer) => {
+      const at = waiting.indexOf(caller);
+      if (at >= 0) waiting.splice(at, 1);
+      for (const [id, c] of byId) if (c === caller) byId.delete(id);
+      if (caller.streamed) return answer.resume(); // answered already, piece by piece
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+  });
+
+  const api = http.createServer((req, res) => {
+    const path = req.url?.startsWith(PREFIX) ? req.url.slice(PREFIX.length) : "";
+    const match = path.match(/^\/invocation\/([^/]+)\/response$/);
+    if (
+      req.method === "POST" && match && req.headers[STREAMED_HEADER.toLowerCase()] === "streaming"
+    ) {
+      return streamed(decodeURIComponent(match[1]), req, res);
+    }
+    if (path === "/invocation/next") settled();
+    forward(req, res, rieApiPort, (answer) => {
+      const id = answer.headers["lambda-runtime-aws-request-id"];
+      if (path === "/invocation/next" && typeof id === "string" && waiting.length > 0) {
+        byId.set(id, waiting.shift()!);
+      }
+    });
+  });
+
+  /** Passes a streamed response on to its caller, then ends the invocation at the emulator. */
+  function streamed(id: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const caller = byId.get(id);
+    const out = caller?.res;
+    if (caller) caller.streamed = true;
+    settling ??= Promise.withResolvers<void>();
+    const contentType = String(req.headers["content-type"] ?? "application/octet-stream");
+    let prelude: Buffer | null = contentType === HTTP_INTEGRATION ? Buffer.alloc(0) : null;
+    const start = (
+      head: { statusCode?: number; headers?: Record<string, string>; cookies?: string[] },
+    ) => {
+      const headers: http.OutgoingHttpHeaders = { [STREAMED_HEADER]: "streaming", ...head.headers };
+      if (head.cookies?.length) headers["set-cookie"] = head.cookies;
+      out?.writeHead(head.statusCode ?? 200, headers);
+    };
+    if (prelude === null) start({ headers: { "content-type": contentType } });
+    const write = (piece: Buffer) => {
+      if (out && !out.write(piece)) {
+        req.pause();
+        out.once("drain", () => req.resume());
+      }
+    };
+    req.on("data", (piece: Buffer) => {
+      if (prelude === null) return write(piece);
+      prelude = Buffer.concat([prelude, piece]);
+      const at = prelude.indexOf(DELIMITER);
+      if (at < 0) return;
+      let head = {};
+      try {
+        head = JSON.parse(prelude.subarray(0, at).toString());
+      } catch {
+        console.error(`Invoke ${id}: the HTTP response's prelude is not JSON; answering 200`);
+      }
+      start(head);
+      const rest = prelude.subarray(at + DELIMITER.length);
+      prelude = null;
+      if (rest.length > 0) write(rest);
+    });
+    req.on("end", async () => {
+      const errorType = req.trailers["lambda-runtime-function-error-type"];
+      const encoded = req.trailers["lambda-runtime-function-error-body"];
+      // The emulator hears of the end first: a caller who invokes again as
+      // soon as its answer ends must find the emulator ready (it crashes on
+      // an invoke while another is under way).
+      let status: number;
+      if (errorType) {
+        const body = encoded ? Buffer.from(encoded, "base64").toString() : "{}";
+        console.error(`Invoke ${id}: the stream ended in ${errorType}: ${body}`);
+        status = await post(rieApiPort, `${PREFIX}/invocation/${encodeURIComponent(id)}/error`, {
+          "Content-Type": "application/vnd.aws.lambda.error+json",
+          "Lambda-Runtime-Function-Error-Type": errorType,
+        }, body);
+        out?.destroy(); // cut off, as Lambda cuts off a stream that fails
+      } else {
+        status = await post(rieApiPort, `${PREFIX}/invocation/${encodeURIComponent(id)}/response`, {
+          "Content-Type": "application/json",
+        }, "");
+        if (prelude !== null) start({}); // ended before its prelude did
+        out?.end();
+      }
+      res.writeHead(status).end();
+    });
+    req.on("error", () => out?.destroy());
+  }
+
+  await listen(invokes, invokePort);
+  const runtimeApiPort = await listen(api, 0);
+  const closeServer = (server: http.Server) =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return {
+    runtimeApiPort,
+    close: async () => {
+      await Promise.all([closeServer(invokes), closeServer(api)]);
+    },
+  };
+}
