@@ -11,6 +11,8 @@ export interface Timing {
   received: number;
   /** The result's size in bytes. */
   bytes: number;
+  /** When a streamed result's first byte came; for a buffered one, received. */
+  firstByte: number;
   kind: "response" | "error";
 }
 
@@ -82,7 +84,16 @@ export class BenchApi {
     if (req.method === "GET" && path === `${PREFIX}/next`) return await this.#next();
     const match = path.match(/^\/2018-06-01\/runtime\/invocation\/([^/]+)\/(response|error)$/);
     if (req.method === "POST" && match) {
-      const body = await req.arrayBuffer();
+      let firstByte: number | undefined;
+      let bytes = 0;
+      if (req.headers.get("Lambda-Runtime-Function-Response-Mode") === "streaming") {
+        for await (const piece of req.body ?? []) {
+          firstByte ??= performance.now();
+          bytes += piece.length;
+        }
+      } else {
+        bytes = (await req.arrayBuffer()).byteLength;
+      }
       const received = performance.now();
       const pending = this.#open.get(decodeURIComponent(match[1]));
       if (!pending) return new Response("unknown request id", { status: 400 });
@@ -90,7 +101,8 @@ export class BenchApi {
       pending.resolve({
         handedOut: pending.handedOut,
         received,
-        bytes: body.byteLength,
+        bytes,
+        firstByte: firstByte ?? received,
         kind: match[2] as Timing["kind"],
       });
       return new Response('{"status":"OK"}', { status: 202 });

@@ -3,6 +3,7 @@
 import { DIST, HOST_ARCH, RUNTIMES } from "./_paths.ts";
 import { ratio, type Summary } from "./_bench_stats.ts";
 import type { ConcurrencyResult } from "./_bench_concurrency.ts";
+import type { StreamingResult } from "./_bench_streaming.ts";
 
 /** Warm latencies of one contender, event handed out to result received, in ms. */
 export interface WarmResult {
@@ -74,6 +75,7 @@ export interface Results {
   /** Lambda Managed Instances; absent from runs made before it was measured. */
   concurrency?: ConcurrencyResult[];
   concurrencySeconds?: number;
+  streaming?: StreamingResult[];
   /** Sizes in bytes of the host architecture's zips and binaries. */
   artifacts: Record<string, number>;
 }
@@ -246,6 +248,31 @@ export function resultsMarkdown(r: Results): string {
           }),
         ];
       }),
+    ));
+  }
+  if (r.streaming?.length) {
+    const node = r.streaming.find((s) => s.contender === "node-ric");
+    out.push(
+      `\nStreamed responses, warm (ticks: 10 chunks of 100 KB, 10 ms apart; bulk: 50 MB as fast ` +
+        `as taken): time to first byte from the event's hand-out, p50 / p99 ms; × against node-ric:\n`,
+    );
+    out.push(table(
+      [
+        "contender",
+        "ticks: first byte",
+        "ticks: last byte p50",
+        "bulk: first byte p50",
+        "bulk: MB/s p50",
+      ],
+      r.streaming.map((s) => [
+        s.contender + (s.failed ? ` (${s.failed} failed)` : ""),
+        `${ms(s.ticksTtfbP50)} / ${ms(s.ticksTtfbP99)}${
+          times(ratio(s.ticksTtfbP50, node?.ticksTtfbP50))
+        }`,
+        `${ms(s.ticksTotalP50)}${times(ratio(s.ticksTotalP50, node?.ticksTotalP50))}`,
+        `${ms(s.bulkTtfbP50)}${times(ratio(s.bulkTtfbP50, node?.bulkTtfbP50))}`,
+        `${s.bulkMBps.toFixed(0)}${times(ratio(s.bulkMBps, node?.bulkMBps))}`,
+      ]),
     ));
   }
   out.push(`\nSizes (${HOST_ARCH}):\n`);

@@ -21,12 +21,6 @@ import { INVOKE_PATH } from "./_rie.ts";
 const PREFIX = "/2018-06-01/runtime";
 const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
 const DELIMITER = Buffer.alloc(8);
-/**
- * How long an invoke waits, after a streamed one, for the runtime to ask for
- * its next event, before going on to the emulator anyway (the runtime may have
- * died).
- */
-const NEXT_WITHIN_MS = 5_000;
 /** Tells `deno task invoke` that the answer is a stream, to print as it comes. */
 export const STREAMED_HEADER = "Lambda-Runtime-Function-Response-Mode";
 
@@ -50,16 +44,21 @@ function listen(server: http.Server, port: number): Promise<number> {
   });
 }
 
-/** Sends req on to the emulator at port, and its answer back to res; onAnswer sees the answer first. */
+/**
+ * Sends req on to the emulator at port, and its answer back to res; onAnswer
+ * sees the answer first, and onOver runs once the exchange is over.
+ */
 function forward(
   req: http.IncomingMessage,
   res: http.ServerResponse | null,
   port: number,
   onAnswer: (answer: http.IncomingMessage) => void = () => {},
+  onOver: () => void = () => {},
 ): void {
   const upstream = http.request(
     { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
     (answer) => {
+      answer.on("close", onOver);
       onAnswer(answer);
       if (!res) {
         answer.resume();
@@ -70,6 +69,7 @@ function forward(
     },
   );
   upstream.on("error", (err) => {
+    onOver();
     if (res && !res.headersSent) {
       res.writeHead(502).end(`The emulator did not answer: ${err.message}`);
     } else res?.destroy();
@@ -100,27 +100,18 @@ export async function startStreamRelay(
 ): Promise<StreamRelay> {
   const waiting: Caller[] = []; // invokes whose event has not been handed out yet, oldest first
   const byId = new Map<string, Caller>();
-  // After a streamed invocation, until the runtime asks for its next event:
-  // the emulator takes an invoke only then (it crashes on one before), and a
-  // caller may invoke again the moment its streamed answer ends.
-  let settling: { promise: Promise<void>; resolve: () => void } | null = null;
-  const settled = () => {
-    settling?.resolve();
-    settling = null;
-  };
-  const whenSettled = async () => {
-    if (!settling) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      settling.promise,
-      new Promise((r) => timer = setTimeout(r, NEXT_WITHIN_MS)),
-    ]);
-    clearTimeout(timer);
-  };
+  // The emulator serves one invoke at a time (it crashes on a second while
+  // the first has not released it, which it does once the runtime asks for
+  // its next event), and the caller of a streamed invoke has its answer before
+  // then: each invoke goes on once the emulator's answer to the last has ended.
+  let turn = Promise.resolve();
 
   const invokes = http.createServer(async (req, res) => {
     if (req.method !== "POST" || req.url !== INVOKE_PATH) return forward(req, res, rieInvokePort);
-    await whenSettled();
+    const mine = Promise.withResolvers<void>();
+    const before = turn;
+    turn = mine.promise;
+    await before;
     const caller: Caller = { res, streamed: false };
     waiting.push(caller);
     forward(req, null, rieInvokePort, (answer) => {
@@ -130,7 +121,7 @@ export async function startStreamRelay(
       if (caller.streamed) return answer.resume(); // answered already, piece by piece
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
-    });
+    }, mine.resolve);
   });
 
   const api = http.createServer((req, res) => {
@@ -141,7 +132,6 @@ export async function startStreamRelay(
     ) {
       return streamed(decodeURIComponent(match[1]), req, res);
     }
-    if (path === "/invocation/next") settled();
     forward(req, res, rieApiPort, (answer) => {
       const id = answer.headers["lambda-runtime-aws-request-id"];
       if (path === "/invocation/next" && typeof id === "string" && waiting.length > 0) {
@@ -155,7 +145,6 @@ export async function startStreamRelay(
     const caller = byId.get(id);
     const out = caller?.res;
     if (caller) caller.streamed = true;
-    settling ??= Promise.withResolvers<void>();
     const contentType = String(req.headers["content-type"] ?? "application/octet-stream");
     let prelude: Buffer | null = contentType === HTTP_INTEGRATION ? Buffer.alloc(0) : null;
     const start = (

@@ -5,7 +5,7 @@
 //
 //   deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
 //                   [--only runtime1,baseline] [--no-cache-experiment]
-//                   [--no-v8-flags-experiment] [--no-concurrency]
+//                   [--no-v8-flags-experiment] [--no-concurrency] [--no-streaming]
 //                   [--out bench/results.json]
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
@@ -15,6 +15,7 @@ import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
 import { runV8FlagsExperiment } from "./_bench_v8_flags.ts";
 import { addConcurrencyHandlers, concurrencyRuns } from "./_bench_concurrency.ts";
+import { addStreamingHandlers, streamingRuns } from "./_bench_streaming.ts";
 import {
   baselineContender,
   type Contender,
@@ -65,6 +66,7 @@ Flags:
   --no-cache-experiment       skip the cold starts of a large bundle by DENO_DIR cache variant
   --no-v8-flags-experiment    skip the cold starts of runtime1 by DENO_V8_FLAGS
   --no-concurrency            skip the cases at AWS_LAMBDA_MAX_CONCURRENCY 8, 32 and 64
+  --no-streaming              skip the streamed responses (time to first byte, throughput)
   --out FILE                  where the figures go, as JSON (default: bench/results.json)
   -h, --help                  this help`;
 
@@ -78,6 +80,7 @@ async function main(args: string[]): Promise<number> {
     "no-cache-experiment": { type: "boolean", default: false },
     "no-v8-flags-experiment": { type: "boolean", default: false },
     "no-concurrency": { type: "boolean", default: false },
+    "no-streaming": { type: "boolean", default: false },
     out: { type: "string", default: `${ROOT}/bench/results.json` },
   });
   const settings = {
@@ -149,6 +152,16 @@ async function main(args: string[]): Promise<number> {
         rounds: values.quick ? 1 : 3,
       }, (what) => console.error(`  ${what}...`));
       results.concurrencySeconds = seconds;
+    }
+    if (!values["no-streaming"]) {
+      // The in-process baseline does not stream.
+      const streaming = chosen.filter((c) => c.name !== "baseline");
+      console.error(`Streaming: ${streaming.map((c) => c.name).join(", ")}...`);
+      await addStreamingHandlers(root);
+      results.streaming = await streamingRuns(api, streaming, root, {
+        rounds: values.quick ? 1 : 3,
+        invocations: values.quick ? 10 : 30,
+      }, (what) => console.error(`  ${what}...`));
     }
     if (!values["no-v8-flags-experiment"]) {
       console.error(`Cold starts of runtime1 by DENO_V8_FLAGS...`);

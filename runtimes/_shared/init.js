@@ -8,7 +8,7 @@ import { describe, RuntimeError, setPermissions } from "./errors.js";
 import { loadHandler } from "./handler.js";
 import { installInvokeStore } from "./invoke_store.js";
 import { patchConsole } from "./log_patch.js";
-import { installAwslambda } from "./streaming.js";
+import { installAwslambda, prepareStreaming } from "./streaming.js";
 import { watchUncaught } from "./uncaught.js";
 
 /**
@@ -28,6 +28,7 @@ export async function init() {
   await installInvokeStore(noGlobal, env.concurrent ?? false);
   try {
     const handler = await loadHandler(control.bundle, control.export, control.handler);
+    await prepareStreaming(handler);
     return { control, channel, handler, env };
   } catch (err) {
     const error = err instanceof RuntimeError

@@ -152,9 +152,16 @@ export function frameSink(
 }
 
 /**
- * A body for runtime1's bridge answer and the push that feeds it: each frame
- * is taken when the server reads it, so a slow reader slows the handler's
- * writes. Cancelled (the bootstrap hung up), pushes fail.
+ * How many bytes of frames runtime1's bridge answer holds ahead of the
+ * server's writes: enough that the handler's next write overlaps the last
+ * one's way out, few enough to stay small.
+ */
+const BODY_AHEAD = 256 * 1024;
+
+/**
+ * A body for runtime1's bridge answer and the push that feeds it: a frame is
+ * taken once what is queued ahead of it is within BODY_AHEAD, so a slow reader
+ * slows the handler's writes. Cancelled (the bootstrap hung up), pushes fail.
  */
 export function frameBody() {
   /** @type {ReadableStreamDefaultController<Uint8Array>} */
@@ -176,7 +183,7 @@ export function frameBody() {
       waiter?.reject(cancelled);
       waiter = null;
     },
-  }, { highWaterMark: 1 });
+  }, { highWaterMark: BODY_AHEAD, size: (chunk) => chunk.byteLength });
   const push = (/** @type {Uint8Array} */ frame) => {
     if (cancelled) return Promise.reject(cancelled);
     controller.enqueue(frame);
@@ -191,6 +198,15 @@ export function frameBody() {
 
 /** @type {Promise<any> | undefined} */
 let responseStreamClass;
+
+/**
+ * Makes ready at init what a streaming handler's first invocation needs
+ * (node:stream), so that its first byte does not wait for it: in runtime2
+ * every invocation is a first one.
+ */
+export async function prepareStreaming(/** @type {unknown} */ handler) {
+  if (isStreaming(handler)) await ResponseStreamClass();
+}
 
 /** The response stream's class, made at the first streamed invocation. */
 function ResponseStreamClass() {

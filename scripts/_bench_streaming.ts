@@ -1,0 +1,130 @@
+// deno task bench's streaming cases: a handler that streams 10 chunks of 100 KB
+// 10 ms apart (ticks), and one that streams 50 MB as fast as it is taken
+// (bulk), on each contender, warm. Time to first byte is from the event's
+// hand-out to the first byte of its response at the Runtime API; throughput is
+// the bulk response's bytes over the time from hand-out to its last byte.
+import type { BenchApi } from "./_bench_api.ts";
+import type { Contender } from "./_bench_contenders.ts";
+import { killTree, rotated, SMALL_EVENT } from "./_bench_run.ts";
+import { percentile } from "./_bench_stats.ts";
+import { ROOT } from "./_paths.ts";
+
+/** One contender's streaming figures. */
+export interface StreamingResult {
+  contender: string;
+  /** ticks: time to first byte, p50 and p99, ms. */
+  ticksTtfbP50: number;
+  ticksTtfbP99: number;
+  /** ticks: hand-out to the last byte, p50, ms (at least the 90 ms of gaps). */
+  ticksTotalP50: number;
+  /** bulk: time to first byte, p50, ms. */
+  bulkTtfbP50: number;
+  /** bulk: MB (10^6 bytes) per second, p50 over the invocations. */
+  bulkMBps: number;
+  /** Invocations measured; failed ones are left out and counted. */
+  count: number;
+  failed: number;
+}
+
+export interface StreamingSettings {
+  rounds: number;
+  /** ticks invocations per round and contender; bulk gets a fifth as many. */
+  invocations: number;
+}
+
+/** Copies bench/streaming.js into the task root, as a bundle and as Node's .mjs. */
+export async function addStreamingHandlers(taskRoot: string): Promise<void> {
+  await Deno.copyFile(`${ROOT}/bench/streaming.js`, `${taskRoot}/streaming.bundle.js`);
+  await Deno.copyFile(`${ROOT}/bench/streaming.js`, `${taskRoot}/streaming.mjs`);
+}
+
+interface Samples {
+  ticksTtfb: number[];
+  ticksTotal: number[];
+  bulkTtfb: number[];
+  bulkMBps: number[];
+  failed: number;
+}
+
+/** Every contender, both handlers, contenders taking turns in a rotating order. */
+export async function streamingRuns(
+  api: BenchApi,
+  contenders: Contender[],
+  taskRoot: string,
+  settings: StreamingSettings,
+  progress: (what: string) => void = () => {},
+): Promise<StreamingResult[]> {
+  const samples = new Map<string, Samples>(
+    contenders.map((
+      c,
+    ) => [c.name, { ticksTtfb: [], ticksTotal: [], bulkTtfb: [], bulkMBps: [], failed: 0 }]),
+  );
+  for (let round = 0; round < settings.rounds; round++) {
+    progress(`round ${round + 1} of ${settings.rounds}`);
+    for (const contender of rotated(contenders, round)) {
+      const s = samples.get(contender.name)!;
+      for (const t of await oneCase(api, contender, taskRoot, "ticks", settings.invocations)) {
+        if (t === null) s.failed++;
+        else {
+          s.ticksTtfb.push(t.firstByte - t.handedOut);
+          s.ticksTotal.push(t.received - t.handedOut);
+        }
+      }
+      const bulks = Math.max(1, Math.round(settings.invocations / 5));
+      for (const t of await oneCase(api, contender, taskRoot, "bulk", bulks)) {
+        if (t === null) s.failed++;
+        else {
+          s.bulkTtfb.push(t.firstByte - t.handedOut);
+          s.bulkMBps.push(t.bytes / 1e6 / ((t.received - t.handedOut) / 1000));
+        }
+      }
+    }
+  }
+  return contenders.map((c) => {
+    const s = samples.get(c.name)!;
+    return {
+      contender: c.name,
+      ticksTtfbP50: percentile(s.ticksTtfb, 50),
+      ticksTtfbP99: percentile(s.ticksTtfb, 99),
+      ticksTotalP50: percentile(s.ticksTotal, 50),
+      bulkTtfbP50: percentile(s.bulkTtfb, 50),
+      bulkMBps: percentile(s.bulkMBps, 50),
+      count: s.ticksTtfb.length + s.bulkMBps.length,
+      failed: s.failed,
+    };
+  });
+}
+
+/** One start of a contender: a warm-up invocation, then n measured back to back. */
+async function oneCase(
+  api: BenchApi,
+  contender: Contender,
+  taskRoot: string,
+  handler: "ticks" | "bulk",
+  n: number,
+) {
+  const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
+  api.reset();
+  const child = contender.start({
+    api: api.address,
+    taskRoot,
+    tmpDir,
+    handler: `streaming.${handler}`,
+  });
+  const exited = child.status.then((s) => {
+    throw new Error(`${contender.name} exited with code ${s.code} streaming ${handler}`);
+  });
+  try {
+    await Promise.race([api.invoke(SMALL_EVENT), exited]);
+    const timings = [];
+    for (let i = 0; i < n; i++) {
+      const t = await Promise.race([api.invoke(SMALL_EVENT), exited]);
+      timings.push(t.kind === "response" && t.firstByte < t.received ? t : null);
+    }
+    return timings;
+  } finally {
+    exited.catch(() => {});
+    await killTree(child);
+    await Deno.remove(tmpDir, { recursive: true });
+  }
+}
