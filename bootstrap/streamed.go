@@ -97,7 +97,13 @@ func (f *frameReader) Read(p []byte) (int, error) {
 			f.requestID, runtimeapi.MaxStreamedBytes)), false)
 		return 0, io.EOF
 	}
-	n, err := f.src.Read(p[:min(len(p), int(f.left))])
+	// The rest of a frame is on its way (runtime.js writes a frame whole), so
+	// waiting for it costs no latency, and the post gets chunks as large as
+	// the handler's writes instead of whatever each read brought.
+	n, err := io.ReadFull(f.src, p[:min(len(p), int(f.left))])
+	if err == io.ErrUnexpectedEOF {
+		err = io.EOF
+	}
 	f.left -= uint32(n)
 	f.sent += int64(n)
 	if err != nil && (f.left > 0 || err != io.EOF) {

@@ -5,9 +5,8 @@
 // the Runtime API to its result, so time spent waiting for a free slot counts.
 import type { BenchApi } from "./_bench_api.ts";
 import type { Contender } from "./_bench_contenders.ts";
-import { killTree, rotated, SMALL_EVENT } from "./_bench_run.ts";
+import { rotated, SMALL_EVENT, withContender } from "./_bench_run.ts";
 import { percentile } from "./_bench_stats.ts";
-import { ROOT } from "./_paths.ts";
 
 /** The concurrencies measured, as the issue names them. */
 export const CONCURRENCIES = [8, 32, 64] as const;
@@ -33,12 +32,6 @@ export interface ConcurrencySettings {
   /** How long each round measures, after its warm-up. */
   seconds: number;
   rounds: number;
-}
-
-/** Copies bench/concurrency.js into the task root, as a bundle and as Node's .mjs. */
-export async function addConcurrencyHandlers(taskRoot: string): Promise<void> {
-  await Deno.copyFile(`${ROOT}/bench/concurrency.js`, `${taskRoot}/concurrency.bundle.js`);
-  await Deno.copyFile(`${ROOT}/bench/concurrency.js`, `${taskRoot}/concurrency.mjs`);
 }
 
 /**
@@ -100,27 +93,15 @@ async function oneCase(
   n: number,
   seconds: number,
 ): Promise<{ latencies: number[]; seconds: number; failed: number }> {
-  const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
-  api.reset();
-  const child = contender.start({
-    api: api.address,
+  const start = {
     taskRoot,
-    tmpDir,
     handler: `concurrency.${kind}`,
     env: { AWS_LAMBDA_MAX_CONCURRENCY: String(n), AWS_LAMBDA_LOG_FORMAT: "JSON" },
-  });
-  const exited = child.status.then((s) => {
-    throw new Error(`${contender.name} exited with code ${s.code} at concurrency ${n}`);
-  });
-  try {
+  };
+  return await withContender(api, contender, start, `at concurrency ${n}`, async (exited) => {
     await Promise.race([clients(api, n, 1), exited]);
-    const measured = await Promise.race([clients(api, n, seconds), exited]);
-    return measured;
-  } finally {
-    exited.catch(() => {});
-    await killTree(child);
-    await Deno.remove(tmpDir, { recursive: true });
-  }
+    return await Promise.race([clients(api, n, seconds), exited]);
+  });
 }
 
 /**

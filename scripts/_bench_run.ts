@@ -1,7 +1,7 @@
 // Running contenders for deno task bench: the events, cold starts, warm
 // latencies and memory, and killing whatever was started.
 import { BenchApi, type Timing } from "./_bench_api.ts";
-import type { Contender } from "./_bench_contenders.ts";
+import type { Contender, StartOptions } from "./_bench_contenders.ts";
 import { processTree, sampleTreeRss, statusKiB } from "./_bench_procs.ts";
 import type { ContenderResult } from "./_bench_report.ts";
 import { summarize } from "./_bench_stats.ts";
@@ -27,9 +27,41 @@ export const LARGE_EVENT = new TextEncoder().encode(JSON.stringify({
 /** Where the bench's function lives, as LAMBDA_TASK_ROOT, with _HANDLER handler.handler. */
 export async function taskRoot(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "bench-task-" });
-  await Deno.copyFile(`${ROOT}/bench/handler.js`, `${dir}/handler.bundle.js`);
-  await Deno.copyFile(`${ROOT}/bench/handler.js`, `${dir}/handler.mjs`);
+  await addBenchHandlers(dir, "handler");
   return dir;
+}
+
+/** Copies bench/<module>.js into the task root, as a bundle for Deno and as .mjs for Node's client. */
+export async function addBenchHandlers(taskRoot: string, module: string): Promise<void> {
+  await Deno.copyFile(`${ROOT}/bench/${module}.js`, `${taskRoot}/${module}.bundle.js`);
+  await Deno.copyFile(`${ROOT}/bench/${module}.js`, `${taskRoot}/${module}.mjs`);
+}
+
+/**
+ * Starts contender with a fresh TMPDIR, runs measure against it, then kills it
+ * and all it started. A contender that exits meanwhile fails measure's waits
+ * raced against exited, with what (the case) in the message.
+ */
+export async function withContender<T>(
+  api: BenchApi,
+  contender: Contender,
+  start: Omit<StartOptions, "api" | "tmpDir">,
+  what: string,
+  measure: (exited: Promise<never>) => Promise<T>,
+): Promise<T> {
+  const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
+  api.reset();
+  const child = contender.start({ ...start, api: api.address, tmpDir });
+  const exited = child.status.then((s): never => {
+    throw new Error(`${contender.name} exited with code ${s.code} ${what}`);
+  });
+  try {
+    return await measure(exited);
+  } finally {
+    exited.catch(() => {});
+    await killTree(child);
+    await Deno.remove(tmpDir, { recursive: true });
+  }
 }
 
 /** SIGKILLs a contender and everything it started, and waits until all of it is gone. */

@@ -5,9 +5,8 @@
 // the bulk response's bytes over the time from hand-out to its last byte.
 import type { BenchApi } from "./_bench_api.ts";
 import type { Contender } from "./_bench_contenders.ts";
-import { killTree, rotated, SMALL_EVENT } from "./_bench_run.ts";
+import { rotated, SMALL_EVENT, withContender } from "./_bench_run.ts";
 import { percentile } from "./_bench_stats.ts";
-import { ROOT } from "./_paths.ts";
 
 /** One contender's streaming figures. */
 export interface StreamingResult {
@@ -30,12 +29,6 @@ export interface StreamingSettings {
   rounds: number;
   /** ticks invocations per round and contender; bulk gets a fifth as many. */
   invocations: number;
-}
-
-/** Copies bench/streaming.js into the task root, as a bundle and as Node's .mjs. */
-export async function addStreamingHandlers(taskRoot: string): Promise<void> {
-  await Deno.copyFile(`${ROOT}/bench/streaming.js`, `${taskRoot}/streaming.bundle.js`);
-  await Deno.copyFile(`${ROOT}/bench/streaming.js`, `${taskRoot}/streaming.mjs`);
 }
 
 interface Samples {
@@ -103,18 +96,8 @@ async function oneCase(
   handler: "ticks" | "bulk",
   n: number,
 ) {
-  const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
-  api.reset();
-  const child = contender.start({
-    api: api.address,
-    taskRoot,
-    tmpDir,
-    handler: `streaming.${handler}`,
-  });
-  const exited = child.status.then((s) => {
-    throw new Error(`${contender.name} exited with code ${s.code} streaming ${handler}`);
-  });
-  try {
+  const start = { taskRoot, handler: `streaming.${handler}` };
+  return await withContender(api, contender, start, `streaming ${handler}`, async (exited) => {
     await Promise.race([api.invoke(SMALL_EVENT), exited]);
     const timings = [];
     for (let i = 0; i < n; i++) {
@@ -122,9 +105,5 @@ async function oneCase(
       timings.push(t.kind === "response" && t.firstByte < t.received ? t : null);
     }
     return timings;
-  } finally {
-    exited.catch(() => {});
-    await killTree(child);
-    await Deno.remove(tmpDir, { recursive: true });
-  }
+  });
 }

@@ -89,14 +89,20 @@ function post(port: number, path: string, headers: http.OutgoingHttpHeaders, bod
   });
 }
 
+/** Where the emulator listens: its Invoke endpoint and its Runtime API. */
+export interface EmulatorPorts {
+  invokePort: number;
+  runtimeApiPort: number;
+}
+
 /**
- * Starts the relay: callers at invokePort, the emulator's Invoke endpoint at
- * rieInvokePort and its Runtime API at rieApiPort.
+ * Starts the relay, for callers at invokePort, in front of the emulator at
+ * rie, which may be filled in once the relay listens: ports picked free
+ * before the relay binds its own could be the one it gets.
  */
 export async function startStreamRelay(
   invokePort: number,
-  rieInvokePort: number,
-  rieApiPort: number,
+  rie: EmulatorPorts,
 ): Promise<StreamRelay> {
   const waiting: Caller[] = []; // invokes whose event has not been handed out yet, oldest first
   const byId = new Map<string, Caller>();
@@ -107,14 +113,14 @@ export async function startStreamRelay(
   let turn = Promise.resolve();
 
   const invokes = http.createServer(async (req, res) => {
-    if (req.method !== "POST" || req.url !== INVOKE_PATH) return forward(req, res, rieInvokePort);
+    if (req.method !== "POST" || req.url !== INVOKE_PATH) return forward(req, res, rie.invokePort);
     const mine = Promise.withResolvers<void>();
     const before = turn;
     turn = mine.promise;
     await before;
     const caller: Caller = { res, streamed: false };
     waiting.push(caller);
-    forward(req, null, rieInvokePort, (answer) => {
+    forward(req, null, rie.invokePort, (answer) => {
       const at = waiting.indexOf(caller);
       if (at >= 0) waiting.splice(at, 1);
       for (const [id, c] of byId) if (c === caller) byId.delete(id);
@@ -132,7 +138,7 @@ export async function startStreamRelay(
     ) {
       return streamed(decodeURIComponent(match[1]), req, res);
     }
-    forward(req, res, rieApiPort, (answer) => {
+    forward(req, res, rie.runtimeApiPort, (answer) => {
       const id = answer.headers["lambda-runtime-aws-request-id"];
       if (path === "/invocation/next" && typeof id === "string" && waiting.length > 0) {
         byId.set(id, waiting.shift()!);
@@ -187,15 +193,25 @@ export async function startStreamRelay(
       if (errorType) {
         const body = encoded ? Buffer.from(encoded, "base64").toString() : "{}";
         console.error(`Invoke ${id}: the stream ended in ${errorType}: ${body}`);
-        status = await post(rieApiPort, `${PREFIX}/invocation/${encodeURIComponent(id)}/error`, {
-          "Content-Type": "application/vnd.aws.lambda.error+json",
-          "Lambda-Runtime-Function-Error-Type": errorType,
-        }, body);
+        status = await post(
+          rie.runtimeApiPort,
+          `${PREFIX}/invocation/${encodeURIComponent(id)}/error`,
+          {
+            "Content-Type": "application/vnd.aws.lambda.error+json",
+            "Lambda-Runtime-Function-Error-Type": errorType,
+          },
+          body,
+        );
         out?.destroy(); // cut off, as Lambda cuts off a stream that fails
       } else {
-        status = await post(rieApiPort, `${PREFIX}/invocation/${encodeURIComponent(id)}/response`, {
-          "Content-Type": "application/json",
-        }, "");
+        status = await post(
+          rie.runtimeApiPort,
+          `${PREFIX}/invocation/${encodeURIComponent(id)}/response`,
+          {
+            "Content-Type": "application/json",
+          },
+          "",
+        );
         if (prelude !== null) start({}); // ended before its prelude did
         out?.end();
       }

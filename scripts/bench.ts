@@ -14,8 +14,8 @@ import { errorMessage, parseFlags, runMain } from "./_cli.ts";
 import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
 import { runV8FlagsExperiment } from "./_bench_v8_flags.ts";
-import { addConcurrencyHandlers, concurrencyRuns } from "./_bench_concurrency.ts";
-import { addStreamingHandlers, streamingRuns } from "./_bench_streaming.ts";
+import { concurrencyRuns } from "./_bench_concurrency.ts";
+import { streamingRuns } from "./_bench_streaming.ts";
 import {
   baselineContender,
   type Contender,
@@ -24,7 +24,14 @@ import {
   unpackLayers,
 } from "./_bench_contenders.ts";
 import { artifactSizes, type Results, resultsMarkdown } from "./_bench_report.ts";
-import { coldStarts, LARGE_EVENT, SMALL_EVENT, taskRoot, warmRuns } from "./_bench_run.ts";
+import {
+  addBenchHandlers,
+  coldStarts,
+  LARGE_EVENT,
+  SMALL_EVENT,
+  taskRoot,
+  warmRuns,
+} from "./_bench_run.ts";
 import { DENO_VERSION, ROOT } from "./_paths.ts";
 
 async function versionOf(cmd: string, args: string[]): Promise<string> {
@@ -146,7 +153,7 @@ async function main(args: string[]): Promise<number> {
       const concurrent = chosen.filter((c) => c.name !== "baseline");
       const seconds = values.quick ? 1.5 : 3;
       console.error(`Concurrency: ${concurrent.map((c) => c.name).join(", ")}...`);
-      await addConcurrencyHandlers(root);
+      await addBenchHandlers(root, "concurrency");
       results.concurrency = await concurrencyRuns(api, concurrent, root, {
         seconds,
         rounds: values.quick ? 1 : 3,
@@ -157,7 +164,7 @@ async function main(args: string[]): Promise<number> {
       // The in-process baseline does not stream.
       const streaming = chosen.filter((c) => c.name !== "baseline");
       console.error(`Streaming: ${streaming.map((c) => c.name).join(", ")}...`);
-      await addStreamingHandlers(root);
+      await addBenchHandlers(root, "streaming");
       results.streaming = await streamingRuns(api, streaming, root, {
         rounds: values.quick ? 1 : 3,
         invocations: values.quick ? 10 : 30,

@@ -21,7 +21,7 @@ import {
   rieBuilt,
   startRie,
 } from "./_rie.ts";
-import { startStreamRelay, type StreamRelay } from "./_stream_relay.ts";
+import { type EmulatorPorts, startStreamRelay, type StreamRelay } from "./_stream_relay.ts";
 import { denoBinary, exists } from "./_deno_binary.ts";
 import { requireTools } from "./_tools.ts";
 import { unzipTo } from "./zip.ts";
@@ -313,10 +313,12 @@ interface Doors {
  * emulator's two doors (_stream_relay.ts says why).
  */
 async function openDoors(options: StartOptions): Promise<Doors> {
-  const invokePort = freePort();
-  const runtimeApiPort = freePort();
-  const relay = await startStreamRelay(options.port, invokePort, runtimeApiPort);
-  return { invokePort, runtimeApiPort, relay };
+  const rie: EmulatorPorts = { invokePort: 0, runtimeApiPort: 0 };
+  const relay = await startStreamRelay(options.port, rie);
+  // Picked once the relay listens, so that none is the port it got.
+  rie.invokePort = freePort();
+  rie.runtimeApiPort = freePort();
+  return { ...rie, relay };
 }
 
 async function serve(

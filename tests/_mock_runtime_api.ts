@@ -238,7 +238,7 @@ export class MockRuntimeApi {
     const start = performance.now();
     const handedOut = this.#invocations.get(id)?.handedOutAt ?? start;
     const chunks: Streamed["chunks"] = [];
-    const pieces: Uint8Array[] = [];
+    const pieces: Uint8Array<ArrayBuffer>[] = [];
     let firstByteAt: number | null = null;
     let read = 0;
     if (!this.#relay) {
@@ -255,7 +255,7 @@ export class MockRuntimeApi {
     const trailers = this.#relay.trailers.get(new URL(req.url).pathname) ?? {};
     const encoded = trailers["lambda-runtime-function-error-body"];
     return {
-      bytes: concat(pieces),
+      bytes: new Uint8Array(await new Blob(pieces).arrayBuffer()),
       chunks,
       postAt: start - handedOut,
       firstByteAt,
@@ -399,16 +399,6 @@ export class MockRuntimeApi {
     this.#settle(pending, outcome);
     return json(202, { status: "OK" });
   }
-}
-
-function concat(pieces: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of pieces) {
-    all.set(p, at);
-    at += p.length;
-  }
-  return all;
 }
 
 function stuckAnswer(): Response {
