@@ -17,8 +17,8 @@ export interface InvokeOptions {
 
 const USAGE = `Usage: deno task invoke [--event FILE | --data JSON] [--port N]
 
-Posts one event to the function deno task start serves, prints the answer, whether it is
-an error and the round trip. Exits 1 when the invocation failed, and when the answer is an
+Posts one event to the function deno task start serves, prints the answer (a streamed one
+piece by piece, as it comes), whether it is an error and the round trip. Exits 1 when the invocation failed, and when the answer is an
 HTTP-style error: a statusCode of 400 or more, which API Gateway would send as that status.
 
 Flags:

@@ -48,8 +48,9 @@ const USAGE = `Usage: deno task start [flags]
 Serves the function locally behind AWS's Runtime Interface Emulator, laid out as Lambda
 lays it out, after building what is stale: the layers for this machine's architecture
 (${HOST_ARCH}) when their sources changed, the function when its files did. The first start
-downloads Deno and builds the layers and the emulator: about 50 s on 2 cores.
-Ctrl-C stops everything.
+downloads Deno and builds the layers and the emulator: about 50 s on 2 cores. Streamed
+responses (awslambda.streamifyResponse) reach curl -N and deno task invoke as they are
+written (docs/streaming.md). Ctrl-C stops everything.
 
 Flags:
   --runtime runtime1|runtime2  which runtime layer (default: runtime1)
