@@ -283,3 +283,27 @@ func stopAll(grace time.Duration, ps ...*denoProcess) {
 		procs.killOrphans()
 	}
 }
+
+// cutOffError is the invocation's error when Deno's answer stopped short,
+// buffered or streamed: past the deadline a timeout, else Deno's death
+// (exitWait for it to show, then it is killed). broken: the process is gone.
+// A process shared by other invocations is left be, unless it died.
+func cutOffError(p *denoProcess, inv *runtimeapi.Invocation, shared bool, err error) (*functionError, bool) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if !shared {
+			p.stop(0)
+		}
+		return timeoutError(inv), !shared
+	}
+	select {
+	case <-p.done:
+		return exitError(inv.RequestID, p.state), true
+	case <-time.After(exitWait):
+	}
+	if shared {
+		return newInitError("Runtime.BridgeError", fmt.Sprintf(
+			"RequestId: %s Error: the streamed response stopped short: %v", inv.RequestID, err)), false
+	}
+	p.stop(0)
+	return exitError(inv.RequestID, p.state), true
+}

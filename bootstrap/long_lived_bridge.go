@@ -7,7 +7,6 @@ import (
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 	"io"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -219,7 +218,7 @@ func (s *bridgedDeno) streamed(inv *runtimeapi.Invocation, resp *httpc.Response,
 	}
 	*streaming = true
 	st := newStreamed(resp.Get("Content-Type"), resp.Stream, inv.RequestID, func(err error) (*functionError, bool) {
-		return streamCutOff(s.denoProcess, inv, s.concurrent, err)
+		return cutOffError(s.denoProcess, inv, s.concurrent, err)
 	})
 	return outcome{streamed: st, recycle: func() {
 		if st.body.settled {
@@ -247,20 +246,11 @@ func bridgeClient(port int, results *httpc.Buffer) *httpc.Client {
 	return c
 }
 
-// cutOff is the invocation's error when Deno's answer stopped short: the
-// deadline passed while it was still being written, or Deno died writing it.
-// Either way the process is gone when it returns.
+// cutOff is the invocation's error when a result passed on as it arrives
+// stopped short; the process is gone when it returns.
 func (s *bridgedDeno) cutOff(inv *runtimeapi.Invocation, err error) *functionError {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		s.denoProcess.stop(0)
-		return timeoutError(inv)
-	}
-	select {
-	case <-s.done:
-	case <-time.After(exitWait):
-		s.denoProcess.stop(0)
-	}
-	return exitError(inv.RequestID, s.state)
+	fe, _ := cutOffError(s.denoProcess, inv, false, err)
+	return fe
 }
 
 // stop ends the Deno process and drops the bridge connections kept for it.

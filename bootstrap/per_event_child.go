@@ -170,7 +170,7 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 			ch.conn.SetReadDeadline(inv.Deadline)
 		}
 		return outcome{streamed: newStreamed(a.frame.ContentType, ch.r, inv.RequestID, func(err error) (*functionError, bool) {
-			return streamCutOff(c.denoProcess, inv, false, err)
+			return cutOffError(c.denoProcess, inv, false, err)
 		})}
 	}
 	recycle := func() { c.results.Give(a.body) }

@@ -23,11 +23,8 @@ package main
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"time"
 
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
@@ -188,27 +185,4 @@ func (f *frameReader) trailer() []httpc.Field {
 		return nil
 	}
 	return runtimeapi.StreamError(f.fail)
-}
-
-// streamCutOff is the error of a stream whose source failed: past the
-// deadline a timeout, else Deno's death (exitWait for it to show, then it is
-// killed). A process shared by other invocations is left be, unless it died.
-func streamCutOff(p *denoProcess, inv *runtimeapi.Invocation, shared bool, err error) (*functionError, bool) {
-	if errors.Is(err, os.ErrDeadlineExceeded) {
-		if !shared {
-			p.stop(0)
-		}
-		return timeoutError(inv), !shared
-	}
-	select {
-	case <-p.done:
-		return exitError(inv.RequestID, p.state), true
-	case <-time.After(exitWait):
-	}
-	if shared {
-		return newInitError("Runtime.BridgeError", fmt.Sprintf(
-			"RequestId: %s Error: the streamed response stopped short: %v", inv.RequestID, err)), false
-	}
-	p.stop(0)
-	return exitError(inv.RequestID, p.state), true
 }

@@ -13,12 +13,35 @@
 // its content type, and a chunked body of frames (../_shared/streaming.js).
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
-import { frameBody, frameSink } from "../_shared/streaming.js";
+import { frameBody, frameSink, isStreaming } from "../_shared/streaming.js";
 
 const { control, channel, handler, env } = await init();
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 const FATAL = "X-Bridge-Fatal";
 const STREAM = "X-Bridge-Stream";
+
+const streams = isStreaming(handler);
+
+/**
+ * Runs a handler that streams: answered at its first byte with its frames
+ * (X-Bridge-Stream, its content type), or with its result as ever when it
+ * fails before it.
+ * @returns {Promise<Response | import("../_shared/invoke.js").Result>}
+ */
+async function invokeStreaming(/** @type {string} */ event, /** @type {Headers} */ headers) {
+  /** @type {(r: Response) => void} */
+  let respond = () => {};
+  const streamed = new Promise((resolve) => respond = resolve);
+  const open = (/** @type {string} */ contentType) => {
+    const { body, push, close } = frameBody();
+    // A content type no header can carry is left for the bootstrap's default.
+    const type = /^[\x20-\x7e\t]*$/.test(contentType) ? contentType : "";
+    respond(new Response(body, { headers: { [STREAM]: "1", "content-type": type } }));
+    return frameSink(push, close);
+  };
+  const result = await Promise.race([invoke(handler, event, headers, env, open), streamed]);
+  return result instanceof Response || !result.streamed ? result : await streamed;
+}
 
 Deno.serve({
   hostname: "127.0.0.1",
@@ -38,19 +61,10 @@ Deno.serve({
     // from the Runtime API. The handler never sees half an event.
     return new Response(null, { status: 400 });
   }
-  /** @type {(r: Response) => void} */
-  let respond = () => {};
-  const streamed = new Promise((resolve) => respond = resolve);
-  const open = (/** @type {string} */ contentType) => {
-    const { body, push, close } = frameBody();
-    // A content type no header can carry is left for the bootstrap's default.
-    const type = /^[\x20-\x7e\t]*$/.test(contentType) ? contentType : "";
-    respond(new Response(body, { headers: { [STREAM]: "1", "content-type": type } }));
-    return frameSink(push, close);
-  };
-  const result = await Promise.race([invoke(handler, event, req.headers, env, open), streamed]);
+  const result = streams
+    ? await invokeStreaming(event, req.headers)
+    : await invoke(handler, event, req.headers, env);
   if (result instanceof Response) return result;
-  if (result.streamed) return await streamed;
   if (result.errorType === undefined) {
     return new Response(result.body); // the bootstrap needs no content type (7 µs less)
   }
