@@ -70,15 +70,16 @@ func (r *Buffer) Give(b []byte) {
 	if r == nil || len(b) < reusedMin {
 		return
 	}
+	// Kept before its room goes back, so that a take waiting for the room
+	// finds the buffer too.
+	if cap(b) <= MaxBodyBytes {
+		r.mu.Lock()
+		if cap(b) > cap(r.b) {
+			r.b = b
+		}
+		r.mu.Unlock()
+	}
 	r.release(int64(len(b)))
-	if cap(b) > MaxBodyBytes {
-		return
-	}
-	r.mu.Lock()
-	if cap(b) > cap(r.b) {
-		r.b = b
-	}
-	r.mu.Unlock()
 }
 
 // held charges a body whose length shows only as it is read (chunked, or up
