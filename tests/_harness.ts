@@ -40,6 +40,22 @@ export function layerDir(runtime: Runtime, options: LayerOptions = {}): Promise<
   return layers.get(key)!;
 }
 
+/** A wait for the bootstrap's output to match re. */
+interface Watcher {
+  re: RegExp;
+  sink: string[];
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * How long one test may run with the bootstrap before it fails as hung. No
+ * figure is asserted by it: the slowest test, under qemu, takes a fraction of
+ * it, and it only turns a wait that never ends into a failure that shows the
+ * bootstrap's output, instead of one silent until CI gives up.
+ */
+const HANG_MS = 5 * 60_000;
+
 /** How to start the bootstrap. */
 export interface BootstrapOptions {
   runtime?: Runtime;
@@ -132,14 +148,30 @@ export async function withBootstrap(
   }).spawn();
   const out: string[] = [];
   const err: string[] = [];
-  let watchers: { re: RegExp; sink: string[]; resolve: () => void }[] = [];
+  let watchers: Watcher[] = [];
   const check = () => {
     watchers = watchers.filter((w) => !(w.re.test(w.sink.join("")) && (w.resolve(), true)));
   };
+  // Output that has ended can match nothing more: a wait for it fails, where
+  // it would otherwise hang the whole test run.
+  const watchUntilEnd = async (stream: ReadableStream<Uint8Array>, sink: string[]) => {
+    await collect(stream, sink, check);
+    for (const w of watchers.filter((w) => w.sink === sink)) {
+      w.reject(new Error(`the bootstrap's output ended without matching ${w.re}`));
+    }
+    watchers = watchers.filter((w) => w.sink !== sink);
+  };
+  const ended = { out: false, err: false };
   const reading = Promise.all([
-    collect(child.stdout, out, check),
-    collect(child.stderr, err, check),
+    watchUntilEnd(child.stdout, out).then(() => ended.out = true),
+    watchUntilEnd(child.stderr, err).then(() => ended.err = true),
   ]);
+  const watch = (re: RegExp, sink: string[], done: boolean) =>
+    new Promise<void>((resolve, reject) => {
+      if (re.test(sink.join(""))) return resolve();
+      if (done) return reject(new Error(`the bootstrap's output ended without matching ${re}`));
+      watchers.push({ re, sink, resolve, reject });
+    });
   const exited = async () => {
     const status = await child.status;
     await reading;
@@ -160,25 +192,30 @@ export async function withBootstrap(
     },
     stdout: () => out.join(""),
     stderr: () => err.join(""),
-    stderrMatches: (re) =>
-      new Promise((resolve) => {
-        watchers.push({ re, sink: err, resolve });
-        check();
-      }),
-    stdoutMatches: (re) =>
-      new Promise((resolve) => {
-        watchers.push({ re, sink: out, resolve });
-        check();
-      }),
+    stderrMatches: (re) => watch(re, err, ended.err),
+    stdoutMatches: (re) => watch(re, out, ended.out),
   };
+  let guard: ReturnType<typeof setTimeout> | undefined;
   try {
-    await fn(b);
+    await Promise.race([
+      fn(b),
+      new Promise((_, reject) => {
+        guard = setTimeout(
+          () =>
+            reject(
+              new Error(`still waiting after ${HANG_MS / 60_000} min: a wait that cannot end`),
+            ),
+          HANG_MS,
+        );
+      }),
+    ]);
   } catch (e) {
     console.error(
       `--- bootstrap stdout ---\n${b.stdout()}\n--- bootstrap stderr ---\n${b.stderr()}`,
     );
     throw e;
   } finally {
+    clearTimeout(guard);
     try {
       child.kill("SIGKILL");
     } catch { /* already gone */ }

@@ -102,8 +102,13 @@ for (const runtime of RUNTIMES) {
     "an invocation past its deadline fails alone; the others, and the next, are served",
     async () => {
       await withBootstrap({ runtime, handler: "handlers.concurrent", env: MANAGED }, async (b) => {
-        const late = b.api.invoke({ ms: 2_000 }, { requestId: "late", timeoutMs: 300 });
-        await started(b, ["late"]);
+        // The deadline leaves a loaded machine time to start the handler, whose
+        // start the others wait for; a short one could pass before it.
+        const late = b.api.invoke({ ms: 60_000 }, { requestId: "late", timeoutMs: 3_000 });
+        await Promise.race([
+          started(b, ["late"]),
+          late.then((out) => assert.fail(`ended before its handler started: ${out.body}`)),
+        ]);
         const others = Array.from(
           { length: 3 },
           (_, i) => b.api.invoke({ ms: 600 }, { requestId: `on-time-${i}` }),
