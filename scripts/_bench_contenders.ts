@@ -20,7 +20,17 @@ export interface StartOptions {
   handler: string;
   /** Set on top of Lambda's environment (AWS_LAMBDA_MAX_CONCURRENCY, say). */
   env?: Record<string, string>;
+  /**
+   * Run where Lambda puts things: the layer at /opt and taskRoot at /var/task,
+   * bound there in a mount namespace of the contender's own (root only).
+   * Prepared code caches are keyed by those paths.
+   */
+  lambdaPaths?: boolean;
 }
+
+/** Where Lambda unpacks the layers and the function. */
+const OPT = "/opt";
+const VAR_TASK = "/var/task";
 
 /** One runtime under test. */
 export interface Contender {
@@ -62,7 +72,27 @@ function lambdaEnv(o: StartOptions, layer: string): Record<string, string> {
   };
 }
 
-function spawn(cmd: string, args: string[], env: Record<string, string>, cwd: string) {
+/**
+ * Starts cmd with only env, in cwd. Given binds ([from, to] directories), in
+ * a private mount namespace with each from bound at its to, and in cwd as
+ * seen from there: unshare execs sh, which mounts and execs cmd, so the
+ * process started is cmd's.
+ */
+function spawn(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  binds: [string, string][] = [],
+) {
+  if (binds.length > 0) {
+    const mounts = binds.map((_, i) => `mount --bind "\${${2 * i + 1}}" "\${${2 * i + 2}}"`);
+    const script = `${mounts.join(" && ")} && shift ${2 * binds.length} && cd "$0" && exec "$@"`;
+    args = ["--mount", "--propagation", "private", "sh", "-c", script, cwd, ...binds.flat(), cmd]
+      .concat(args);
+    cmd = "unshare";
+    cwd = "/";
+  }
   return new Deno.Command(cmd, {
     args,
     env,
@@ -72,6 +102,28 @@ function spawn(cmd: string, args: string[], env: Record<string, string>, cwd: st
     stdout: "null",
     stderr: "inherit",
   }).spawn();
+}
+
+/**
+ * Why contenders cannot run with lambdaPaths here, or null when they can:
+ * /var/task is made if missing, as a mount point.
+ */
+export async function lambdaPathsProblem(): Promise<string | null> {
+  if (Deno.uid() !== 0) return "binding /opt and /var/task takes root (unshare -m)";
+  try {
+    await Deno.mkdir(VAR_TASK, { recursive: true });
+    const probe = await new Deno.Command("unshare", {
+      args: ["--mount", "--propagation", "private", "mount", "--bind", "/", VAR_TASK],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!probe.success) {
+      return `unshare -m failed: ${new TextDecoder().decode(probe.stderr).trim()}`;
+    }
+  } catch (err) {
+    return String(err);
+  }
+  return null;
 }
 
 /** Both built layers of a runtime unpacked into one directory, as Lambda's /opt. */
@@ -92,7 +144,18 @@ export function layerContender(
   return {
     name: runtime,
     description: `${runtime}: the built layers, the real bootstrap`,
-    start: (o) => spawn(`${layer}/bootstrap`, [], { ...lambdaEnv(o, layer), ...env }, o.taskRoot),
+    start: (o) => {
+      if (!o.lambdaPaths) {
+        return spawn(`${layer}/bootstrap`, [], { ...lambdaEnv(o, layer), ...env }, o.taskRoot);
+      }
+      return spawn(
+        `${OPT}/bootstrap`,
+        [],
+        { ...lambdaEnv({ ...o, taskRoot: VAR_TASK }, OPT), ...env },
+        VAR_TASK,
+        [[layer, OPT], [o.taskRoot, VAR_TASK]],
+      );
+    },
   };
 }
 
@@ -144,7 +207,13 @@ export async function nodeRicContender(): Promise<Contender | string> {
   return {
     name: "node-ric",
     description: `AWS's ${NODE_RIC} on Node.js ${node.text.trim()}`,
-    start: (o) => spawn("node", [NODE_RIC_MAIN], lambdaEnv(o, NODE_RIC_DIR), o.taskRoot),
+    start: (o) => {
+      if (!o.lambdaPaths) {
+        return spawn("node", [NODE_RIC_MAIN], lambdaEnv(o, NODE_RIC_DIR), o.taskRoot);
+      }
+      const env = lambdaEnv({ ...o, taskRoot: VAR_TASK }, NODE_RIC_DIR);
+      return spawn("node", [NODE_RIC_MAIN], env, VAR_TASK, [[o.taskRoot, VAR_TASK]]);
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { DIST, HOST_ARCH, RUNTIMES } from "./_paths.ts";
 import { ratio, type Summary } from "./_bench_stats.ts";
 import type { ConcurrencyResult } from "./_bench_concurrency.ts";
 import type { StreamingResult } from "./_bench_streaming.ts";
+import type { BundleResult } from "./_bench_bundles.ts";
 
 /** Warm latencies of one contender, event handed out to result received, in ms. */
 export interface WarmResult {
@@ -76,6 +77,8 @@ export interface Results {
   concurrency?: ConcurrencyResult[];
   concurrencySeconds?: number;
   streaming?: StreamingResult[];
+  /** Real bundles at /opt and /var/task; absent from runs made before they were measured. */
+  bundles?: BundleResult[];
   /** Sizes in bytes of the host architecture's zips and binaries. */
   artifacts: Record<string, number>;
 }
@@ -174,6 +177,7 @@ export function resultsMarkdown(r: Results): string {
   for (const [name, reason] of Object.entries(r.unavailable)) {
     out.push(`\n${name} did not run: ${reason}`);
   }
+  if (r.bundles?.length) out.push(bundlesMarkdown(r.bundles, r.settings.gapMs));
   if (r.coldCache.length > 0) {
     const c0 = r.coldCache[0];
     out.push(
@@ -281,4 +285,35 @@ export function resultsMarkdown(r: Results): string {
     Object.entries(r.artifacts).map(([n, b]) => [n, String(b), (b / 1e6).toFixed(2)]),
   ));
   return out.join("\n");
+}
+
+/** The real bundles' table: one row per bundle and contender, × against node-ric's. */
+function bundlesMarkdown(bundles: BundleResult[], gapMs: number): string {
+  const b0 = bundles[0];
+  const head = `\nReal bundles, each built by deno task build:function, layers at /opt and the ` +
+    `function at /var/task (${b0.next.n} cold starts each, ${b0.warmIdle.n} warm events per ` +
+    `case), × against node-ric's:\n`;
+  return head + "\n" + table(
+    [
+      "bundle",
+      "contender",
+      "start → first GET /next",
+      "start → first result",
+      "RSS after init, MiB",
+      `warm, ${gapMs} ms gap`,
+      "warm, back to back",
+    ],
+    bundles.map((b) => {
+      const node = bundles.find((n) => n.bundle === b.bundle && n.contender === "node-ric");
+      return [
+        `${b.bundle} (${(b.bundleBytes / 1e6).toFixed(2)} MB)`,
+        b.contender,
+        cell(b.next, node?.next),
+        cell(b.response, node?.response),
+        `${mib(b.rssKiB.p50)}${times(ratio(b.rssKiB.p50, node?.rssKiB.p50))}`,
+        cell(b.warmIdle, node?.warmIdle),
+        cell(b.warmBackToBack, node?.warmBackToBack),
+      ];
+    }),
+  );
 }

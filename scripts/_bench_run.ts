@@ -38,7 +38,8 @@ export async function addBenchHandlers(taskRoot: string, module: string): Promis
 }
 
 /**
- * Starts contender with a fresh TMPDIR, runs measure against it, then kills it
+ * Starts contender with a fresh TMPDIR, runs measure against it (given the
+ * process and performance.now() just before it was started), then kills it
  * and all it started. A contender that exits meanwhile fails measure's waits
  * raced against exited, with what (the case) in the message.
  */
@@ -47,16 +48,17 @@ export async function withContender<T>(
   contender: Contender,
   start: Omit<StartOptions, "api" | "tmpDir">,
   what: string,
-  measure: (exited: Promise<never>) => Promise<T>,
+  measure: (exited: Promise<never>, child: { pid: number; startedAt: number }) => Promise<T>,
 ): Promise<T> {
   const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
   api.reset();
+  const startedAt = performance.now();
   const child = contender.start({ ...start, api: api.address, tmpDir });
   const exited = child.status.then((s): never => {
     throw new Error(`${contender.name} exited with code ${s.code} ${what}`);
   });
   try {
-    return await measure(exited);
+    return await measure(exited, { pid: child.pid, startedAt });
   } finally {
     exited.catch(() => {});
     await killTree(child);
@@ -154,18 +156,23 @@ export async function coldStarts(
   }]));
 }
 
-/** Latencies (handed out to received, ms) of runs invocations, gapMs apart or back to back. */
+/**
+ * Latencies (handed out to received, ms) of runs invocations, gapMs apart or
+ * back to back; each result must be a response, at least as long as the event
+ * unless the handler does not echo it.
+ */
 export async function latencies(
   api: BenchApi,
   event: Uint8Array<ArrayBuffer>,
   runs: number,
   gapMs: number,
+  echoes = true,
 ) {
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     if (gapMs > 0) await sleep(gapMs);
     const t: Timing = await api.invoke(event);
-    if (t.kind !== "response" || t.bytes < event.length) {
+    if (t.kind !== "response" || (echoes && t.bytes < event.length)) {
       throw new Error(`Invocation failed: ${t.kind}, ${t.bytes} bytes`);
     }
     samples.push(t.received - t.handedOut);

@@ -6,6 +6,7 @@
 //   deno task bench [--quick] [--runs N] [--cold-runs N] [--gap-ms MS]
 //                   [--only runtime1,baseline] [--no-cache-experiment]
 //                   [--no-v8-flags-experiment] [--no-concurrency] [--no-streaming]
+//                   [--no-bundles]
 //                   [--out bench/results.json]
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
@@ -16,14 +17,17 @@ import { runCacheExperiment } from "./_bench_cache.ts";
 import { runV8FlagsExperiment } from "./_bench_v8_flags.ts";
 import { concurrencyRuns } from "./_bench_concurrency.ts";
 import { streamingRuns } from "./_bench_streaming.ts";
+import { runBundlesExperiment } from "./_bench_bundles.ts";
 import {
   baselineContender,
   type Contender,
+  lambdaPathsProblem,
   layerContender,
   nodeRicContender,
   unpackLayers,
 } from "./_bench_contenders.ts";
 import { artifactSizes, type Results, resultsMarkdown } from "./_bench_report.ts";
+import { resultsChart } from "./_bench_chart.ts";
 import {
   addBenchHandlers,
   coldStarts,
@@ -74,6 +78,8 @@ Flags:
   --no-v8-flags-experiment    skip the cold starts of runtime1 by DENO_V8_FLAGS
   --no-concurrency            skip the cases at AWS_LAMBDA_MAX_CONCURRENCY 8, 32 and 64
   --no-streaming              skip the streamed responses (time to first byte, throughput)
+  --no-bundles                skip the real bundles (Hono, Powertools, the AWS SDK) run at
+                              /opt and /var/task, which takes root
   --out FILE                  where the figures go, as JSON (default: bench/results.json)
   -h, --help                  this help`;
 
@@ -88,6 +94,7 @@ async function main(args: string[]): Promise<number> {
     "no-v8-flags-experiment": { type: "boolean", default: false },
     "no-concurrency": { type: "boolean", default: false },
     "no-streaming": { type: "boolean", default: false },
+    "no-bundles": { type: "boolean", default: false },
     out: { type: "string", default: `${ROOT}/bench/results.json` },
   });
   const settings = {
@@ -141,6 +148,21 @@ async function main(args: string[]): Promise<number> {
         ...warm.get(contender)!,
       };
     }
+    if (!values["no-bundles"]) {
+      // Built as users build them and run where Lambda puts them; the
+      // baseline has no build of its own.
+      const bundled = chosen.filter((c) => c.name !== "baseline");
+      const problem = await lambdaPathsProblem();
+      if (problem) unavailable["real bundles"] = problem;
+      else {
+        console.error(`Real bundles: ${bundled.map((c) => c.name).join(", ")}...`);
+        results.bundles = await runBundlesExperiment(api, bundled, {
+          coldRuns: settings.coldRuns,
+          warmRuns: Math.min(settings.runs, 100),
+          gapMs: settings.gapMs,
+        }, (what) => console.error(`  ${what}...`));
+      }
+    }
     if (!values["no-cache-experiment"]) {
       console.error(`Cold starts of a large bundle, DENO_DIR cache variants...`);
       results.coldCache = await runCacheExperiment(api, {
@@ -183,8 +205,10 @@ async function main(args: string[]): Promise<number> {
     await Deno.remove(root, { recursive: true });
   }
   await Deno.writeTextFile(values.out!, JSON.stringify(results, null, 2) + "\n");
+  const chart = values.out!.replace(/(\.json)?$/, ".svg");
+  await Deno.writeTextFile(chart, resultsChart(results));
   console.log(resultsMarkdown(results));
-  console.error(`Wrote ${values.out}`);
+  console.error(`Wrote ${values.out} and ${chart}`);
   return 0;
 }
 
