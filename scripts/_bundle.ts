@@ -104,6 +104,7 @@ export async function bundleFunction(
     const text = new TextDecoder().decode(out.stderr).trim();
     throw new Error(`Cannot bundle ${entry}:\n${text}`);
   }
+  await Deno.writeTextFile(bundle, deferStreamPromises(await Deno.readTextFile(bundle)));
   const raw = JSON.parse(await Deno.readTextFile(map)) as SourceMap;
   const rewritten = rewriteSourceMap(
     raw,
@@ -114,6 +115,37 @@ export async function bundleFunction(
   );
   await Deno.writeTextFile(map, JSON.stringify(rewritten));
   return { bundle, map };
+}
+
+/** The exports of node:stream/promises, each a function returning a promise. */
+const STREAM_PROMISES = new Set(["pipeline", "finished"]);
+
+/**
+ * Makes the bundle's static imports of node:stream/promises lazy: each name
+ * becomes a function that imports the module on its first call. Importing it
+ * loads Deno's whole Node.js streams at init (about 100 modules; see
+ * docs/benchmarks.md), and libraries import it for a path most functions never
+ * take: Hono's AWS Lambda adapter, for its streaming handler. Its two exports
+ * return promises, so an async wrapper behaves the same, but for invalid
+ * options, which reject instead of throwing. deno bundle writes an import of
+ * a built-in module as a line of its own; other forms (a namespace, a default)
+ * are left as they are. One line for one, so the source map stays true.
+ */
+export function deferStreamPromises(code: string): string {
+  return code.replace(
+    /^import \{([^}]*)\} from "(?:node:)?stream\/promises";$/gm,
+    (line, names: string) => {
+      const bindings = names.split(",").map((n) => n.trim()).filter(Boolean).map((n) => {
+        const [name, local = name] = n.split(/\s+as\s+/);
+        return { name, local };
+      });
+      if (!bindings.every((b) => STREAM_PROMISES.has(b.name))) return line;
+      return bindings.map(({ name, local }) =>
+        `async function ${local}(...args) { ` +
+        `return (await import("node:stream/promises")).${name}(...args); }`
+      ).join(" ");
+    },
+  );
 }
 
 /** The runtime's own handler lookup, which the build's check imports. */

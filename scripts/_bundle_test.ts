@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bundleName, rewriteSourceMap } from "./_bundle.ts";
+import { bundleName, deferStreamPromises, rewriteSourceMap } from "./_bundle.ts";
 
 Deno.test("rewriteSourceMap makes project paths root-relative and hides the npm cache", () => {
   const map = {
@@ -54,4 +54,40 @@ Deno.test("rewriteSourceMap keeps a bundle in a subdirectory naming the project'
   const out = rewriteSourceMap(map, "/repo/dist/build/function/api", "/repo", "task-root", "api");
   // Read from /var/task/api/index.bundle.js.map: /var/task/hello/index.ts.
   assert.deepEqual(out.sources, ["../hello/index.ts"]);
+});
+
+Deno.test("deferStreamPromises makes named imports of node:stream/promises lazy, line for line", async () => {
+  const code = [
+    "const a = 1;",
+    'import { pipeline } from "node:stream/promises";',
+    'import { finished as done, pipeline as pipe } from "stream/promises";',
+    "export { a };",
+  ].join("\n");
+  const out = deferStreamPromises(code);
+  assert.equal(out.split("\n").length, 4, "the source map's lines stay true");
+  assert.doesNotMatch(out, /^import /m);
+  const mod = await import(`data:text/javascript,${
+    encodeURIComponent(`${out}
+    import { Readable, Writable } from "node:stream";
+    const got = [];
+    const sink = () => new Writable({ write(chunk, _, next) { got.push(String(chunk)); next(); } });
+    await pipeline(Readable.from(["a", "b"]), sink());
+    const last = sink();
+    await pipe(Readable.from(["c"]), last);
+    await done(last);
+    export const pieces = got.join("");`)
+  }`);
+  assert.equal(mod.pieces, "abc");
+});
+
+Deno.test("deferStreamPromises leaves what it cannot keep the same", () => {
+  const kept = [
+    'import * as sp from "node:stream/promises";',
+    'import sp from "node:stream/promises";',
+    'import { pipeline, somethingNew } from "node:stream/promises";',
+    'import { pipeline } from "node:stream";',
+    '  import { pipeline } from "node:stream/promises";',
+    'const text = `import { pipeline } from "node:stream/promises"; in a string`;',
+  ].join("\n");
+  assert.equal(deferStreamPromises(kept), kept);
 });

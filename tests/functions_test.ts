@@ -3,7 +3,9 @@
 // permissions applied, all through the real bootstrap.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { DIST, ROOT, RUNTIMES } from "../scripts/_paths.ts";
+import { DatabaseSync } from "node:sqlite";
+import { CODE_CACHE_FILE } from "../scripts/_code_cache.ts";
+import { DIST, HOST_ARCH, ROOT, RUNTIMES } from "../scripts/_paths.ts";
 import { unzipTo } from "../scripts/zip.ts";
 import { buildFunction, withBootstrap } from "./_harness.ts";
 
@@ -413,3 +415,49 @@ Deno.test("the build refuses a compile directory in TMPDIR that is a link plante
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+const honoApp = buildFunction("tests/fixtures/ts/hono_app.ts", "hono-app");
+
+Deno.test("a Hono app's bundle does not load Node.js streams at init, which only its streaming handler uses", async () => {
+  // hono/aws-lambda imports pipeline from node:stream/promises for streamHandle
+  // alone. The build defers that import; what the prepared code cache holds is
+  // what importing the bundle compiled, so Deno's Node.js streams are not in it.
+  const taskRoot = await honoApp;
+  assert.doesNotMatch(
+    await Deno.readTextFile(`${taskRoot}/function.bundle.js`),
+    /^import .* from "node:stream\/promises";$/m,
+  );
+  const db = new DatabaseSync(`${taskRoot}/deno-dir/${HOST_ARCH}/${CODE_CACHE_FILE}`);
+  try {
+    const modules = db.prepare("SELECT specifier FROM codecache").all().map((r) => r.specifier);
+    assert.ok(
+      modules.includes("file:///var/task/function.bundle.js"),
+      "the bundle is in the cache",
+    );
+    assert.deepEqual(modules.filter((m) => String(m).includes("internal/streams/")), []);
+  } finally {
+    db.close();
+  }
+});
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: a Hono app answers API Gateway through hono/aws-lambda`, async () => {
+    const options = { runtime, handler: "function.handler", taskRoot: await honoApp };
+    await withBootstrap(options, async (b) => {
+      const event = {
+        version: "2.0",
+        routeKey: "$default",
+        rawPath: "/hello/Ada",
+        rawQueryString: "",
+        headers: { host: "example.com" },
+        requestContext: { http: { method: "GET", path: "/hello/Ada" }, domainName: "example.com" },
+        isBase64Encoded: false,
+      };
+      const out = await b.api.invoke(event);
+      assert.equal(out.kind, "response", out.body);
+      const answer = JSON.parse(out.body);
+      assert.equal(answer.statusCode, 200);
+      assert.deepEqual(JSON.parse(answer.body), { message: "Hello, Ada!" });
+    });
+  });
+}
