@@ -128,37 +128,30 @@ function panels(r: Results): Panel[] {
         "(line: min to max, bar: p50 to p99)",
       rows: names.map((n) => ({ label: n, contender: n, summary: r.contenders[n].cold.response })),
     });
-    const cases = [
-      ["smallIdle", `${r.settings.smallEventBytes} B, ${r.settings.gapMs} ms gap`],
-      ["smallBackToBack", `${r.settings.smallEventBytes} B, back to back`],
-    ] as const;
-    out.push({
-      title: "Warm latency of small events, handed out → result received, ms (log scale)",
-      log: true,
-      rows: cases.flatMap(([key, what]) =>
-        names.map((n) => ({
-          label: `${what} · ${n}`,
-          contender: n,
-          summary: r.contenders[n].warm[key],
-        }))
-      ),
-    });
+    // One panel per event size: small and large differ by tens of times.
+    const small = `${r.settings.smallEventBytes} B`;
     const large = `${(r.settings.largeEventBytes / 1e6).toFixed(1)} MB`;
-    const largeCases = [
-      ["largeIdle", `${large}, ${r.settings.gapMs} ms gap`],
-      ["largeBackToBack", `${large}, back to back`],
+    const sizes = [
+      ["Warm latency of small events, handed out → result received", small, "small"],
+      ["Warm latency of large events", large, "large"],
     ] as const;
-    out.push({
-      title: "Warm latency of large events, ms (log scale)",
-      log: true,
-      rows: largeCases.flatMap(([key, what]) =>
-        names.map((n) => ({
-          label: `${what} · ${n}`,
-          contender: n,
-          summary: r.contenders[n].warm[key],
-        }))
-      ),
-    });
+    for (const [title, size, key] of sizes) {
+      const cases = [
+        [`${key}Idle`, `${size}, ${r.settings.gapMs} ms gap`],
+        [`${key}BackToBack`, `${size}, back to back`],
+      ] as const;
+      out.push({
+        title: `${title}, ms (log scale)`,
+        log: true,
+        rows: cases.flatMap(([c, what]) =>
+          names.map((n) => ({
+            label: `${what} · ${n}`,
+            contender: n,
+            summary: r.contenders[n].warm[c],
+          }))
+        ),
+      });
+    }
   }
   return out;
 }
