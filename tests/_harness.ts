@@ -154,24 +154,34 @@ export async function withBootstrap(
   };
   // Output that has ended can match nothing more: a wait for it fails, where
   // it would otherwise hang the whole test run.
-  const watchUntilEnd = async (stream: ReadableStream<Uint8Array>, sink: string[]) => {
+  const ended = { out: false, err: false };
+  const watchUntilEnd = async (
+    stream: ReadableStream<Uint8Array>,
+    sink: string[],
+    which: keyof typeof ended,
+  ) => {
     await collect(stream, sink, check);
+    ended[which] = true; // before the rejections, whose handlers may start a wait
     for (const w of watchers.filter((w) => w.sink === sink)) {
       w.reject(new Error(`the bootstrap's output ended without matching ${w.re}`));
     }
     watchers = watchers.filter((w) => w.sink !== sink);
   };
-  const ended = { out: false, err: false };
   const reading = Promise.all([
-    watchUntilEnd(child.stdout, out).then(() => ended.out = true),
-    watchUntilEnd(child.stderr, err).then(() => ended.err = true),
+    watchUntilEnd(child.stdout, out, "out"),
+    watchUntilEnd(child.stderr, err, "err"),
   ]);
-  const watch = (re: RegExp, sink: string[], done: boolean) =>
-    new Promise<void>((resolve, reject) => {
+  const watch = (re: RegExp, sink: string[], done: boolean) => {
+    const waiting = new Promise<void>((resolve, reject) => {
       if (re.test(sink.join(""))) return resolve();
       if (done) return reject(new Error(`the bootstrap's output ended without matching ${re}`));
       watchers.push({ re, sink, resolve, reject });
     });
+    // A wait nobody awaits any more (its test failed first) fails quietly
+    // when the bootstrap is stopped, instead of hiding that failure.
+    waiting.catch(() => {});
+    return waiting;
+  };
   const exited = async () => {
     const status = await child.status;
     await reading;
