@@ -21,6 +21,12 @@ import { INVOKE_PATH } from "./_rie.ts";
 const PREFIX = "/2018-06-01/runtime";
 const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
 const DELIMITER = Buffer.alloc(8);
+/**
+ * The most of an HTTP response's prelude the relay holds while it waits for
+ * its end: beyond what any HTTP client takes as headers, and what keeps a
+ * function that never ends it from filling the memory of your machine.
+ */
+const MAX_PRELUDE = 64 * 1024;
 /** Tells `deno task invoke` that the answer is a stream, to print as it comes. */
 export const STREAMED_HEADER = "Lambda-Runtime-Function-Response-Mode";
 
@@ -167,10 +173,22 @@ export async function startStreamRelay(
         out.once("drain", () => req.resume());
       }
     };
+    let refused = false;
     req.on("data", (piece: Buffer) => {
+      if (refused) return; // read to its end, so that the emulator hears of it
       if (prelude === null) return write(piece);
+      const searched = Math.max(0, prelude.length - DELIMITER.length + 1);
       prelude = Buffer.concat([prelude, piece]);
-      const at = prelude.indexOf(DELIMITER);
+      const at = prelude.indexOf(DELIMITER, searched);
+      if (at < 0 && prelude.length > MAX_PRELUDE) {
+        const why = `the HTTP response's prelude passed 64 KiB without its end (8 NUL bytes): ` +
+          `write it with awslambda.HttpResponseStream.from(stream, { statusCode, headers, cookies })`;
+        console.error(`Invoke ${id}: ${why}; answering 502`);
+        out?.writeHead(502, { "content-type": "text/plain" }).end(`${why}\n`);
+        prelude = null;
+        refused = true;
+        return;
+      }
       if (at < 0) return;
       let head = {};
       try {
@@ -213,7 +231,7 @@ export async function startStreamRelay(
           "",
         );
         if (prelude !== null) start({}); // ended before its prelude did
-        out?.end();
+        if (!refused) out?.end();
       }
       res.writeHead(status).end();
     });

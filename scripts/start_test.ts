@@ -365,3 +365,20 @@ Deno.test("start: a stream that fails after its first byte is cut off, said so, 
     assert.equal((await interrupt(started)).code, 0, started.err.text());
   });
 });
+
+Deno.test("start: an HTTP response whose prelude never ends is refused with a 502 that says why", async () => {
+  const port = freePort();
+  const args = ["--port", String(port), "--entry", `${ROOT}tests/fixtures/ts/stream_prelude.ts`];
+  await withStart([...args, "--handler", "index.handler"], async (started) => {
+    await started.out.seen(/^Ctrl-C stops everything\.$/m);
+    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+    const endless = await fetch(url, { method: "POST", body: '{"endless":true}' });
+    assert.equal(endless.status, 502);
+    assert.match(await endless.text(), /prelude passed 64 KiB without its end/);
+    await started.err.seen(/prelude passed 64 KiB without its end \(8 NUL bytes\)/);
+    const next = await fetch(url, { method: "POST", body: "{}" });
+    assert.equal(next.status, 201);
+    assert.equal(await next.text(), "made\n");
+    assert.equal((await interrupt(started)).code, 0, started.err.text());
+  });
+});
