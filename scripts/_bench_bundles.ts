@@ -8,8 +8,8 @@
 // client runs the same bundle as function.mjs, as AWS runs a Node.js function.
 import type { BenchApi } from "./_bench_api.ts";
 import type { Contender } from "./_bench_contenders.ts";
-import { processTree, statusKiB } from "./_bench_procs.ts";
-import { latencies, rotated, SMALL_EVENT, withContender } from "./_bench_run.ts";
+import { treeRssKiB } from "./_bench_procs.ts";
+import { latencies, rotated, shareOf, SMALL_EVENT, withContender } from "./_bench_run.ts";
 import { summarize, type Summary } from "./_bench_stats.ts";
 import { runBuild } from "./_build.ts";
 import { CACHE, HOST_ARCH, ROOT } from "./_paths.ts";
@@ -94,29 +94,20 @@ export async function runBundlesExperiment(
       idle: [] as number[],
       backToBack: [] as number[],
     }));
-    // Each start's share of the warm runs: the shares add up to warmRuns.
-    const share = (i: number) =>
-      Math.floor(options.warmRuns * (i + 1) / options.coldRuns) -
-      Math.floor(options.warmRuns * i / options.coldRuns);
+    const start = { taskRoot: dir, handler: "function.handler", lambdaPaths: true };
     for (let i = 0; i < options.coldRuns; i++) {
+      const warm = shareOf(options.warmRuns, options.coldRuns, i);
       for (const [c, contender] of rotated([...contenders.entries()], i)) {
         const s = samples[c];
-        const start = { taskRoot: dir, handler: "function.handler", lambdaPaths: true };
-        await withContender(
-          api,
-          contender,
-          start,
-          `running ${bundle}`,
-          async (exited, { pid, startedAt }) => {
-            const first = await Promise.race([api.invoke(SMALL_EVENT), exited]);
-            if (first.kind !== "response") throw new Error(`${contender.name}: ${bundle} failed`);
-            s.next.push(api.firstNext! - startedAt);
-            s.response.push(first.received - startedAt);
-            s.rss.push(processTree(pid).reduce((kib, p) => kib + statusKiB(p, "VmRSS"), 0));
-            s.idle.push(...await latencies(api, SMALL_EVENT, share(i), options.gapMs, false));
-            s.backToBack.push(...await latencies(api, SMALL_EVENT, share(i), 0, false));
-          },
-        );
+        await withContender(api, contender, start, `running ${bundle}`, async (exited, child) => {
+          const first = await Promise.race([api.invoke(SMALL_EVENT), exited]);
+          if (first.kind !== "response") throw new Error(`${contender.name}: ${bundle} failed`);
+          s.next.push(api.firstNext! - child.startedAt);
+          s.response.push(first.received - child.startedAt);
+          s.rss.push(treeRssKiB(child.pid));
+          s.idle.push(...await latencies(api, SMALL_EVENT, warm, options.gapMs, false));
+          s.backToBack.push(...await latencies(api, SMALL_EVENT, warm, 0, false));
+        });
       }
     }
     contenders.forEach((contender, c) => {

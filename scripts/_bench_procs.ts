@@ -34,6 +34,11 @@ export function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
   }
 }
 
+/** The summed VmRSS of root's whole tree, in KiB, now. */
+export function treeRssKiB(root: number): number {
+  return processTree(root).reduce((kib, pid) => kib + statusKiB(pid, "VmRSS"), 0);
+}
+
 /**
  * Samples the summed VmRSS of root's whole tree every intervalMs until stopped;
  * stop() returns the highest sum seen, in KiB. Processes that live shorter than
@@ -42,8 +47,7 @@ export function statusKiB(pid: number, field: "VmRSS" | "VmHWM"): number {
 export function sampleTreeRss(root: number, intervalMs = 5): { stop(): number } {
   let peak = 0;
   const sample = () => {
-    const sum = processTree(root).reduce((kib, pid) => kib + statusKiB(pid, "VmRSS"), 0);
-    peak = Math.max(peak, sum);
+    peak = Math.max(peak, treeRssKiB(root));
   };
   sample();
   const timer = setInterval(sample, intervalMs);

@@ -91,6 +91,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** The i-th of parts shares of total runs: the shares add up to total exactly. */
+export function shareOf(total: number, parts: number, i: number): number {
+  return Math.floor(total * (i + 1) / parts) - Math.floor(total * i / parts);
+}
+
 /**
  * items starting from the i-th, wrapping around: the order of turn i, so that
  * over the turns none always goes first, or right after another.
@@ -209,8 +214,7 @@ export async function warmRuns(
   }]));
   const rss = new Map<Contender, ContenderResult["rss"]>();
   for (let round = 0; round < rounds; round++) {
-    // This round's share of the runs: the shares add up to runs exactly.
-    const share = Math.floor(runs * (round + 1) / rounds) - Math.floor(runs * round / rounds);
+    const share = shareOf(runs, rounds, round);
     progress(round, rounds);
     for (const contender of rotated(contenders, round)) {
       const s = samples.get(contender)!;
