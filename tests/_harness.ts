@@ -154,27 +154,20 @@ export async function withBootstrap(
   };
   // Output that has ended can match nothing more: a wait for it fails, where
   // it would otherwise hang the whole test run.
-  const ended = { out: false, err: false };
-  const watchUntilEnd = async (
-    stream: ReadableStream<Uint8Array>,
-    sink: string[],
-    which: keyof typeof ended,
-  ) => {
+  const ended = new Set<string[]>();
+  const unmatched = (re: RegExp) =>
+    new Error(`the bootstrap's output ended without matching ${re}`);
+  const watchUntilEnd = async (stream: ReadableStream<Uint8Array>, sink: string[]) => {
     await collect(stream, sink, check);
-    ended[which] = true; // before the rejections, whose handlers may start a wait
-    for (const w of watchers.filter((w) => w.sink === sink)) {
-      w.reject(new Error(`the bootstrap's output ended without matching ${w.re}`));
-    }
+    ended.add(sink); // before the rejections, whose handlers may start a wait
+    for (const w of watchers.filter((w) => w.sink === sink)) w.reject(unmatched(w.re));
     watchers = watchers.filter((w) => w.sink !== sink);
   };
-  const reading = Promise.all([
-    watchUntilEnd(child.stdout, out, "out"),
-    watchUntilEnd(child.stderr, err, "err"),
-  ]);
-  const watch = (re: RegExp, sink: string[], done: boolean) => {
+  const reading = Promise.all([watchUntilEnd(child.stdout, out), watchUntilEnd(child.stderr, err)]);
+  const watch = (re: RegExp, sink: string[]) => {
     const waiting = new Promise<void>((resolve, reject) => {
       if (re.test(sink.join(""))) return resolve();
-      if (done) return reject(new Error(`the bootstrap's output ended without matching ${re}`));
+      if (ended.has(sink)) return reject(unmatched(re));
       watchers.push({ re, sink, resolve, reject });
     });
     // A wait nobody awaits any more (its test failed first) fails quietly
@@ -202,8 +195,8 @@ export async function withBootstrap(
     },
     stdout: () => out.join(""),
     stderr: () => err.join(""),
-    stderrMatches: (re) => watch(re, err, ended.err),
-    stdoutMatches: (re) => watch(re, out, ended.out),
+    stderrMatches: (re) => watch(re, err),
+    stdoutMatches: (re) => watch(re, out),
   };
   let guard: ReturnType<typeof setTimeout> | undefined;
   try {
