@@ -4,7 +4,7 @@ import { processesWithEnv } from "./_processes.ts";
 import { runScript } from "./_run_script.ts";
 import { freePort } from "./_rie.ts";
 import { isSource, newest, parseStartArgs } from "./start.ts";
-import { interrupt, within, withStart } from "./_start_process.ts";
+import { interrupt, type Started, within, withStart } from "./_start_process.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -309,11 +309,30 @@ Deno.test("start: a missing entry point gets a clear message", async () => {
   );
 });
 
-Deno.test("start: a streamed response reaches curl and invoke piece by piece, past the emulator", async () => {
+/**
+ * Serves tests/fixtures/ts/<fixture> with deno task start as index.handler,
+ * runs use once it serves, with its port and invoke URL, then stops it with
+ * Ctrl-C, which must end it well.
+ */
+async function serveFixture(
+  fixture: string,
+  use: (served: { port: number; url: string; started: Started }) => Promise<void>,
+): Promise<void> {
   const port = freePort();
-  const args = ["--port", String(port), "--entry", `${ROOT}tests/fixtures/ts/hono_stream.ts`];
-  await withStart([...args, "--handler", "index.handler"], async (started) => {
-    await started.out.seen(/^Ctrl-C stops everything\.$/m);
+  const entry = `${ROOT}tests/fixtures/ts/${fixture}`;
+  await withStart(
+    ["--port", String(port), "--entry", entry, "--handler", "index.handler"],
+    async (started) => {
+      await started.out.seen(/^Ctrl-C stops everything\.$/m);
+      const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+      await use({ port, url, started });
+      assert.equal((await interrupt(started)).code, 0, started.err.text());
+    },
+  );
+}
+
+Deno.test("start: a streamed response reaches curl and invoke piece by piece, past the emulator", async () => {
+  await serveFixture("hono_stream.ts", async ({ port, url }) => {
     const event = JSON.stringify({
       version: "2.0",
       rawPath: "/ticks",
@@ -322,7 +341,6 @@ Deno.test("start: a streamed response reaches curl and invoke piece by piece, pa
       requestContext: { http: { method: "GET", path: "/ticks", sourceIp: "127.0.0.1" } },
       isBase64Encoded: false,
     });
-    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
     const res = await fetch(url, { method: "POST", body: event });
     // As a function URL answers: the prelude's status and headers, then the body.
     assert.equal(res.status, 200);
@@ -340,17 +358,11 @@ Deno.test("start: a streamed response reaches curl and invoke piece by piece, pa
     assert.equal(invoked.code, 0, invoked.stderr);
     assert.equal(invoked.stdout, "tick 0\ntick 1\ntick 2\n");
     assert.match(invoked.stderr, /streamed: each piece printed as it came/);
-
-    assert.equal((await interrupt(started)).code, 0, started.err.text());
   });
 });
 
 Deno.test("start: a stream that fails after its first byte is cut off, said so, and the next is served", async () => {
-  const port = freePort();
-  const args = ["--port", String(port), "--entry", `${ROOT}tests/fixtures/ts/stream_fails.ts`];
-  await withStart([...args, "--handler", "index.handler"], async (started) => {
-    await started.out.seen(/^Ctrl-C stops everything\.$/m);
-    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+  await serveFixture("stream_fails.ts", async ({ url, started }) => {
     const call = () => fetch(url, { method: "POST", body: "{}" });
     assert.equal(await (await call()).text(), "call 1: partial\nwhole\n");
     const failing = await call();
@@ -362,16 +374,11 @@ Deno.test("start: a stream that fails after its first byte is cut off, said so, 
     });
     await started.err.seen(/the stream ended in RangeError: .*failed half way/);
     assert.equal(await (await call()).text(), "call 3: partial\nwhole\n");
-    assert.equal((await interrupt(started)).code, 0, started.err.text());
   });
 });
 
 Deno.test("start: an HTTP response whose prelude never ends is refused with a 502 that says why", async () => {
-  const port = freePort();
-  const args = ["--port", String(port), "--entry", `${ROOT}tests/fixtures/ts/stream_prelude.ts`];
-  await withStart([...args, "--handler", "index.handler"], async (started) => {
-    await started.out.seen(/^Ctrl-C stops everything\.$/m);
-    const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
+  await serveFixture("stream_prelude.ts", async ({ url, started }) => {
     const endless = await fetch(url, { method: "POST", body: '{"endless":true}' });
     assert.equal(endless.status, 502);
     assert.match(await endless.text(), /prelude passed 64 KiB without its end/);
@@ -379,6 +386,5 @@ Deno.test("start: an HTTP response whose prelude never ends is refused with a 50
     const next = await fetch(url, { method: "POST", body: "{}" });
     assert.equal(next.status, 201);
     assert.equal(await next.text(), "made\n");
-    assert.equal((await interrupt(started)).code, 0, started.err.text());
   });
 });
