@@ -104,7 +104,9 @@ export async function bundleFunction(
     const text = new TextDecoder().decode(out.stderr).trim();
     throw new Error(`Cannot bundle ${entry}:\n${text}`);
   }
-  await Deno.writeTextFile(bundle, deferStreamPromises(await Deno.readTextFile(bundle)));
+  const code = await Deno.readTextFile(bundle);
+  const deferred = deferStreamPromises(code);
+  if (deferred !== code) await Deno.writeTextFile(bundle, deferred);
   const raw = JSON.parse(await Deno.readTextFile(map)) as SourceMap;
   const rewritten = rewriteSourceMap(
     raw,
