@@ -162,6 +162,10 @@ func report(ctx context.Context, api *runtimeapi.Client, ev *runtimeapi.Invocati
 		return err
 	}
 	switch {
+	case se.Code == runtimeapi.StatusRequestEntityTooLarge && out.err == nil && out.streamed != nil:
+		log.errorf(requestID, "Function.ResponseSizeTooLarge: the Runtime API refused the streamed response after %d bytes, over Lambda's limit of %d bytes for a streamed response; the invocation failed",
+			out.size(), runtimeapi.MaxStreamedBytes)
+		return nil
 	case se.Code == runtimeapi.StatusRequestEntityTooLarge && out.err == nil:
 		log.errorf(requestID, "Function.ResponseSizeTooLarge: the response is %d bytes, over Lambda's limit of %d bytes; the invocation failed",
 			out.size(), runtimeapi.MaxResponseBytes)

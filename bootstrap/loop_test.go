@@ -86,6 +86,11 @@ func (f *fakeInvoker) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 			f.cuts = append(f.cuts, err)
 			return exitError(inv.RequestID, "signal: killed")
 		}}
+	case `"stream"`:
+		frames := frame(frameData, "streamed") + frame(frameEnd, "") + frame(frameSettled, "")
+		return outcome{streamed: newStreamed("text/plain", strings.NewReader(frames), inv.RequestID, func(err error) (*functionError, bool) {
+			return exitError(inv.RequestID, err.Error()), true
+		})}
 	case `"fail"`:
 		return outcome{err: newInitError("Error", "failed")}
 	case `"break"`:
@@ -144,6 +149,10 @@ func TestServe(t *testing.T) {
 			[]string{`1`, `2`, `3`, `4`}, map[string]int{"id-0": 413, "id-1": 400, "id-2": 403},
 			[]string{`id-0 response 1`, `id-1 response 2`, `id-2 response 3`, `id-3 response 4`},
 			0, 410, false},
+		{"413 on a streamed result is logged with the streaming limit",
+			[]string{`"stream"`, `1`}, map[string]int{"id-0": 413},
+			[]string{`id-0 response streamed`, `id-1 response 1`},
+			0, 410, false},
 		{"500 on a post ends the loop",
 			[]string{`1`, `2`}, map[string]int{"id-0": 500},
 			[]string{`id-0 response 1`},
@@ -196,8 +205,14 @@ func TestServe(t *testing.T) {
 			if inv.resets != tt.wantResets {
 				t.Errorf("resets = %d, want %d", inv.resets, tt.wantResets)
 			}
-			if tt.postStatus["id-0"] == 413 && !strings.Contains(logs.String(), "Function.ResponseSizeTooLarge") {
-				t.Errorf("413 not logged: %s", logs.String())
+			if tt.postStatus["id-0"] == 413 {
+				limit := fmt.Sprintf("limit of %d bytes", runtimeapi.MaxResponseBytes)
+				if tt.events[0] == `"stream"` {
+					limit = fmt.Sprintf("limit of %d bytes for a streamed response", runtimeapi.MaxStreamedBytes)
+				}
+				if !strings.Contains(logs.String(), "Function.ResponseSizeTooLarge") || !strings.Contains(logs.String(), limit) {
+					t.Errorf("413 not logged with %q: %s", limit, logs.String())
+				}
 			}
 		})
 	}
