@@ -1,10 +1,30 @@
 // The handlers of deno task bench's concurrency cases (Lambda Managed
-// Instances): one waits on I/O, one keeps a CPU busy.
+// Instances): two wait on I/O, one keeps a CPU busy.
+import { Buffer } from "node:buffer";
+import http from "node:http";
+
+const agent = new http.Agent({ keepAlive: true });
 
 /** Awaits a 20 ms timer, as a call to another service would. */
 export async function io(event, context) {
   await new Promise((resolve) => setTimeout(resolve, 20));
   return { requestId: context.awsRequestId, event };
+}
+
+/**
+ * Calls a service on loopback (event.url) that answers after 20 ms, with
+ * node:http and a keep-alive agent, as the AWS SDK calls AWS.
+ */
+export async function net(event, context) {
+  const service = await new Promise((resolve, reject) => {
+    http.get(event.url, { agent }, (res) => {
+      const chunks = [];
+      res.on("data", (chunk) => chunks.push(chunk));
+      res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+      res.on("error", reject);
+    }).on("error", reject);
+  });
+  return { requestId: context.awsRequestId, service };
 }
 
 /** A few milliseconds of work, with nothing to await: two million multiply-xor steps. */

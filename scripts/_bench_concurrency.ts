@@ -1,17 +1,25 @@
 // deno task bench's concurrency cases (Lambda Managed Instances): each
 // contender started with AWS_LAMBDA_MAX_CONCURRENCY=C, then C clients invoking
-// back to back for a while, with an I/O-bound handler and a CPU-bound one.
+// back to back for a while, with two I/O-bound handlers (a timer, and a call to
+// a service on loopback) and a CPU-bound one.
 // Throughput, and each invocation's latency from the moment it was queued at
 // the Runtime API to its result, so time spent waiting for a free slot counts.
 import type { BenchApi } from "./_bench_api.ts";
 import type { Contender } from "./_bench_contenders.ts";
+import { ROOT } from "./_paths.ts";
 import { rotated, SMALL_EVENT, withContender } from "./_bench_run.ts";
 import { percentile } from "./_bench_stats.ts";
 
 /** The concurrencies measured, as the issue names them. */
 export const CONCURRENCIES = [8, 32, 64] as const;
 /** The handlers of bench/concurrency.js. */
-export const KINDS = ["io", "cpu"] as const;
+export const KINDS = ["io", "net", "cpu"] as const;
+/** How the report names each handler. */
+export const KIND_LABELS: Record<(typeof KINDS)[number], string> = {
+  io: "I/O (20 ms timer)",
+  net: "I/O (20 ms service)",
+  cpu: "CPU (about 3 ms)",
+};
 
 /** One contender at one concurrency with one handler. */
 export interface ConcurrencyResult {
@@ -47,12 +55,26 @@ export async function concurrencyRuns(
 ): Promise<ConcurrencyResult[]> {
   const samples = new Map<string, { latencies: number[]; seconds: number; failed: number }>();
   const key = (c: string, kind: string, n: number) => `${c} ${kind} ${n}`;
+  await using service = await slowService();
+  const events = {
+    io: SMALL_EVENT,
+    cpu: SMALL_EVENT,
+    net: new TextEncoder().encode(JSON.stringify({ url: service.url })),
+  };
   for (let round = 0; round < settings.rounds; round++) {
     for (const kind of KINDS) {
       for (const n of CONCURRENCIES) {
         progress(`round ${round + 1} of ${settings.rounds}: ${kind} at ${n}`);
         for (const contender of rotated(contenders, round)) {
-          const got = await oneCase(api, contender, taskRoot, kind, n, settings.seconds);
+          const got = await oneCase(
+            api,
+            contender,
+            taskRoot,
+            kind,
+            events[kind],
+            n,
+            settings.seconds,
+          );
           const s = samples.get(key(contender.name, kind, n)) ??
             { latencies: [], seconds: 0, failed: 0 };
           s.latencies.push(...got.latencies);
@@ -90,6 +112,7 @@ async function oneCase(
   contender: Contender,
   taskRoot: string,
   kind: string,
+  event: Uint8Array<ArrayBuffer>,
   n: number,
   seconds: number,
 ): Promise<{ latencies: number[]; seconds: number; failed: number }> {
@@ -99,8 +122,8 @@ async function oneCase(
     env: { AWS_LAMBDA_MAX_CONCURRENCY: String(n), AWS_LAMBDA_LOG_FORMAT: "JSON" },
   };
   return await withContender(api, contender, start, `at concurrency ${n}`, async (exited) => {
-    await Promise.race([clients(api, n, 1), exited]);
-    return await Promise.race([clients(api, n, seconds), exited]);
+    await Promise.race([clients(api, event, n, 1), exited]);
+    return await Promise.race([clients(api, event, n, seconds), exited]);
   });
 }
 
@@ -108,7 +131,7 @@ async function oneCase(
  * n clients, each invoking again as soon as its last result is in, until
  * seconds have passed; the latency of each invocation, queued to answered.
  */
-async function clients(api: BenchApi, n: number, seconds: number) {
+async function clients(api: BenchApi, event: Uint8Array<ArrayBuffer>, n: number, seconds: number) {
   const latencies: number[] = [];
   let failed = 0;
   const start = performance.now();
@@ -116,10 +139,43 @@ async function clients(api: BenchApi, n: number, seconds: number) {
   await Promise.all(Array.from({ length: n }, async () => {
     while (performance.now() < end) {
       const queued = performance.now();
-      const t = await api.invoke(SMALL_EVENT);
+      const t = await api.invoke(event);
       if (t.kind === "response") latencies.push(t.received - queued);
       else failed++;
     }
   }));
   return { latencies, seconds: (performance.now() - start) / 1000, failed };
+}
+
+/**
+ * bench/slow_service.go, started with go run: the service the net handler
+ * calls, which answers after 20 ms. Disposing of it closes its stdin, on which
+ * it exits.
+ */
+async function slowService(): Promise<{ url: string } & AsyncDisposable> {
+  const child = new Deno.Command("go", {
+    args: ["run", `${ROOT}/bench/slow_service.go`],
+    cwd: `${ROOT}/bootstrap`, // its go.mod: no module download, the toolchain it pins
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let first = "";
+  while (!first.includes("\n")) {
+    const { value, done } = await lines.read();
+    if (done) {
+      await child.status;
+      throw new Error("bench/slow_service.go exited before printing its address: is Go installed?");
+    }
+    first += value;
+  }
+  await lines.cancel();
+  return {
+    url: `http://${first.trim()}/`,
+    async [Symbol.asyncDispose]() {
+      await child.stdin.close();
+      await child.status;
+    },
+  };
 }

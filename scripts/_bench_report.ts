@@ -2,7 +2,7 @@
 // Markdown tables printed (and pasted into the README).
 import { DIST, HOST_ARCH, RUNTIMES } from "./_paths.ts";
 import { ratio, type Summary } from "./_bench_stats.ts";
-import type { ConcurrencyResult } from "./_bench_concurrency.ts";
+import { type ConcurrencyResult, KIND_LABELS } from "./_bench_concurrency.ts";
 import type { StreamingResult } from "./_bench_streaming.ts";
 import type { BundleResult } from "./_bench_bundles.ts";
 
@@ -241,7 +241,7 @@ export function resultsMarkdown(r: Results): string {
         const row = r.concurrency!.filter((c) => c.kind === kind && String(c.concurrency) === n);
         const node = row.find((c) => c.contender === "node-ric");
         return [
-          kind === "io" ? "I/O (20 ms timer)" : "CPU (about 3 ms)",
+          KIND_LABELS[kind as keyof typeof KIND_LABELS] ?? kind,
           n,
           ...contenders.map((name) => {
             const c = row.find((x) => x.contender === name);
