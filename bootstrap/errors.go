@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,14 +84,44 @@ func responseTooLarge(requestID string, size int64) *functionError {
 // to the header's type and the body as the message when the body is not what
 // runtime.js writes.
 func decodeFunctionError(headerType string, body []byte) *functionError {
-	var fe functionError
-	if err := json.Unmarshal(body, &fe); err != nil || (fe.Type == "" && fe.Message == "" && fe.StackTrace == nil) {
+	var sent struct {
+		Type       string       `json:"errorType"`
+		Message    string       `json:"errorMessage"`
+		StackTrace boundedStack `json:"stackTrace"`
+	}
+	if err := json.Unmarshal(body, &sent); err != nil || (sent.Type == "" && sent.Message == "" && sent.StackTrace == nil) {
 		return newInitError(headerType, string(body)).Sanitized()
 	}
+	fe := functionError{Type: sent.Type, Message: sent.Message, StackTrace: sent.StackTrace}
 	if fe.Type == "" {
 		fe.Type = headerType
 	}
 	return fe.Sanitized()
+}
+
+// boundedStack decodes a JSON list of strings, keeping its first lines only:
+// a function can make a stack of millions of empty lines, each of which would
+// cost a slice entry many times its size in the body.
+type boundedStack []string
+
+func (s *boundedStack) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return fmt.Errorf("a stack trace is a list of strings, not %.20s", data)
+	}
+	lines := []string{}
+	for dec.More() && len(lines) <= runtimeapi.MaxStackLines {
+		var line string
+		if err := dec.Decode(&line); err != nil {
+			return err
+		}
+		lines = append(lines, line)
+	}
+	*s = lines // one more than the bound when there are more, so that it is cut and says so
+	return nil
 }
 
 // truncateBytes is b cut to at most n bytes.

@@ -59,11 +59,12 @@ func FuzzDecodeFunctionError(f *testing.F) {
 		// message.
 		var sent functionError
 		if json.Unmarshal(body, &sent) == nil && (sent.Type != "" || sent.Message != "" || sent.StackTrace != nil) {
-			want := (&runtimeapi.Error{Type: cmp.Or(sent.Type, headerType)}).Sanitized().Type
-			if fe.Type != want || fe.Message != sent.Message || !slices.Equal(fe.StackTrace, sent.StackTrace) {
-				t.Errorf("decodeFunctionError(%q, %q) = %#v, want %#v with type %q", headerType, body, fe, sent, want)
+			want := (&runtimeapi.Error{Type: cmp.Or(sent.Type, headerType), Message: sent.Message, StackTrace: sent.StackTrace}).Sanitized()
+			if fe.Type != want.Type || fe.Message != want.Message || !slices.Equal(fe.StackTrace, want.StackTrace) {
+				t.Errorf("decodeFunctionError(%q, %q) = %#v, want %#v", headerType, body, fe, want)
 			}
-		} else if fe.Type != (&runtimeapi.Error{Type: headerType}).Sanitized().Type || fe.Message != string(body) || len(fe.StackTrace) != 0 {
+		} else if want := (&runtimeapi.Error{Type: headerType, Message: string(body)}).Sanitized(); fe.Type != want.Type ||
+			fe.Message != want.Message || len(fe.StackTrace) != 0 {
 			t.Errorf("decodeFunctionError(%q, %q) = %#v, want the header's type and the body as the message",
 				headerType, body, fe)
 		}

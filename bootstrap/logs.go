@@ -51,8 +51,11 @@ func (l *logger) write(level, requestID, message string, fe *functionError) {
 		if fe != nil {
 			rec["errorType"], rec["errorMessage"], rec["stackTrace"] = fe.Type, fe.Message, fe.StackTrace
 		}
-		b, _ := json.Marshal(rec)
-		line = string(b)
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // as written: <, > and & escaped would be six bytes each
+		_ = enc.Encode(rec)      // strings and string slices always marshal
+		line = strings.TrimSuffix(b.String(), "\n")
 	} else {
 		if requestID == "" {
 			requestID = "undefined"

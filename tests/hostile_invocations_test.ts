@@ -141,6 +141,40 @@ for (const runtime of RUNTIMES) {
   );
 
   t(
+    "an error with a stack of millions of lines or a message of megabytes is posted and logged cut to its bounds",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        for (const run of ["throwsEndlessStack", "throwsHtmlMessage"]) {
+          const before = b.stderr().length + b.stdout().length;
+          const requestId = `${run}-1`;
+          const out = await within(
+            20_000,
+            b.api.invoke({ run }, { requestId }),
+            `${run}: no answer`,
+          );
+          assert.equal(out.kind, "error", out.body.slice(0, 200));
+          assert.ok(out.body.length < 1 << 20, `${run}: an error body of ${out.body.length} bytes`);
+          const error = JSON.parse(out.body);
+          assert.equal(error.errorType, "Error");
+          if (run === "throwsEndlessStack") {
+            assert.equal(error.errorMessage, "endless stack");
+            assert.match(error.stackTrace.at(-1), /stack cut short/);
+          } else {
+            assert.match(
+              error.errorMessage,
+              /^<{1000}.*\[cut short: the message was 6000000 bytes\]$/s,
+            );
+          }
+          await b.stderrMatches(new RegExp(`${requestId}\tERROR\tInvoke Error`));
+          const logged = b.stderr().length + b.stdout().length - before;
+          assert.ok(logged < 2 << 20, `${run}: ${logged} bytes of log for one throw`);
+        }
+        assert.equal((await b.api.invoke({ run: "whoami" })).kind, "response");
+      });
+    },
+  );
+
+  t(
     "a Deno process that never becomes ready times the invocation out, and the runtime serves on",
     async () => {
       await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
