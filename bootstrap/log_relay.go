@@ -12,7 +12,7 @@ import (
 // interleave, and neither would parse. Each process then gets pipes of its
 // own, which the bootstrap copies line by line: a line of up to relayLine
 // bytes goes out in one write, never cut by another process's. A longer line
-// goes out in pieces of that size, between which others' lines may come. The
+// goes out as lines of that size, between which others' lines may come. The
 // lock is never held while waiting on a process, so one that writes half a
 // line and stops cannot hold up the others' records.
 
@@ -41,20 +41,35 @@ func (r *relay) pipe() (*os.File, error) {
 	return pw, nil
 }
 
+// copy relays src's lines, each in one write. A piece that is not a whole line
+// (the start of a line longer than relayLine, or what a process wrote last
+// without ending it) goes out as a line of its own: the next process's record
+// must start a line, or it would no longer parse.
 func (r *relay) copy(src *os.File) {
 	defer src.Close()
 	br := bufio.NewReaderSize(src, relayLine)
+	var piece []byte
 	for {
 		line, err := br.ReadSlice('\n')
+		if len(line) > 0 && line[len(line)-1] != '\n' {
+			piece = append(append(piece[:0], line...), '\n')
+			line = piece
+		}
 		if len(line) > 0 {
-			r.mu.Lock()
-			_, _ = r.dst.Write(line)
-			r.mu.Unlock()
+			_, _ = r.Write(line)
 		}
 		if err != nil && err != bufio.ErrBufferFull {
 			return
 		}
 	}
+}
+
+// Write writes p to the destination in one write, between the lines relayed:
+// the bootstrap's own records go this way too.
+func (r *relay) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.dst.Write(p)
 }
 
 // relayPipes are a process's stdout and stderr, relayed.

@@ -55,7 +55,7 @@ func run(ctx context.Context) error {
 	if errors.Is(err, errNoRuntimeAPI) {
 		return err
 	}
-	log := newLogger(os.Stderr, cfg.jsonLogs)
+	log := newLogger(stderrRelay, cfg.jsonLogs) // never inside a line relayed from Deno
 	api := runtimeapi.New(cfg.runtimeAPI, cfg.timeout)
 	if err != nil {
 		return initFailed(ctx, api, log, err)
