@@ -43,10 +43,34 @@ func prepareDenoDir(cfg config) error {
 			}
 		}
 	}
+	if err := blockOriginStorage(staging); err != nil {
+		os.RemoveAll(staging)
+		return err
+	}
 	// Rename last, so a half-copied cache is never taken for a prepared one.
 	if err := os.Rename(staging, cfg.denoDir); err != nil {
 		os.RemoveAll(staging)
 		return fmt.Errorf("create DENO_DIR: %w", err)
+	}
+	return nil
+}
+
+// originStorageDir is where Deno keeps localStorage and the Cache API's
+// entries for every process that shares the DENO_DIR.
+const originStorageDir = "location_data"
+
+// blockOriginStorage puts a file where Deno would make originStorageDir, so
+// that no process can keep anything there for another to read: runtime2's
+// processes serve one invocation each, and Node.js has no such storage.
+// runtime.js also removes the globals, so that functions find them absent
+// rather than failing.
+func blockOriginStorage(denoDir string) error {
+	path := filepath.Join(denoDir, originStorageDir)
+	if err := os.RemoveAll(path); err != nil {
+		return fmt.Errorf("block origin storage: %w", err)
+	}
+	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		return fmt.Errorf("block origin storage: %w", err)
 	}
 	return nil
 }

@@ -36,6 +36,16 @@ func TestPrepareDenoDir(t *testing.T) {
 			t.Errorf("%s was copied: only %s's cache belongs in DENO_DIR", file, lambdaArch)
 		}
 	}
+	// Origin storage has no directory to go to, even when a prepared cache
+	// brought one.
+	write(filepath.Join(cfg.layerDir, "deno-dir", lambdaArch, "location_data", "x", "local_storage"), "kept")
+	os.RemoveAll(cfg.denoDir)
+	if err := prepareDenoDir(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(cfg.denoDir, "location_data")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("location_data is %v (%v), want a file in the way of Deno's origin storage", st, err)
+	}
 	// Copies are writable: Deno updates its cache in place.
 	if err := os.WriteFile(filepath.Join(cfg.denoDir, "v8_code_cache_v2"), []byte("new"), 0o644); err != nil {
 		t.Errorf("copied cache is not writable: %v", err)

@@ -175,6 +175,24 @@ for (const runtime of RUNTIMES) {
   );
 
   t(
+    "origin storage (localStorage, the Cache API) is not defined, as on Node.js, and carries nothing between invocations",
+    async () => {
+      await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
+        for (const requestId of ["storage-1", "storage-2"]) {
+          const out = await b.api.invoke({ run: "originStorage" }, { requestId });
+          assert.equal(out.kind, "response", out.body);
+          // Deno keeps both on disk, under DENO_DIR, where runtime2's next
+          // process would find them.
+          assert.deepEqual(JSON.parse(out.body), {
+            localStorage: "unavailable: ReferenceError",
+            caches: "unavailable: ReferenceError",
+          });
+        }
+      });
+    },
+  );
+
+  t(
     "a Deno process that never becomes ready times the invocation out, and the runtime serves on",
     async () => {
       await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {

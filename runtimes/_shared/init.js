@@ -25,6 +25,7 @@ export async function init() {
   const env = staticContext(getenv);
   const noGlobal = getenv("AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA");
   installAwslambda(noGlobal);
+  removeOriginStorage();
   await installInvokeStore(noGlobal, env.concurrent ?? false);
   try {
     const handler = await loadHandler(control.bundle, control.export, control.handler);
@@ -37,4 +38,16 @@ export async function init() {
     await channel.send({ error });
     Deno.exit(1);
   }
+}
+
+/**
+ * Takes away the origin storage Deno offers, localStorage and the Cache API,
+ * as Node.js has neither: Deno keeps it on disk under DENO_DIR, which every
+ * process of the environment shares, so runtime2's next process would read
+ * what this one kept. (The bootstrap blocks its directory too, for the
+ * realms this cannot reach, such as workers.)
+ */
+function removeOriginStorage() {
+  Reflect.deleteProperty(globalThis, "localStorage");
+  Reflect.deleteProperty(globalThis, "caches");
 }
