@@ -204,30 +204,41 @@ func receive[T any](ctx context.Context, ch <-chan T, done <-chan struct{}) (v T
 func awaitAnswer[T any](ctx context.Context, p *denoProcess, inv *runtimeapi.Invocation, answers <-chan T,
 	errOf func(T) error, shared bool) (T, *functionError) {
 	a, got := receive(ctx, answers, p.done)
+	var err error
+	if got {
+		err = errOf(a)
+	}
+	return a, answerError(ctx, p, inv, got, err, shared)
+}
+
+// answerError is the invocation's error once an answer was awaited, as
+// awaitAnswer tells it: got is whether the answer came, err its exchange's
+// failure.
+func answerError(ctx context.Context, p *denoProcess, inv *runtimeapi.Invocation, got bool, err error, shared bool) *functionError {
 	if !got && ctx.Err() == nil {
-		return a, exitError(inv.RequestID, p.state)
+		return exitError(inv.RequestID, p.state)
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		if !shared {
 			p.stop(0)
 		}
-		return a, timeoutError(inv)
+		return timeoutError(inv)
 	case ctx.Err() != nil:
-		return a, shutdownError(inv.RequestID)
-	case errOf(a) != nil:
+		return shutdownError(inv.RequestID)
+	case err != nil:
 		select {
 		case <-p.done:
 		case <-time.After(exitWait):
 			if shared {
-				return a, newInitError("Runtime.BridgeError", fmt.Sprintf(
-					"RequestId: %s Error: the exchange with Deno failed: %v", inv.RequestID, errOf(a)))
+				return newInitError("Runtime.BridgeError", fmt.Sprintf(
+					"RequestId: %s Error: the exchange with Deno failed: %v", inv.RequestID, err))
 			}
 			p.stop(0)
 		}
-		return a, exitError(inv.RequestID, p.state)
+		return exitError(inv.RequestID, p.state)
 	}
-	return a, nil
+	return nil
 }
 
 // exited tells whether the process is gone.

@@ -130,23 +130,36 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 		body  []byte
 		err   error
 	}
-	answers := make(chan answer, 1)
+	frames := make(chan answer, 1)  // the result frame, or why none came
+	answers := make(chan answer, 1) // then the body that follows it
 	exchanged := make(chan struct{})
 	go func() {
 		defer close(exchanged)
 		var a answer
-		a.frame, a.body, a.err = c.exchange(ctx, inv)
-		answers <- a
+		a.frame, a.err = c.exchange(inv)
+		frames <- a
+		if a.err == nil && !a.frame.Stream {
+			a.body, a.err = c.readResult(ctx, a.frame.Length)
+			answers <- a
+		}
 	}()
 
 	// A result runtime.js should never have sent is the child's answer, not
 	// its death.
-	a, fe := awaitAnswer(ctx, c.denoProcess, inv, answers, func(a answer) error {
+	a, fe := awaitAnswer(ctx, c.denoProcess, inv, frames, func(a answer) error {
 		if refusedAnswer("", a.err) != nil {
 			return nil
 		}
 		return a.err
 	}, false)
+	if fe == nil && a.err == nil && !a.frame.Stream {
+		// The body follows its frame, once the results held leave room for
+		// it. Meanwhile the child may exit, its body sent and waiting in the
+		// channel's buffers: only a body cut off shows the child's death.
+		var got bool
+		a, got = receive(ctx, answers, nil)
+		fe = answerError(ctx, c.denoProcess, inv, got, a.err, false)
+	}
 	if fe != nil {
 		// A result read as the deadline passed, or still being read, is
 		// dropped: its room goes to the others.
@@ -181,9 +194,8 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 }
 
 // exchange writes the event frame and the event to the child's channel, and
-// reads the result frame and the result, once the results held leave room for
-// it (ctx bounds that wait).
-func (c *denoChild) exchange(ctx context.Context, inv *runtimeapi.Invocation) (resultFrame, []byte, error) {
+// reads the result frame.
+func (c *denoChild) exchange(inv *runtimeapi.Invocation) (resultFrame, error) {
 	fields := inv.Headers()
 	headers := make(map[string]string, len(fields))
 	for _, f := range fields {
@@ -193,26 +205,28 @@ func (c *denoChild) exchange(ctx context.Context, inv *runtimeapi.Invocation) (r
 	frame, _ := json.Marshal(eventFrame{headers, len(inv.Payload)})
 	out := net.Buffers{append(frame, '\n'), inv.Payload}
 	if _, err := out.WriteTo(ch.conn); err != nil {
-		return resultFrame{}, nil, fmt.Errorf("send event: %w", err)
+		return resultFrame{}, fmt.Errorf("send event: %w", err)
 	}
 	line, err := ch.readLine()
 	if errors.Is(err, errLineTooLong) {
-		return resultFrame{}, nil, &bridgeError{"a result frame over " + strconv.Itoa(maxLineBytes) + " bytes"}
+		return resultFrame{}, &bridgeError{"a result frame over " + strconv.Itoa(maxLineBytes) + " bytes"}
 	}
 	if err != nil {
-		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
+		return resultFrame{}, fmt.Errorf("read result: %w", err)
 	}
-	rf, err := parseResultFrame(line)
-	if err != nil || rf.Stream {
-		return rf, nil, err
-	}
-	body, err := c.results.Take(ctx, int(rf.Length))
+	return parseResultFrame(line)
+}
+
+// readResult reads the n bytes of the result that follow its frame, once the
+// results held leave room for them (ctx bounds that wait).
+func (c *denoChild) readResult(ctx context.Context, n int64) ([]byte, error) {
+	body, err := c.results.Take(ctx, int(n))
 	if err != nil {
-		return resultFrame{}, nil, fmt.Errorf("wait for room for the result: %w", err)
+		return nil, fmt.Errorf("wait for room for the result: %w", err)
 	}
-	if _, err := io.ReadFull(ch.r, body); err != nil {
+	if _, err := io.ReadFull(c.channel.Load().r, body); err != nil {
 		c.results.Give(body)
-		return resultFrame{}, nil, fmt.Errorf("read result: %w", err)
+		return nil, fmt.Errorf("read result: %w", err)
 	}
-	return rf, body, nil
+	return body, nil
 }

@@ -264,3 +264,34 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: a small result waiting for room arrives whole, though its process has exited`, async () => {
+    // Six results of 6 MB fill the 32 MiB room while their posts are held, so
+    // a 100 KB result waits for a post to be answered. Under runtime2 its
+    // process has sent it whole and exits meanwhile: the wait is the
+    // bootstrap's, and outlasts the second the bootstrap gives what a process
+    // sent just before it exited.
+    const env = { AWS_LAMBDA_MAX_CONCURRENCY: "8" };
+    await withBootstrap({ runtime, handler: "handlers.bigResponse", env }, async (b) => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => release = resolve);
+      b.api.beforeResultBody = () => gate;
+      const bigs = Promise.all(Array.from({ length: 6 }, () => b.api.invoke({ bytes: 6_000_000 })));
+      bigs.catch(() => {}); // awaited below
+      let small: Promise<Outcome> | undefined;
+      try {
+        await b.stderrMatches(/a result of 6000000 bytes waits for room/);
+        small = b.api.invoke({ bytes: 100_000 });
+        await b.stderrMatches(/a result of 100000 bytes waits for room/);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      } finally {
+        release(); // else the mock's shutdown would wait on the held posts
+      }
+      const out = await small!;
+      assert.equal(out.kind, "response", out.body.slice(0, 300));
+      assert.equal(out.body.length, 100_000);
+      for (const big of await bigs) assert.equal(big.kind, "response", big.body.slice(0, 300));
+    });
+  });
+}
