@@ -21,6 +21,8 @@ func TestHTTPClientBodies(t *testing.T) {
 		{"until the connection ends", "HTTP/1.1 200 OK\r\n\r\nhello" + hangUpMark},
 		{"after a 100 Continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello"},
 		{"bare LF line ends", "HTTP/1.1 200 OK\nContent-Length: 5\n\nhello"},
+		{"as many header fields as allowed", "HTTP/1.1 200 OK\r\n" + strings.Repeat("X: y\r\n", maxHeaderFields-1) +
+			"Content-Length: 5\r\n\r\nhello"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			addr, _ := rawServer(t, func(int, *http.Request, string) string { return tc.answer })
@@ -162,6 +164,8 @@ func TestHTTPClientFailures(t *testing.T) {
 		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length"},
 		{"bad header", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n", "malformed header line"},
 		{"huge headers", "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", maxHeaderBytes) + "\r\n\r\n", "header section too large"},
+		{"too many header fields", "HTTP/1.1 200 OK\r\n" + strings.Repeat("a:\n", maxHeaderFields) +
+			"Content-Length: 0\r\n\r\n", "more than 100 header fields"},
 		{"unknown coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported Transfer-Encoding"},
 		{"chunked under another coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", "unsupported Transfer-Encoding"},
 		{"lengths that disagree", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc", "bad Content-Length"},

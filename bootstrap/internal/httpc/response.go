@@ -20,8 +20,13 @@ import (
 // answers with what the function's code shaped.
 const (
 	maxHeaderBytes = 1 << 20 // the whole header section; Lambda's largest header is under 8 KB
-	readBufferSize = 16 << 10
-	maxChunkLine   = 4 << 10 // a chunk's size line, extensions included
+	// maxHeaderFields bounds the fields of a header section, each kept as a
+	// name and a value: a 1 MiB section of three-byte lines would otherwise
+	// hold over ten times its size. The Runtime API sends about ten fields,
+	// runtime.js a handful; Apache and hyper refuse more than 100 too.
+	maxHeaderFields = 100
+	readBufferSize  = 16 << 10
+	maxChunkLine    = 4 << 10 // a chunk's size line, extensions included
 	// MaxBodyBytes bounds a body: a little over Lambda's 6 MB payload limit,
 	// each way. A 1 MB body is read into a buffer of its size, not doubled.
 	MaxBodyBytes = 8 << 20
@@ -67,6 +72,9 @@ func (pc *httpConn) readResponse(ctx context.Context, req *Request, stream bool)
 			name, value, ok := strings.Cut(line, ":")
 			if !ok || name == "" || strings.ContainsAny(name, " \t") || !ValidHeaderValue(value) {
 				return nil, fmt.Errorf("malformed header line %q", truncate(line, 64))
+			}
+			if len(resp.Header) == maxHeaderFields {
+				return nil, fmt.Errorf("more than %d header fields", maxHeaderFields)
 			}
 			resp.Header = append(resp.Header, Field{name, strings.Trim(value, " \t")})
 		}

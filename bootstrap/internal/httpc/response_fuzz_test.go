@@ -60,6 +60,7 @@ func FuzzReadResponse(f *testing.F) {
 		"HTTP/1.1 200 OK\r\nX A: b\r\n\r\n",
 		"HTTP/1.1 200 OK\r\n: b\r\n\r\n",
 		"HTTP/1.1 200 OK\r\n\tfolded\r\n\r\n",
+		"HTTP/1.1 200 OK\r\n" + strings.Repeat("a:\n", 101) + "Content-Length: 0\r\n\r\n",
 		// Status lines that are not.
 		"HTTP/1.1 101 Switching Protocols\r\n\r\n",
 		"HTTP/1.1 2000 OK\r\n\r\n",
@@ -94,6 +95,9 @@ func FuzzReadResponse(f *testing.F) {
 		}
 		if resp.Status < 200 || resp.Status > 999 {
 			t.Errorf("got status %d, want a final one from 200 to 999", resp.Status)
+		}
+		if len(resp.Header) > maxHeaderFields {
+			t.Errorf("got %d header fields, want at most %d", len(resp.Header), maxHeaderFields)
 		}
 		for _, h := range resp.Header {
 			if h.Name == "" || strings.ContainsAny(h.Name, " \t:\n") {
