@@ -60,9 +60,12 @@ func (e *bridgeError) Error() string { return "runtime.js sent " + e.what }
 func refusedAnswer(requestID string, err error) *functionError {
 	var be *bridgeError
 	var tl *httpc.TooLargeError
+	var hb *httpc.HeldBackError
 	switch {
 	case errors.As(err, &be):
 		return newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: %v", requestID, be))
+	case errors.As(err, &hb):
+		return newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: runtime.js sent %v", requestID, hb))
 	case errors.As(err, &tl):
 		return responseTooLarge(requestID, tl.Size)
 	}

@@ -158,7 +158,11 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 		// channel's buffers: only a body cut off shows the child's death.
 		var got bool
 		a, got = receive(ctx, answers, nil)
-		fe = answerError(ctx, c.denoProcess, inv, got, a.err, false)
+		err := a.err
+		if refusedAnswer("", err) != nil {
+			err = nil // the child's answer, not its death
+		}
+		fe = answerError(ctx, c.denoProcess, inv, got, err, false)
 	}
 	if fe != nil {
 		// A result read as the deadline passed, or still being read, is
@@ -220,12 +224,16 @@ func (c *denoChild) exchange(inv *runtimeapi.Invocation) (resultFrame, error) {
 // readResult reads the n bytes of the result that follow its frame, once the
 // results held leave room for them (ctx bounds that wait).
 func (c *denoChild) readResult(ctx context.Context, n int64) ([]byte, error) {
-	body, err := c.results.Take(ctx, int(n))
+	ch := c.channel.Load()
+	body, err := c.results.Take(ctx, int(n), ch.conn)
 	if err != nil {
 		return nil, fmt.Errorf("wait for room for the result: %w", err)
 	}
-	if _, err := io.ReadFull(c.channel.Load().r, body); err != nil {
+	if _, err := io.ReadFull(ch.r, body); err != nil {
 		c.results.Give(body)
+		if held := c.results.HeldBack(ctx, err, n); held != err {
+			return nil, held
+		}
 		return nil, fmt.Errorf("read result: %w", err)
 	}
 	return body, nil

@@ -295,3 +295,34 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: a result announced and then held back gives its room up, and the others' results arrive`, async () => {
+    // Five results are announced at 8 MiB each and never sent: four fill the
+    // 32 MiB room and the fifth waits for it, and so does a 100 KB result
+    // after them. runtime.js writes a result whole after its head, so the
+    // bootstrap gives a body that has room a few seconds to arrive, not the
+    // rest of its invocation's time: the held-back ones fail, and the 100 KB
+    // result arrives well within its own deadline.
+    const env = { AWS_LAMBDA_MAX_CONCURRENCY: "8" };
+    await withBootstrap({ runtime, handler: "hostile.run", env }, async (b) => {
+      const farOff = String(Date.now() + 60_000);
+      const stalls = Array.from(
+        { length: 5 },
+        (_, i) =>
+          b.api.invoke({ run: "stallResult" }, { requestId: `stall-${i}`, deadline: farOff }),
+      );
+      stalls.forEach((s) => s.catch(() => {})); // awaited below
+      await b.stderrMatches(/a result of 8388608 bytes waits for room/);
+      const sized = b.api.invoke({ run: "sized", bytes: 100_000 }, { timeoutMs: 30_000 });
+      await b.stderrMatches(/a result of 100002 bytes waits for room/);
+      const out = await sized;
+      assert.equal(out.kind, "response", out.body.slice(0, 300));
+      assert.equal(out.body.length, 100_002);
+      for (const stall of await Promise.all(stalls)) {
+        assert.equal(stall.kind, "error", stall.body.slice(0, 300));
+        assert.match(stall.body, /held back/);
+      }
+    });
+  });
+}

@@ -2,7 +2,11 @@ package httpc
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -32,6 +36,59 @@ type Buffer struct {
 	waits func(n, limit int64)
 }
 
+// BodyGrace is how long a body charged to a bounded room has to arrive once it
+// has room. Its sender wrote it whole right after its head, so only a sender
+// holding it back takes longer; the room it holds would otherwise keep others'
+// results waiting until its invocation's deadline.
+const BodyGrace = 5 * time.Second
+
+// HeldBackError is a body that did not arrive within BodyGrace of its room.
+type HeldBackError struct {
+	Size int64 // -1 when its length shows only as it is read
+}
+
+func (e *HeldBackError) Error() string {
+	size := "a body"
+	if e.Size >= 0 {
+		size = fmt.Sprintf("a body of %d bytes", e.Size)
+	}
+	return fmt.Sprintf("%s announced and then held back: not all of it came within %v of its room", size, BodyGrace)
+}
+
+// Deadliner is the connection a body is read from.
+type Deadliner interface{ SetReadDeadline(time.Time) error }
+
+// HeldBack is err, or a *HeldBackError when err is the read deadline that
+// Take or held set on a body charged to the room, and not ctx's end.
+func (r *Buffer) HeldBack(ctx context.Context, err error, n int64) error {
+	if r.charges(n) && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
+		return &HeldBackError{n}
+	}
+	return err
+}
+
+// charges tells whether a body of n bytes (-1: unknown) is charged to a
+// bounded room.
+func (r *Buffer) charges(n int64) bool {
+	return r != nil && r.room != nil && (n < 0 || n >= reusedMin)
+}
+
+// grace gives conn BodyGrace from now to deliver a body just charged, or
+// until ctx's deadline if that is sooner.
+func grace(ctx context.Context, conn Deadliner) {
+	if conn == nil {
+		return
+	}
+	t := time.Now().Add(BodyGrace)
+	if d, ok := ctx.Deadline(); ok && d.Before(t) {
+		t = d
+	}
+	conn.SetReadDeadline(t)
+	if ctx.Err() != nil { // cancelled meanwhile: whoever stops the read on cancel set a deadline this replaced
+		conn.SetReadDeadline(time.Now())
+	}
+}
+
 // Limit bounds the bytes of large bodies held at once to limit, which must be
 // at least MaxBodyBytes so that any one body fits. waits, when set, is told of
 // each body that must wait for room. Set it before the buffer is used.
@@ -43,13 +100,17 @@ func (r *Buffer) Limit(limit int64, waits func(n, limit int64)) {
 
 // Take returns a buffer of n bytes, the kept one when it is large enough,
 // once the bodies already held leave room for it. It fails only when ctx ends
-// first; the caller must give the buffer back.
-func (r *Buffer) Take(ctx context.Context, n int) ([]byte, error) {
+// first; the caller must give the buffer back. A body charged to a bounded
+// room gets BodyGrace to arrive on conn from then (HeldBack tells that apart).
+func (r *Buffer) Take(ctx context.Context, n int, conn Deadliner) ([]byte, error) {
 	if r == nil || n < reusedMin {
 		return make([]byte, n), nil
 	}
 	if err := r.hold(ctx, int64(n)); err != nil {
 		return nil, err
+	}
+	if r.charges(int64(n)) {
+		grace(ctx, conn)
 	}
 	r.mu.Lock()
 	b := r.b
@@ -84,15 +145,18 @@ func (r *Buffer) Give(b []byte) {
 
 // held charges a body whose length shows only as it is read (chunked, or up
 // to the connection's end): read runs with room for the largest allowed, and
-// only what it read stays charged, until it is given back.
-func (r *Buffer) held(ctx context.Context, read func() ([]byte, error)) ([]byte, error) {
+// BodyGrace to arrive on conn, and only what it read stays charged, until it
+// is given back.
+func (r *Buffer) held(ctx context.Context, conn Deadliner, read func() ([]byte, error)) ([]byte, error) {
 	if r == nil || r.room == nil {
 		return read()
 	}
 	if err := r.hold(ctx, MaxBodyBytes); err != nil {
 		return nil, err
 	}
+	grace(ctx, conn)
 	body, err := read()
+	err = r.HeldBack(ctx, err, -1)
 	switch {
 	case err != nil || len(body) < reusedMin:
 		r.release(MaxBodyBytes)

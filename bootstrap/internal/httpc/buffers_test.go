@@ -12,7 +12,7 @@ import (
 
 func take(t *testing.T, r *Buffer, n int) []byte {
 	t.Helper()
-	b, err := r.Take(context.Background(), n)
+	b, err := r.Take(context.Background(), n, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestLimitedBufferWaitsForRoom(t *testing.T) {
 	cause := errors.New("the invocation's deadline")
 	got := make(chan error, 1)
 	go func() {
-		_, err := r.Take(ctx, 2*reusedMin)
+		_, err := r.Take(ctx, 2*reusedMin, nil)
 		got <- err
 	}()
 	select {
@@ -92,7 +92,7 @@ func TestLimitedBufferWaitsForRoom(t *testing.T) {
 	// A body given back makes room for the next, which gets its buffer.
 	done := make(chan []byte)
 	go func() {
-		c, _ := r.Take(context.Background(), MaxBodyBytes)
+		c, _ := r.Take(context.Background(), MaxBodyBytes, nil)
 		done <- c
 	}()
 	r.Give(a)
@@ -108,7 +108,7 @@ func TestLimitedBufferWaitsForRoom(t *testing.T) {
 func TestLimitedBufferChargesBodiesOfUnknownLength(t *testing.T) {
 	var r Buffer
 	r.Limit(MaxBodyBytes, nil)
-	body, err := r.held(context.Background(), func() ([]byte, error) { return make([]byte, 3*reusedMin), nil })
+	body, err := r.held(context.Background(), nil, func() ([]byte, error) { return make([]byte, 3*reusedMin), nil })
 	if err != nil || len(body) != 3*reusedMin {
 		t.Fatalf("held read %d bytes: %v", len(body), err)
 	}
@@ -120,7 +120,7 @@ func TestLimitedBufferChargesBodiesOfUnknownLength(t *testing.T) {
 	}
 	r.room.Release(MaxBodyBytes - 3*reusedMin)
 	r.Give(body)
-	if _, err := r.held(context.Background(), func() ([]byte, error) { return nil, errors.New("cut") }); err == nil {
+	if _, err := r.held(context.Background(), nil, func() ([]byte, error) { return nil, errors.New("cut") }); err == nil {
 		t.Fatal("a failed read succeeded")
 	}
 	if !r.room.TryAcquire(MaxBodyBytes) {

@@ -116,7 +116,7 @@ func (pc *httpConn) readBody(ctx context.Context, req *Request, resp *Response, 
 			resp.Stream = &Stream{pc: pc, size: -1, left: -1, chunks: &chunkedReader{r: pc.r}}
 			return nil, nil
 		}
-		return pc.bodies.held(ctx, func() ([]byte, error) { return readChunked(pc.r) })
+		return pc.bodies.held(ctx, pc.conn, func() ([]byte, error) { return readChunked(pc.r) })
 	}
 	cl, err := contentLength(resp)
 	switch {
@@ -128,10 +128,10 @@ func (pc *httpConn) readBody(ctx context.Context, req *Request, resp *Response, 
 		resp.Stream = &Stream{pc: pc, size: cl, left: cl}
 		return nil, nil
 	case cl >= 0:
-		return readN(ctx, pc.r, cl, pc.bodies)
+		return readN(ctx, pc.r, pc.conn, cl, pc.bodies)
 	}
 	pc.mustClose = true // the body ends where the connection does
-	return pc.bodies.held(ctx, func() ([]byte, error) {
+	return pc.bodies.held(ctx, pc.conn, func() ([]byte, error) {
 		body, err := io.ReadAll(io.LimitReader(pc.r, MaxBodyBytes+1))
 		if err == nil && len(body) > MaxBodyBytes {
 			return nil, &TooLargeError{-1}
@@ -159,13 +159,16 @@ func contentLength(resp *Response) (int64, error) {
 
 // readN reads a body of n bytes, at most maxBodyBytes, into a buffer from
 // bodies, once they have room for it.
-func readN(ctx context.Context, r io.Reader, n int64, bodies *Buffer) ([]byte, error) {
-	body, err := bodies.Take(ctx, int(n))
+func readN(ctx context.Context, r io.Reader, conn Deadliner, n int64, bodies *Buffer) ([]byte, error) {
+	body, err := bodies.Take(ctx, int(n), conn)
 	if err != nil {
 		return nil, err
 	}
 	if k, err := io.ReadFull(r, body); err != nil {
 		bodies.Give(body)
+		if held := bodies.HeldBack(ctx, err, n); held != err {
+			return nil, held
+		}
 		return nil, fmt.Errorf("body cut off after %d of %d bytes: %w", k, n, err)
 	}
 	return body, nil

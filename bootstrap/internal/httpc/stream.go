@@ -107,9 +107,9 @@ func (s *Stream) sendWith(head []byte, dst net.Conn) (sent bool, err error) {
 // ReadAll reads the rest of the body into a buffer from bodies.
 func (s *Stream) ReadAll(ctx context.Context) ([]byte, error) {
 	if s.chunks != nil {
-		return s.owner.Bodies.held(ctx, func() ([]byte, error) { return readChunks(s.chunks) })
+		return s.owner.Bodies.held(ctx, s.pc.conn, func() ([]byte, error) { return readChunks(s.chunks) })
 	}
-	body, err := readN(ctx, s.pc.r, s.left, s.owner.Bodies)
+	body, err := readN(ctx, s.pc.r, s.pc.conn, s.left, s.owner.Bodies)
 	if err != nil {
 		return nil, err
 	}
