@@ -272,11 +272,11 @@ func stopAll(grace time.Duration, ps ...*denoProcess) {
 		}
 	}
 	if grace > 0 {
-		timeout := time.After(grace)
+		end := time.Now().Add(grace)
 		for _, p := range ps {
 			select {
 			case <-p.done:
-			case <-timeout:
+			case <-time.After(time.Until(end)): // what is left of the shared grace
 			}
 		}
 	}

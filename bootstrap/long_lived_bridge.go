@@ -217,7 +217,7 @@ func (s *bridgedDeno) streamed(inv *runtimeapi.Invocation, resp *httpc.Response,
 		resp.Stream.SetReadDeadline(inv.Deadline) // Finish clears it
 	}
 	*streaming = true
-	st := newStreamed(resp.Get("Content-Type"), resp.Stream, inv.RequestID, func(err error) (*functionError, bool) {
+	st := newStreamed(resp.Get("Content-Type"), resp.Stream, resp.Stream.SetReadDeadline, inv.RequestID, func(err error) (*functionError, bool) {
 		return cutOffError(s.denoProcess, inv, s.concurrent, err)
 	})
 	return outcome{streamed: st, recycle: func() {

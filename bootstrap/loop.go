@@ -62,10 +62,13 @@ func serve(ctx context.Context, api *runtimeapi.Client, inv invoker, log *logger
 		if out.apiErr != nil {
 			return out.apiErr
 		}
-		if err := report(ctx, api, ev, &out, log); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
+		err = report(ctx, api, ev, &out, log)
+		if ctx.Err() != nil {
+			// Shutdown came while a stream was posted or its handler settled:
+			// the processes are stopped with their grace, none reset here.
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		if out.recycle != nil { // Deno answered: nothing reads the event or the result any more
@@ -144,6 +147,7 @@ func report(ctx context.Context, api *runtimeapi.Client, ev *runtimeapi.Invocati
 		}
 	case out.streamed != nil:
 		body := out.streamed.body
+		defer body.abandonOnShutdown(ctx)() // else its reads wait for the deadline
 		err = api.RespondStreaming(ctx, ev, out.streamed.contentType, body, body.trailer)
 		if body.fail != nil {
 			log.failure(requestID, "Invoke Error", body.fail)

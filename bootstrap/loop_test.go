@@ -88,7 +88,7 @@ func (f *fakeInvoker) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 		}}
 	case `"stream"`:
 		frames := frame(frameData, "streamed") + frame(frameEnd, "") + frame(frameSettled, "")
-		return outcome{streamed: newStreamed("text/plain", strings.NewReader(frames), inv.RequestID, func(err error) (*functionError, bool) {
+		return outcome{streamed: newStreamed("text/plain", strings.NewReader(frames), noDeadline, inv.RequestID, func(err error) (*functionError, bool) {
 			return exitError(inv.RequestID, err.Error()), true
 		})}
 	case `"fail"`:

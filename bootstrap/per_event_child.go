@@ -186,7 +186,7 @@ func (c *denoChild) run(ctx context.Context, inv *runtimeapi.Invocation) outcome
 		if !inv.Deadline.IsZero() {
 			ch.conn.SetReadDeadline(inv.Deadline)
 		}
-		return outcome{streamed: newStreamed(a.frame.ContentType, ch.r, inv.RequestID, func(err error) (*functionError, bool) {
+		return outcome{streamed: newStreamed(a.frame.ContentType, ch.r, ch.conn.SetReadDeadline, inv.RequestID, func(err error) (*functionError, bool) {
 			return cutOffError(c.denoProcess, inv, false, err)
 		})}
 	}

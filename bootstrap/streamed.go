@@ -20,11 +20,20 @@ package main
 // out of bounds, an unknown kind, or a source that stops before 'e' or 'f' ends
 // the stream in an error, sent as the Runtime API's trailers, as is the error
 // the handler threw.
+//
+// The environment's shutdown (SIGTERM) ends the reads at once, instead of at
+// the deadline: a stream still going is abandoned with its post, so that, as
+// for an answer not posted yet, the invocation gets none, and the wait for a
+// handler to settle ends. The processes then get their grace.
 
 import (
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
+	"time"
 
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
@@ -56,9 +65,13 @@ type streamed struct {
 	body        *frameReader
 }
 
+// errShutdown fails the read of a stream that the environment's shutdown cut
+// short: the post is abandoned.
+var errShutdown = errors.New("stream abandoned: the runtime is shutting down")
+
 // frameReader reads the data of runtime.js's frames, and keeps how the stream
-// ended. It never fails: whatever stops the stream early becomes its error,
-// and the read ends.
+// ended. It fails only at shutdown (errShutdown): whatever else stops the
+// stream early becomes its error, and the read ends.
 type frameReader struct {
 	src       io.Reader
 	requestID string
@@ -72,17 +85,27 @@ type frameReader struct {
 	// (Deno died, the deadline passed); broken, that its process must go.
 	cut    func(error) (fe *functionError, broken bool)
 	broken bool
+	// setDeadline bounds the reads from src: abandonOnShutdown ends them.
+	setDeadline func(time.Time) error
+	abandoned   atomic.Bool // shutdown came: a read that fails is its doing
+	shutdown    bool        // the stream ended because shutdown came
 }
 
-func newStreamed(contentType string, src io.Reader, requestID string, cut func(error) (*functionError, bool)) *streamed {
+// newStreamed reads a stream's frames from src, whose reads setDeadline
+// bounds.
+func newStreamed(contentType string, src io.Reader, setDeadline func(time.Time) error, requestID string,
+	cut func(error) (*functionError, bool)) *streamed {
 	if contentType == "" || len(contentType) > maxContentTypeBytes || !httpc.ValidHeaderValue(contentType) {
 		contentType = defaultStreamType
 	}
-	return &streamed{contentType, &frameReader{src: src, requestID: requestID, cut: cut}}
+	return &streamed{contentType, &frameReader{src: src, setDeadline: setDeadline, requestID: requestID, cut: cut}}
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {
 	for f.left == 0 {
+		if f.shutdown {
+			return 0, errShutdown
+		}
 		if f.ended {
 			return 0, io.EOF
 		}
@@ -139,6 +162,11 @@ func (f *frameReader) next() {
 
 // failed ends the stream on its source's failure.
 func (f *frameReader) failed(err error) {
+	if f.abandoned.Load() {
+		f.shutdown = true
+		f.end(nil, false)
+		return
+	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
@@ -151,16 +179,20 @@ func (f *frameReader) end(fe *functionError, broken bool) {
 	}
 }
 
-// settle waits, until the source's deadline, for runtime.js to say that the
-// handler has settled after a stream that ended well or in its own error. fe,
-// when the handler had not settled by the deadline or the source failed, is
-// for the log: the response is already posted. broken: its process must go.
+// settle waits, until the source's deadline or shutdown, for runtime.js to
+// say that the handler has settled after a stream that ended well or in its
+// own error. fe, when the handler had not settled by the deadline or the
+// source failed, is for the log: the response is already posted. broken: its
+// process must go.
 func (f *frameReader) settle() (fe *functionError, broken bool) {
 	if !f.framed {
 		return nil, f.broken // cut short, or stopped at the limit: nothing more to read
 	}
 	var head [5]byte
 	if _, err := io.ReadFull(f.src, head[:]); err != nil {
+		if f.abandoned.Load() {
+			return nil, f.broken // the shutdown stops the process, with its grace
+		}
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
@@ -177,6 +209,23 @@ func (f *frameReader) settle() (fe *functionError, broken bool) {
 	return newInitError("Runtime.BridgeError", fmt.Sprintf(
 		"RequestId: %s Error: runtime.js sent a malformed stream frame after the end (kind %q, %d bytes)",
 		f.requestID, head[0], size)), true
+}
+
+// abandonOnShutdown ends the stream when ctx ends (SIGTERM): the reads from
+// its source, which would otherwise wait until the deadline, fail at once.
+// stop unhooks it, and returns once a hook that fired is done with the source.
+func (f *frameReader) abandonOnShutdown(ctx context.Context) (stop func()) {
+	fired := make(chan struct{})
+	unhook := context.AfterFunc(ctx, func() {
+		defer close(fired)
+		f.abandoned.Store(true)
+		f.setDeadline(time.Unix(1, 0)) // long past: blocked reads return at once
+	})
+	return func() {
+		if !unhook() {
+			<-fired
+		}
+	}
 }
 
 // trailer is the post's trailers: the error, if the stream ended in one.

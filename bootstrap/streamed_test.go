@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func frame(kind byte, payload string) string {
@@ -20,7 +23,7 @@ func frame(kind byte, payload string) string {
 // readFrames reads a stream of frames as the post does; cutBy records the
 // source failure the reader reported.
 func readFrames(src io.Reader) (data string, r *frameReader, cutBy error) {
-	st := newStreamed("", src, "req-1", func(err error) (*functionError, bool) {
+	st := newStreamed("", src, noDeadline, "req-1", func(err error) (*functionError, bool) {
 		cutBy = err
 		return newInitError("Runtime.ExitError", "cut: "+err.Error()), true
 	})
@@ -30,6 +33,9 @@ func readFrames(src io.Reader) (data string, r *frameReader, cutBy error) {
 	}
 	return string(b), st.body, cutBy
 }
+
+// noDeadline stands for the deadline of a source no deadline bounds.
+func noDeadline(time.Time) error { return nil }
 
 func TestFrameReader(t *testing.T) {
 	for _, tc := range []struct {
@@ -96,7 +102,7 @@ func TestStreamContentType(t *testing.T) {
 		"text/plain\r\nX-Evil: yes": defaultStreamType,
 		strings.Repeat("a", 2000):   defaultStreamType,
 	} {
-		if got := newStreamed(in, nil, "", nil).contentType; got != want {
+		if got := newStreamed(in, nil, nil, "", nil).contentType; got != want {
 			t.Errorf("content type %q became %q, want %q", in, got, want)
 		}
 	}
@@ -138,6 +144,56 @@ func TestFrameReaderSettles(t *testing.T) {
 			fe, broken := r.settle()
 			if data != "ok" || r.settled != tc.settled || (fe != nil) != tc.bad || broken != tc.broken {
 				t.Errorf("data %q, settled %v, error %v, broken %v", data, r.settled, fe, broken)
+			}
+		})
+	}
+}
+
+// At shutdown a stream whose handler still works on ends at once, instead of
+// at the deadline: mid-stream its read fails, so that the post is abandoned,
+// and a wait for the handler to settle ends. Neither counts as a cut, which
+// would kill the process outright instead of giving it its grace.
+func TestFrameReaderShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		sent     string
+		settling bool
+	}{
+		{"mid-stream", frame('d', "ok"), false},
+		{"settling", frame('d', "ok") + frame('f', ""), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			deno, src := net.Pipe()
+			defer deno.Close()
+			defer src.Close()
+			go deno.Write([]byte(tc.sent)) // and then nothing: the handler works on
+			st := newStreamed("", src, src.SetReadDeadline, "req-1", func(err error) (*functionError, bool) {
+				t.Errorf("cut by %v at shutdown", err)
+				return nil, true
+			})
+			ctx, shutdown := context.WithCancel(context.Background())
+			defer st.body.abandonOnShutdown(ctx)()
+			data, err := io.ReadAll(io.LimitReader(st.body, 2))
+			if string(data) != "ok" || err != nil {
+				t.Fatalf("read %q, %v before the shutdown, want \"ok\"", data, err)
+			}
+			if tc.settling {
+				if n, err := st.body.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+					t.Fatalf("read %d bytes, %v after the end frame, want io.EOF", n, err)
+				}
+			}
+			shutdown()
+			if tc.settling {
+				if fe, broken := st.body.settle(); fe != nil || broken {
+					t.Errorf("settled in %v (broken %v), want nothing to log", fe, broken)
+				}
+				return
+			}
+			if n, err := st.body.Read(make([]byte, 1)); n != 0 || !errors.Is(err, errShutdown) {
+				t.Errorf("read %d bytes, %v after the shutdown, want errShutdown", n, err)
+			}
+			if st.body.trailer() != nil {
+				t.Errorf("trailers %v on an abandoned stream", st.body.trailer())
 			}
 		})
 	}

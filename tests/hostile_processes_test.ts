@@ -1,9 +1,9 @@
 // Hostile functions against the runtime's processes: nothing a function starts
 // outlives its invocation (runtime2) or the environment's shutdown (both), and
-// its own SIGTERM listeners run at shutdown, idle or busy.
+// its own SIGTERM listeners run at shutdown, idle, busy or streaming.
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../scripts/_paths.ts";
-import { denoProcessesOf, processesRunning, withBootstrap } from "./_harness.ts";
+import { type Bootstrap, denoProcessesOf, processesRunning, withBootstrap } from "./_harness.ts";
 
 const HOSTILE = "hostile.run";
 /** Run permission, which starting processes needs; env for TMPDIR. */
@@ -28,6 +28,11 @@ function sleepers() {
 
 for (const runtime of RUNTIMES) {
   const t = (name: string, fn: () => Promise<void>) => Deno.test(`${runtime}: ${name}`, fn);
+  // Every process has imported the function, and so holds its SIGTERM
+  // listeners: runtime2's spare as well as its busy process.
+  const everyImport = runtime === "runtime2"
+    ? /imported in \d+\n[^]*imported in \d+\n/
+    : /imported in \d+\n/;
 
   if (runtime === "runtime2") {
     t(
@@ -121,13 +126,19 @@ for (const runtime of RUNTIMES) {
     },
   );
 
+  // The handler's wait and the deadline are Lambda's longest timeout, further
+  // off than withBootstrap's own wait for a test: a bootstrap that exits once
+  // the handler is done or the deadline passed, not on SIGTERM, fails it.
+  const farOff = { ms: 15 * 60_000 };
+  const farDeadline = { timeoutMs: 15 * 60_000 };
+
   t(
     "on SIGTERM mid-invocation the busy process runs its shutdown listeners, then ends",
     async () => {
       await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
-        b.api.invoke({ run: "waits", ms: 30_000 }).catch(() => {}); // never answered
-        await b.stdoutMatches(/waiting in \d+\n/);
-        const pid = b.stdout().match(/waiting in (\d+)\n/)![1];
+        b.api.invoke({ run: "waits", ...farOff }, farDeadline).catch(() => {}); // never answered
+        const pid = await stdoutPid(b, /waiting in (\d+)\n/);
+        await b.stdoutMatches(everyImport);
         assert.equal((await b.stop("SIGTERM")).code, 0);
         assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
         assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
@@ -135,4 +146,55 @@ for (const runtime of RUNTIMES) {
       });
     },
   );
+
+  t(
+    "on SIGTERM mid-stream the streaming process runs its shutdown listeners, then ends, its post abandoned",
+    async () => {
+      await withBootstrap(
+        { runtime, handler: "hostile.streamsThenWaits", streams: true },
+        async (b) => {
+          const posting = new Promise<void>((resolve) => {
+            b.api.streamPace = () => Promise.resolve(resolve());
+          });
+          const outcome = b.api.invoke(farOff, farDeadline);
+          outcome.catch(() => {});
+          await posting; // the first chunk reached the Runtime API: the post is in flight
+          const pid = await stdoutPid(b, /streaming in (\d+)\n/);
+          await b.stdoutMatches(everyImport);
+          assert.equal((await b.stop("SIGTERM")).code, 0);
+          assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
+          assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
+          assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+          // As for an invocation cut short without a stream, no answer is posted.
+          await b.api.incompletePost();
+          await assert.rejects(outcome, /got no result/);
+        },
+      );
+    },
+  );
+
+  t(
+    "on SIGTERM as a stream's handler settles its process runs its shutdown listeners, then ends",
+    async () => {
+      await withBootstrap(
+        { runtime, handler: "hostile.endsThenWaits", streams: true },
+        async (b) => {
+          const out = await b.api.invoke(farOff, farDeadline);
+          assert.equal(out.body, "all of it\n");
+          const pid = await stdoutPid(b, /settling in (\d+)\n/);
+          await b.stdoutMatches(everyImport);
+          assert.equal((await b.stop("SIGTERM")).code, 0);
+          assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
+          assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
+          assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+        },
+      );
+    },
+  );
+}
+
+/** The pid in the first line of the bootstrap's stdout that matches re, once one does. */
+async function stdoutPid(b: Bootstrap, re: RegExp): Promise<string> {
+  await b.stdoutMatches(re);
+  return b.stdout().match(re)![1];
 }
