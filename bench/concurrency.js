@@ -1,9 +1,12 @@
 // The handlers of deno task bench's concurrency cases (Lambda Managed
 // Instances): two wait on I/O, one keeps a CPU busy.
-import { Buffer } from "node:buffer";
-import http from "node:http";
+//
+// node:http is imported by the handler that calls it, at its first call: at
+// the top it would slow every runtime2 process's start, whichever handler it
+// serves.
 
-const agent = new http.Agent({ keepAlive: true });
+/** @type {Promise<{ http: typeof import("node:http"), agent: import("node:http").Agent }> | undefined} */
+let client;
 
 /** Awaits a 20 ms timer, as a call to another service would. */
 export async function io(event, context) {
@@ -16,11 +19,17 @@ export async function io(event, context) {
  * node:http and a keep-alive agent, as the AWS SDK calls AWS.
  */
 export async function net(event, context) {
+  client ??= import("node:http").then((http) => ({
+    http,
+    agent: new http.Agent({ keepAlive: true }),
+  }));
+  const { http, agent } = await client;
   const service = await new Promise((resolve, reject) => {
     http.get(event.url, { agent }, (res) => {
-      const chunks = [];
-      res.on("data", (chunk) => chunks.push(chunk));
-      res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString())));
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => text += chunk);
+      res.on("end", () => resolve(JSON.parse(text)));
       res.on("error", reject);
     }).on("error", reject);
   });
