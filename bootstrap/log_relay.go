@@ -12,13 +12,20 @@ import (
 // interleave, and neither would parse. Each process then gets pipes of its
 // own, which the bootstrap copies line by line: a line of up to relayLine
 // bytes goes out in one write, never cut by another process's. A longer line
-// goes out as lines of that size, between which others' lines may come. The
-// lock is never held while waiting on a process, so one that writes half a
-// line and stops cannot hold up the others' records.
+// goes out as lines of that size, between which others' lines may come, and
+// so does what a process wrote last without ending the line: the next record
+// must start a line of its own. The lock is never held while waiting on a
+// process, so one that writes half a line and stops cannot hold up the
+// others' records.
 
-// relayLine is the longest line relayed whole: the buffer each of a process's
-// two pipes gets, so it bounds what relaying costs per process too.
-const relayLine = 32 << 10
+// relayLine is the longest line relayed whole, CloudWatch's limit on a log
+// event. Each pipe reads through relayRead bytes; only a line longer than that
+// is gathered, up to relayLine, so a process costs that much only while it
+// writes one.
+const (
+	relayLine = 256 << 10
+	relayRead = 32 << 10
+)
 
 // relay is one destination (the bootstrap's stdout or stderr) shared by the
 // processes' pipes.
@@ -41,22 +48,26 @@ func (r *relay) pipe() (*os.File, error) {
 	return pw, nil
 }
 
-// copy relays src's lines, each in one write. A piece that is not a whole line
-// (the start of a line longer than relayLine, or what a process wrote last
-// without ending it) goes out as a line of its own: the next process's record
-// must start a line, or it would no longer parse.
+// copy relays src's lines, each in one write.
 func (r *relay) copy(src *os.File) {
 	defer src.Close()
-	br := bufio.NewReaderSize(src, relayLine)
-	var piece []byte
+	br := bufio.NewReaderSize(src, relayRead)
+	var long []byte // the start of a line longer than relayRead
 	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 && line[len(line)-1] != '\n' {
-			piece = append(append(piece[:0], line...), '\n')
-			line = piece
-		}
-		if len(line) > 0 {
-			_, _ = r.Write(line)
+		piece, err := br.ReadSlice('\n')
+		whole := err == nil
+		switch {
+		case whole && len(long) == 0:
+			_, _ = r.Write(piece)
+		case whole:
+			_, _ = r.Write(append(long, piece...))
+			long = nil
+		default: // a line not ended yet: more of it, or the end of src
+			long = append(long, piece...)
+			if len(long) > 0 && (len(long) >= relayLine || err != bufio.ErrBufferFull) {
+				_, _ = r.Write(append(long, '\n'))
+				long = long[:0]
+			}
 		}
 		if err != nil && err != bufio.ErrBufferFull {
 			return

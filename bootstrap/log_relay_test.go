@@ -38,13 +38,19 @@ func relayInto(t *testing.T, writes ...string) string {
 
 // A process that ends without finishing its last line, or writes a line longer
 // than relayLine, must not glue another process's record to it: under
-// Managed Instances that record would no longer parse.
+// Managed Instances that record would no longer parse. A line longer than
+// the pipe's read buffer, but within relayLine, still goes out whole.
 func TestRelayEndsEveryPieceItWritesWithANewline(t *testing.T) {
 	forged := `{"level":"INFO","requestId":"forged","message":"owned"} `
 	victim := `{"level":"INFO","requestId":"victim-1","message":"mine"}` + "\n"
 	out := relayInto(t, forged, victim)
 	if want := strings.TrimSpace(forged) + " \n" + victim; out != want {
 		t.Errorf("relayed %q, want %q", out, want)
+	}
+
+	record := `{"message":"` + strings.Repeat("e", 40<<10) + `"}` + "\n"
+	if out := relayInto(t, record, victim); out != record+victim {
+		t.Errorf("a record of %d bytes was not relayed whole", len(record))
 	}
 
 	long := strings.Repeat("x", relayLine+10) + "\n"
