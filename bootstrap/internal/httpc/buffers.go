@@ -38,9 +38,10 @@ type Buffer struct {
 
 // BodyGrace is how long a body charged to a bounded room has to arrive once it
 // has room. Its sender wrote it whole right after its head, so only a sender
-// holding it back takes longer; the room it holds would otherwise keep others'
-// results waiting until its invocation's deadline.
-const BodyGrace = 5 * time.Second
+// holding it back takes longer (or one whose event loop some other work blocks
+// that long); the room it holds would otherwise keep others' results waiting
+// until its invocation's deadline.
+var BodyGrace = 10 * time.Second // a variable only so that tests can shorten it
 
 // HeldBackError is a body that did not arrive within BodyGrace of its room.
 type HeldBackError struct {
@@ -59,12 +60,16 @@ func (e *HeldBackError) Error() string {
 type Deadliner interface{ SetReadDeadline(time.Time) error }
 
 // HeldBack is err, or a *HeldBackError when err is the read deadline that
-// Take or held set on a body charged to the room, and not ctx's end.
+// Take or held set on a body charged to the room (BodyGrace after its room),
+// not ctx's deadline, which may be the same one and fire first, or cancel.
 func (r *Buffer) HeldBack(ctx context.Context, err error, n int64) error {
-	if r.charges(n) && errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
-		return &HeldBackError{n}
+	if !r.charges(n) || !errors.Is(err, os.ErrDeadlineExceeded) || ctx.Err() != nil {
+		return err
 	}
-	return err
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return err
+	}
+	return &HeldBackError{n}
 }
 
 // charges tells whether a body of n bytes (-1: unknown) is charged to a

@@ -3,7 +3,9 @@ package httpc
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -152,5 +154,40 @@ func TestCancelledAnswerGivesItsRoomBack(t *testing.T) {
 			t.Fatalf("request %d, cancelled, left its body's room taken", i)
 		}
 		c.Bodies.room.Release(MaxBodyBytes)
+	}
+}
+
+// A body charged to a bounded room that does not come within BodyGrace of its
+// room fails as held back, and its room goes to the others; the invocation's
+// own deadline, when sooner, stays a timeout.
+func TestBodyHeldBackGivesItsRoomUp(t *testing.T) {
+	defer func(g time.Duration) { BodyGrace = g }(BodyGrace)
+	BodyGrace = 50 * time.Millisecond
+	r := &Buffer{}
+	r.Limit(MaxBodyBytes, nil)
+	read := func(ctx context.Context) error {
+		client, server := net.Pipe()
+		defer client.Close()
+		defer server.Close()
+		go server.Write(make([]byte, 10)) // the start of the body, and no more
+		_, err := readN(ctx, client, client, MaxBodyBytes, r)
+		return err
+	}
+	var held *HeldBackError
+	if err := read(context.Background()); !errors.As(err, &held) || held.Size != MaxBodyBytes {
+		t.Fatalf("read = %v, want a body held back", err)
+	}
+	if !r.room.TryAcquire(MaxBodyBytes) { // the whole room is free again
+		t.Fatal("the held-back body kept its room")
+	}
+	r.room.Release(MaxBodyBytes)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := read(ctx); errors.As(err, &held) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read past the invocation's deadline = %v, want its deadline, not held back", err)
+	}
+	var unbounded *Buffer // no room: no grace, and nothing is called held back
+	if err := unbounded.HeldBack(context.Background(), os.ErrDeadlineExceeded, MaxBodyBytes); err != os.ErrDeadlineExceeded {
+		t.Errorf("HeldBack without a room = %v", err)
 	}
 }
