@@ -24,7 +24,7 @@ var lambdaArch = map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.
 // keeps /tmp across environment resets, so an existing DENO_DIR is left as is.
 func prepareDenoDir(cfg config) error {
 	if _, err := os.Stat(cfg.denoDir); err == nil {
-		return nil
+		return blockOriginStorage(cfg.denoDir)
 	}
 	if err := os.MkdirAll(cfg.tmpDir, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", cfg.tmpDir, err)

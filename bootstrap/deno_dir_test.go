@@ -58,6 +58,15 @@ func TestPrepareDenoDir(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(cfg.denoDir, "later")); !os.IsNotExist(err) {
 		t.Errorf("existing DENO_DIR was overwritten")
 	}
+	// Its origin storage is blocked too, whatever an earlier start left there.
+	os.Remove(filepath.Join(cfg.denoDir, "location_data"))
+	write(filepath.Join(cfg.denoDir, "location_data", "web_cache", "x"), "kept")
+	if err := prepareDenoDir(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(filepath.Join(cfg.denoDir, "location_data")); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("location_data in an existing DENO_DIR is %v (%v), want a file", st, err)
+	}
 }
 
 func TestPrepareDenoDirWithoutPreparedCache(t *testing.T) {
