@@ -78,15 +78,17 @@ func (r *Buffer) charges(n int64) bool {
 	return r != nil && r.room != nil && (n < 0 || n >= reusedMin)
 }
 
-// grace gives conn BodyGrace from now to deliver a body just charged, or
-// until ctx's deadline if that is sooner.
+// grace gives conn BodyGrace from now to deliver a body just charged. When
+// ctx's deadline comes first, the read is left as it was: what watches ctx
+// ends it as a timeout, where a read deadline of its own at the same moment
+// would race it and could fail first, as something else.
 func grace(ctx context.Context, conn Deadliner) {
 	if conn == nil {
 		return
 	}
 	t := time.Now().Add(BodyGrace)
-	if d, ok := ctx.Deadline(); ok && d.Before(t) {
-		t = d
+	if d, ok := ctx.Deadline(); ok && !t.Before(d) {
+		return
 	}
 	conn.SetReadDeadline(t)
 	if ctx.Err() != nil { // cancelled meanwhile: whoever stops the read on cancel set a deadline this replaced
