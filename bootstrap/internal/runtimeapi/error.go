@@ -110,13 +110,17 @@ func (e *Error) Shortened(status int) *Error {
 	return &Error{Type: e.Type, Message: msg, StackTrace: []string{}}
 }
 
-// truncateUTF8 cuts s to at most n bytes without splitting a character.
+// truncateUTF8 cuts s to at most n bytes without splitting a character. It
+// steps back at most to where the character cut could start: bytes that are
+// not UTF-8 further back are cut at n, so that s is never cut to nothing.
 func truncateUTF8(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
+	for i := n; i > 0 && i > n-utf8.UTFMax; i-- {
+		if utf8.RuneStart(s[i]) {
+			return s[:i]
+		}
 	}
 	return s[:n]
 }
