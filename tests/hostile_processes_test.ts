@@ -138,11 +138,7 @@ for (const runtime of RUNTIMES) {
       await withBootstrap({ runtime, handler: HOSTILE }, async (b) => {
         b.api.invoke({ run: "waits", ...farOff }, farDeadline).catch(() => {}); // never answered
         const pid = await stdoutPid(b, /waiting in (\d+)\n/);
-        await b.stdoutMatches(everyImport);
-        assert.equal((await b.stop("SIGTERM")).code, 0);
-        assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
-        assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
-        assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+        await sigtermRunsListeners(b, pid, everyImport);
       });
     },
   );
@@ -160,11 +156,7 @@ for (const runtime of RUNTIMES) {
           outcome.catch(() => {});
           await posting; // the first chunk reached the Runtime API: the post is in flight
           const pid = await stdoutPid(b, /streaming in (\d+)\n/);
-          await b.stdoutMatches(everyImport);
-          assert.equal((await b.stop("SIGTERM")).code, 0);
-          assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
-          assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
-          assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+          await sigtermRunsListeners(b, pid, everyImport);
           // As for an invocation cut short without a stream, no answer is posted.
           await b.api.incompletePost();
           await assert.rejects(outcome, /got no result/);
@@ -182,15 +174,24 @@ for (const runtime of RUNTIMES) {
           const out = await b.api.invoke(farOff, farDeadline);
           assert.equal(out.body, "all of it\n");
           const pid = await stdoutPid(b, /settling in (\d+)\n/);
-          await b.stdoutMatches(everyImport);
-          assert.equal((await b.stop("SIGTERM")).code, 0);
-          assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
-          assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
-          assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
+          await sigtermRunsListeners(b, pid, everyImport);
         },
       );
     },
   );
+}
+
+/**
+ * Once every Deno process has imported the function (everyImport matches the
+ * bootstrap's stdout), SIGTERM ends the bootstrap with 0, after pid's shutdown
+ * listeners ran, and leaves no Deno.
+ */
+async function sigtermRunsListeners(b: Bootstrap, pid: string, everyImport: RegExp): Promise<void> {
+  await b.stdoutMatches(everyImport);
+  assert.equal((await b.stop("SIGTERM")).code, 0);
+  assert.match(b.stdout(), new RegExp(`Deno SIGTERM listener ran in ${pid}\n`));
+  assert.match(b.stdout(), new RegExp(`process SIGTERM listener ran in ${pid}\n`));
+  assert.deepEqual(await denoProcessesOf(b.tmpDir), []);
 }
 
 /** The pid in the first line of the bootstrap's stdout that matches re, once one does. */
