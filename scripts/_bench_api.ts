@@ -16,6 +16,9 @@ export interface Timing {
   kind: "response" | "error";
 }
 
+/** What a contender's run needs of a Runtime API: where it is, events, and a fresh start. */
+export type RuntimeApi = Pick<BenchApi, "address" | "invoke" | "reset">;
+
 interface Pending {
   id: string;
   payload: Uint8Array<ArrayBuffer>;

@@ -1,6 +1,6 @@
 // Running contenders for deno task bench: the events, cold starts, warm
 // latencies and memory, and killing whatever was started.
-import { BenchApi, type Timing } from "./_bench_api.ts";
+import { BenchApi, type RuntimeApi, type Timing } from "./_bench_api.ts";
 import type { Contender, StartOptions } from "./_bench_contenders.ts";
 import { processTree, sampleTreeRss, statusKiB } from "./_bench_procs.ts";
 import type { ContenderResult } from "./_bench_report.ts";
@@ -44,7 +44,7 @@ export async function addBenchHandlers(taskRoot: string, module: string): Promis
  * raced against exited, with what (the case) in the message.
  */
 export async function withContender<T>(
-  api: BenchApi,
+  api: RuntimeApi,
   contender: Contender,
   start: Omit<StartOptions, "api" | "tmpDir">,
   what: string,

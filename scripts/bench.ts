@@ -187,7 +187,7 @@ async function main(args: string[]): Promise<number> {
       const streaming = chosen.filter((c) => c.name !== "baseline");
       console.error(`Streaming: ${streaming.map((c) => c.name).join(", ")}...`);
       await addBenchHandlers(root, "streaming");
-      results.streaming = await streamingRuns(api, streaming, root, {
+      results.streaming = await streamingRuns(streaming, root, {
         rounds: values.quick ? 1 : 3,
         invocations: values.quick ? 10 : 30,
       }, (what) => console.error(`  ${what}...`));
