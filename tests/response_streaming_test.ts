@@ -38,6 +38,26 @@ for (const runtime of RUNTIMES) {
     });
   });
 
+  t(
+    "a buffer the handler refills once its write's callback came is sent as it was written",
+    async () => {
+      // The runtime sends a piece without copying it, so a write's callback may
+      // come only once the piece has left for the bootstrap: a callback that
+      // came earlier would let these refills reach the pieces still queued.
+      await streaming("reuses", async (b) => {
+        const n = 40, size = 64 * 1024;
+        const out = await b.api.invoke({ n, size });
+        assert.equal(out.kind, "response", out.body.slice(0, 300));
+        const body = new TextDecoder().decode(streamed(out).bytes);
+        assert.equal(body.length, n * size);
+        for (let i = 0; i < n; i++) {
+          const piece = body.slice(i * size, (i + 1) * size);
+          assert.equal(piece, String.fromCharCode(0x61 + (i % 26)).repeat(size), `piece ${i}`);
+        }
+      });
+    },
+  );
+
   t("stream.pipeline into the response stream", async () => {
     await streaming("piped", async (b) => {
       const out = await b.api.invoke({ lines: 1000 });
