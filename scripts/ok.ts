@@ -24,8 +24,14 @@ const steps: { cmd: string; args: string[]; dir?: string }[] = [
   { cmd: "deno", args: ["lint"] },
   { cmd: "deno", args: ["task", "check"] },
   { cmd: "go", args: ["run", ACTIONLINT] },
-  { cmd: "gofmt", args: ["-l", "."], dir: "bootstrap" },
+  { cmd: "gofmt", args: ["-l", ".", "../bench"], dir: "bootstrap" },
   { cmd: "go", args: ["vet", "./..."], dir: "bootstrap" },
+  // The bench's Go programs are one file each, run with go run.
+  ...["pipe_rtt", "slow_service", "stream_api"].map((name) => ({
+    cmd: "go",
+    args: ["vet", `../bench/${name}.go`],
+    dir: "bootstrap",
+  })),
   // Under the race detector: the bootstrap's goroutines share connections and
   // bodies. It needs cgo, so a C compiler (.ci/run installs gcc).
   { cmd: "go", args: ["test", "-race", "-count=1", "-v", "./..."], dir: "bootstrap" },
