@@ -6,7 +6,7 @@
 // the Runtime API to its result, so time spent waiting for a free slot counts.
 import type { BenchApi } from "./_bench_api.ts";
 import type { Contender } from "./_bench_contenders.ts";
-import { ROOT } from "./_paths.ts";
+import { startGoProgram } from "./_bench_go.ts";
 import { rotated, SMALL_EVENT, withContender } from "./_bench_run.ts";
 import { percentile } from "./_bench_stats.ts";
 
@@ -153,26 +153,10 @@ async function clients(api: BenchApi, event: Uint8Array<ArrayBuffer>, n: number,
  * it exits.
  */
 async function slowService(): Promise<{ url: string } & AsyncDisposable> {
-  const child = new Deno.Command("go", {
-    args: ["run", `${ROOT}/bench/slow_service.go`],
-    cwd: `${ROOT}/bootstrap`, // its go.mod: no module download, the toolchain it pins
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let first = "";
-  while (!first.includes("\n")) {
-    const { value, done } = await lines.read();
-    if (done) {
-      await child.status;
-      throw new Error("bench/slow_service.go exited before printing its address: is Go installed?");
-    }
-    first += value;
-  }
+  const { child, address, lines } = await startGoProgram("slow_service");
   await lines.cancel();
   return {
-    url: `http://${first.trim()}/`,
+    url: `http://${address}/`,
     async [Symbol.asyncDispose]() {
       await child.stdin.close();
       await child.status;

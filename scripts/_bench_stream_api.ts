@@ -3,7 +3,7 @@
 // use. Go reads the streamed bodies, as Lambda's Runtime API does, because
 // Deno reading them cost more CPU than the contenders sending them.
 import type { Timing } from "./_bench_api.ts";
-import { ROOT } from "./_paths.ts";
+import { startGoProgram } from "./_bench_go.ts";
 
 let counter = 0;
 
@@ -27,21 +27,8 @@ export class StreamApi implements AsyncDisposable {
 
   /** Starts bench/stream_api.go; fails, saying why, when Go cannot run it. */
   static async start(): Promise<StreamApi> {
-    const child = new Deno.Command("go", {
-      args: ["run", `${ROOT}/bench/stream_api.go`],
-      cwd: `${ROOT}/bootstrap`, // its go.mod: no module download, the toolchain it pins
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
-    const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())
-      .getReader();
-    const first = await lines.read();
-    if (first.done) {
-      await child.status;
-      throw new Error("bench/stream_api.go exited before printing its address: is Go installed?");
-    }
-    return new StreamApi(child, first.value.trim(), lines);
+    const { child, address, lines } = await startGoProgram("stream_api");
+    return new StreamApi(child, address, lines);
   }
 
   /** Queues an event; resolves when its result has been received whole. */
@@ -86,15 +73,4 @@ export class StreamApi implements AsyncDisposable {
       });
     }
   }
-}
-
-function lineSplitter(): TransformStream<string, string> {
-  let rest = "";
-  return new TransformStream({
-    transform(text, out) {
-      const parts = (rest + text).split("\n");
-      rest = parts.pop()!;
-      for (const line of parts) if (line) out.enqueue(line);
-    },
-  });
 }
