@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bundleName, deferStreamPromises, rewriteSourceMap } from "./_bundle.ts";
+import { bundleConditions, bundleName, deferStreamPromises, rewriteSourceMap } from "./_bundle.ts";
 
 Deno.test("rewriteSourceMap makes project paths root-relative and hides the npm cache", () => {
   const map = {
@@ -90,4 +90,10 @@ Deno.test("deferStreamPromises leaves what it cannot keep the same", () => {
     'const text = `import { pipeline } from "node:stream/promises"; in a string`;',
   ].join("\n");
   assert.equal(deferStreamPromises(kept), kept);
+});
+
+Deno.test("bundleConditions adds the module condition to those the user set, once", () => {
+  assert.equal(bundleConditions(undefined), "module");
+  assert.equal(bundleConditions(""), "module");
+  assert.equal(bundleConditions("worker, module"), "module,worker");
 });

@@ -8,6 +8,7 @@ import { CODE_CACHE_FILE } from "../scripts/_code_cache.ts";
 import { DIST, HOST_ARCH, ROOT, RUNTIMES } from "../scripts/_paths.ts";
 import { unzipTo } from "../scripts/zip.ts";
 import { buildFunction, withBootstrap } from "./_harness.ts";
+import { motoEnv, withMoto } from "./_moto.ts";
 
 const probe = buildFunction("tests/fixtures/ts/capabilities.ts");
 const nested = buildFunction("tests/fixtures/ts/capabilities.ts", "nested", "api/v1.handler");
@@ -458,6 +459,39 @@ for (const runtime of RUNTIMES) {
       const answer = JSON.parse(out.body);
       assert.equal(answer.statusCode, 200);
       assert.deepEqual(JSON.parse(answer.body), { message: "Hello, Ada!" });
+    });
+  });
+}
+
+const s3Function = buildFunction("tests/fixtures/ts/s3_roundtrip.ts", "s3-roundtrip");
+
+Deno.test("the build takes the AWS SDK's ES modules, which Deno imports faster than its CommonJS", async () => {
+  // The SDK's packages offer both builds: the exports' "module" condition,
+  // which bundlers follow, names the ES modules; "node" names the CommonJS.
+  const map = JSON.parse(await Deno.readTextFile(`${await s3Function}/function.bundle.js.map`));
+  const smithy = (map.sources as string[]).filter((s) => s.includes("@smithy/core/"));
+  assert.ok(smithy.length > 0, "@smithy/core is in the bundle");
+  assert.deepEqual(smithy.filter((s) => !s.includes("/dist-es/")), []);
+});
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: a function on the AWS SDK puts an S3 object and reads it back (moto)`, async () => {
+    const taskRoot = await s3Function;
+    await withMoto(async (moto) => {
+      const env = motoEnv(moto);
+      const aws = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("AWS_")));
+      await withBootstrap(
+        { runtime, handler: "function.handler", taskRoot, env: aws },
+        async (b) => {
+          const out = await b.api.invoke({
+            bucket: "deno-lambda-test",
+            key: "a/b.txt",
+            text: "héllo",
+          });
+          assert.equal(out.kind, "response", out.body);
+          assert.deepEqual(JSON.parse(out.body), { text: "héllo", sameETag: true });
+        },
+      );
     });
   });
 }
