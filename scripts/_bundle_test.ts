@@ -92,8 +92,8 @@ Deno.test("deferStreamPromises leaves what it cannot keep the same", () => {
   assert.equal(deferStreamPromises(kept), kept);
 });
 
-Deno.test("bundleConditions adds the module condition to those the user set, once", () => {
+Deno.test("bundleConditions takes module unless the user chose the conditions, none included", () => {
   assert.equal(bundleConditions(undefined), "module");
-  assert.equal(bundleConditions(""), "module");
-  assert.equal(bundleConditions("worker, module"), "module,worker");
+  assert.equal(bundleConditions(""), "");
+  assert.equal(bundleConditions("worker"), "worker");
 });
