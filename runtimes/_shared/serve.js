@@ -5,10 +5,7 @@
 // console output can reach it. A streamed result goes out as
 // {"stream": true, "contentType": "..."} and then its frames (streaming.js).
 import { invoke } from "./invoke.js";
-import { framed, frameSink } from "./streaming.js";
-
-/** Pieces up to this size are copied behind their frame's head: one write instead of two. */
-const COPIED_MAX = 16 * 1024;
+import { frameSink } from "./streaming.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -24,12 +21,8 @@ export async function serveOne(channel, handler, env) {
   const event = decoder.decode(await channel.input.exactly(frame.length));
   const open = (/** @type {string} */ contentType) => {
     const started = channel.send({ stream: true, contentType });
-    return frameSink(async (head, bytes) => {
+    return frameSink(async (bytes) => {
       await started;
-      // A channel write ends once the kernel has the bytes, so a large piece
-      // goes as the handler gave it; a small one, with its head in one write.
-      if (bytes.length <= COPIED_MAX) return await channel.write(framed(head, bytes));
-      await channel.write(head);
       await channel.write(bytes);
     }, () => {});
   };

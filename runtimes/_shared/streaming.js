@@ -97,23 +97,22 @@ export class HttpResponseStream {
  */
 
 /**
- * A sink over push, which sends one frame, given as its 5-byte head and its
- * bytes, and resolves once it is taken, and close, called after the last
- * frame. The bytes are the handler's own: as on Node.js, it may reuse them
- * once its write's callback has come, which is when push has resolved.
+ * A sink over push, which sends one frame and resolves once it is taken, and
+ * close, called after the last frame.
  * @returns {Sink}
  */
 export function frameSink(
-  /** @type {(head: Uint8Array, bytes: Uint8Array) => Promise<void>} */ push,
+  /** @type {(frame: Uint8Array) => Promise<void>} */ push,
   /** @type {() => void} */ close,
 ) {
   let tail = Promise.resolve();
   let ended = false;
   const send = (/** @type {number} */ kind, /** @type {Uint8Array} */ bytes) => {
-    const head = new Uint8Array(5);
-    head[0] = kind;
-    new DataView(head.buffer).setUint32(1, bytes.length);
-    return (tail = tail.then(() => push(head, bytes)));
+    const f = new Uint8Array(5 + bytes.length);
+    f[0] = kind;
+    new DataView(f.buffer).setUint32(1, bytes.length);
+    f.set(bytes, 5);
+    return (tail = tail.then(() => push(f)));
   };
   return {
     async write(bytes) {
@@ -159,20 +158,10 @@ export function frameSink(
  */
 const BODY_AHEAD = 256 * 1024;
 
-/** A frame's head and bytes as one piece, copied. */
-export function framed(/** @type {Uint8Array} */ head, /** @type {Uint8Array} */ bytes) {
-  const frame = new Uint8Array(head.length + bytes.length);
-  frame.set(head);
-  frame.set(bytes, head.length);
-  return frame;
-}
-
 /**
  * A body for runtime1's bridge answer and the push that feeds it: a frame is
  * taken once what is queued ahead of it is within BODY_AHEAD, so a slow reader
  * slows the handler's writes. Cancelled (the bootstrap hung up), pushes fail.
- * Each frame is a copy: Deno.serve may still hold a piece it was given after
- * it has asked for the next, so a frame taken may not have left yet.
  */
 export function frameBody() {
   /** @type {ReadableStreamDefaultController<Uint8Array>} */
@@ -195,9 +184,9 @@ export function frameBody() {
       waiter = null;
     },
   }, { highWaterMark: BODY_AHEAD, size: (chunk) => chunk.byteLength });
-  const push = (/** @type {Uint8Array} */ head, /** @type {Uint8Array} */ bytes) => {
+  const push = (/** @type {Uint8Array} */ frame) => {
     if (cancelled) return Promise.reject(cancelled);
-    controller.enqueue(framed(head, bytes));
+    controller.enqueue(frame);
     if (/** @type {number} */ (controller.desiredSize) > 0) return Promise.resolve();
     return new Promise((resolve, reject) => waiter = { resolve, reject });
   };
