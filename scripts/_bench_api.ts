@@ -17,7 +17,12 @@ export interface Timing {
 }
 
 /** What a contender's run needs of a Runtime API: where it is, events, and a fresh start. */
-export type RuntimeApi = Pick<BenchApi, "address" | "invoke" | "reset">;
+export interface RuntimeApi {
+  readonly address: string;
+  invoke(payload: Uint8Array<ArrayBuffer>): Promise<Timing>;
+  /** Done once it resolves, if it returns a promise. */
+  reset(): void | Promise<void>;
+}
 
 interface Pending {
   id: string;

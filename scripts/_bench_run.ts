@@ -51,7 +51,7 @@ export async function withContender<T>(
   measure: (exited: Promise<never>, child: { pid: number; startedAt: number }) => Promise<T>,
 ): Promise<T> {
   const tmpDir = await Deno.makeTempDir({ prefix: "bench-tmp-" });
-  api.reset();
+  await api.reset();
   const startedAt = performance.now();
   const child = contender.start({ ...start, api: api.address, tmpDir });
   const exited = child.status.then((s): never => {

@@ -7,11 +7,23 @@ import { startGoProgram } from "./_bench_go.ts";
 
 let counter = 0;
 
+interface Waiter {
+  resolve: (t: Timing) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * bench/stream_api.go, driven over its stdin and stdout: events go in as
+ * commands, and each result comes back as a line with its timings. If the
+ * program exits, every wait on it fails instead of hanging the bench.
+ */
 export class StreamApi implements AsyncDisposable {
   readonly address: string;
   #child: Deno.ChildProcess;
   #commands: WritableStreamDefaultWriter<Uint8Array>;
-  #open = new Map<string, (t: Timing) => void>();
+  #open = new Map<string, Waiter>();
+  #resets: (() => void)[] = [];
+  #gone: Error | null = null;
   #reading: Promise<void>;
 
   private constructor(
@@ -34,43 +46,66 @@ export class StreamApi implements AsyncDisposable {
   /** Queues an event; resolves when its result has been received whole. */
   invoke(payload: Uint8Array<ArrayBuffer>): Promise<Timing> {
     const id = `bench-stream-${++counter}`;
-    return new Promise((resolve) => {
-      this.#open.set(id, resolve);
-      this.#send(`invoke ${id} ${btoa(String.fromCharCode(...payload))}`);
+    const result = new Promise<Timing>((resolve, reject) => {
+      if (this.#gone) return reject(this.#gone);
+      this.#open.set(id, { resolve, reject });
+      this.#send(`invoke ${id} ${payload.toBase64()}`);
+    });
+    // A wait a case gave up on (its contender exited first) fails quietly.
+    result.catch(() => {});
+    return result;
+  }
+
+  /**
+   * Drops queued events and ends the polls of a contender just killed;
+   * resolves once the program has done so, before the next contender starts.
+   */
+  reset(): Promise<void> {
+    this.#open.clear();
+    return new Promise((resolve, reject) => {
+      if (this.#gone) return reject(this.#gone);
+      this.#resets.push(resolve);
+      this.#send("reset");
     });
   }
 
-  /** Drops queued events and ends the polls of a contender just killed. */
-  reset(): void {
-    this.#open.clear();
-    this.#send("reset");
-  }
-
   async [Symbol.asyncDispose](): Promise<void> {
-    await this.#commands.close();
+    await this.#commands.close().catch(() => {});
     await this.#child.status;
     await this.#reading;
   }
 
   #send(line: string) {
-    // Written in order: each write waits on the one before it.
+    // Written in order: each write waits on the one before it. A write that
+    // fails means the program is gone, which #read reports.
     this.#commands.write(new TextEncoder().encode(`${line}\n`)).catch(() => {});
   }
 
   async #read(lines: ReadableStreamDefaultReader<string>) {
-    for (;;) {
-      const { value, done } = await lines.read();
-      if (done) return;
-      const r = JSON.parse(value);
-      const resolve = this.#open.get(r.id);
-      this.#open.delete(r.id);
-      resolve?.({
-        handedOut: r.handedOut,
-        firstByte: r.firstByte,
-        received: r.received,
-        bytes: r.bytes,
-        kind: r.kind,
-      });
+    try {
+      for (;;) {
+        const { value, done } = await lines.read();
+        if (done) break;
+        const r = JSON.parse(value);
+        if (r.reset) {
+          this.#resets.shift()?.();
+          continue;
+        }
+        const waiter = this.#open.get(r.id);
+        this.#open.delete(r.id);
+        waiter?.resolve({
+          handedOut: r.handedOut,
+          firstByte: r.firstByte,
+          received: r.received,
+          bytes: r.bytes,
+          kind: r.kind,
+        });
+      }
+    } finally {
+      this.#gone = new Error("bench/stream_api.go exited");
+      for (const waiter of this.#open.values()) waiter.reject(this.#gone);
+      this.#open.clear();
+      for (const resolve of this.#resets.splice(0)) resolve();
     }
   }
 }

@@ -80,8 +80,8 @@ export function projectOf(entry: string): string {
  * which esbuild, webpack and Rollup follow by default and Deno does not.
  * Packages name their ES modules under it ahead of "node", which names their
  * CommonJS: the AWS SDK's do, and Deno imports a bundle of its ES modules
- * about 16% faster, as each CommonJS module goes through a require of its own
- * (docs/benchmarks.md#real-bundles).
+ * faster, as each CommonJS module goes through a require of its own
+ * (docs/benchmarks.md#real-bundles has the figures).
  */
 export function bundleConditions(userSet: string | undefined): string {
   return userSet ?? "module";
