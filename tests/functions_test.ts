@@ -463,12 +463,15 @@ for (const runtime of RUNTIMES) {
   });
 }
 
-const s3Function = buildFunction("tests/fixtures/ts/s3_roundtrip.ts", "s3-roundtrip");
+// Built at its first use: bundling the SDK takes a while, and --filter may skip it.
+let s3Build: Promise<string> | undefined;
+const s3Function = () =>
+  s3Build ??= buildFunction("tests/fixtures/ts/s3_roundtrip.ts", "s3-roundtrip");
 
 Deno.test("the build takes the AWS SDK's ES modules, which Deno imports faster than its CommonJS", async () => {
   // The SDK's packages offer both builds: the exports' "module" condition,
   // which bundlers follow, names the ES modules; "node" names the CommonJS.
-  const map = JSON.parse(await Deno.readTextFile(`${await s3Function}/function.bundle.js.map`));
+  const map = JSON.parse(await Deno.readTextFile(`${await s3Function()}/function.bundle.js.map`));
   const smithy = (map.sources as string[]).filter((s) => s.includes("@smithy/core/"));
   assert.ok(smithy.length > 0, "@smithy/core is in the bundle");
   assert.deepEqual(smithy.filter((s) => !s.includes("/dist-es/")), []);
@@ -476,7 +479,7 @@ Deno.test("the build takes the AWS SDK's ES modules, which Deno imports faster t
 
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: a function on the AWS SDK puts an S3 object and reads it back (moto)`, async () => {
-    const taskRoot = await s3Function;
+    const taskRoot = await s3Function();
     await withMoto(async (moto) => {
       const env = motoEnv(moto);
       const aws = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("AWS_")));
