@@ -267,21 +267,28 @@ for (const runtime of RUNTIMES) {
 
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: a small result waiting for room arrives whole, though its process has exited`, async () => {
-    // Six results of 6 MB fill the 32 MiB room while their posts are held, so
-    // a 100 KB result waits for a post to be answered. Under runtime2 its
-    // process has sent it whole and exits meanwhile: the wait is the
-    // bootstrap's, and outlasts the second the bootstrap gives what a process
-    // sent just before it exited.
+    // Six results of 5.59 MB fill the 32 MiB room to within 14 KB while their
+    // posts are held, so a 100 KB result waits for a post to be answered,
+    // whichever order the waits come in. Under runtime2 its process has sent
+    // it whole and exits meanwhile: the wait is the bootstrap's, and outlasts
+    // the second the bootstrap gives what a process sent just before it
+    // exited.
     const env = { AWS_LAMBDA_MAX_CONCURRENCY: "8" };
     await withBootstrap({ runtime, handler: "handlers.bigResponse", env }, async (b) => {
       let release!: () => void;
       const gate = new Promise<void>((resolve) => release = resolve);
-      b.api.beforeResultBody = () => gate;
-      const bigs = Promise.all(Array.from({ length: 6 }, () => b.api.invoke({ bytes: 6_000_000 })));
+      let allHeld!: () => void;
+      const held = new Promise<void>((resolve) => allHeld = resolve);
+      let posts = 0;
+      b.api.beforeResultBody = () => {
+        if (++posts === 6) allHeld(); // each post holds its result's room
+        return gate;
+      };
+      const bigs = Promise.all(Array.from({ length: 6 }, () => b.api.invoke({ bytes: 5_590_000 })));
       bigs.catch(() => {}); // awaited below
       let small: Promise<Outcome> | undefined;
       try {
-        await b.stderrMatches(/a result of 6000000 bytes waits for room/);
+        await held;
         small = b.api.invoke({ bytes: 100_000 });
         await b.stderrMatches(/a result of 100000 bytes waits for room/);
         await new Promise((resolve) => setTimeout(resolve, 2000));
