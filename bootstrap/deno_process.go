@@ -51,11 +51,12 @@ type controlMessage struct {
 }
 
 // readyMessage is the line runtime.js writes on its channel when init is
-// over: the bridge port (runtime1), or the reason the function could not be
-// loaded.
+// over: the bridge port and whether the handler streams (runtime1), or the
+// reason the function could not be loaded.
 type readyMessage struct {
-	Port  int            `json:"port"`
-	Error *functionError `json:"error"`
+	Port    int            `json:"port"`
+	Streams bool           `json:"streams"`
+	Error   *functionError `json:"error"`
 }
 
 // denoEnv is the environment for Deno: everything Lambda gave the bootstrap,

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
-	"io"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -22,11 +21,6 @@ const bridgeTokenHeader = "X-Bridge-Token"
 // statusOK is runtime.js's answer to an event it ran, whatever the handler did.
 const statusOK = 200
 
-// bridgeStreamHeader on an answer says the handler streams its result: the
-// answer's chunked body is runtime.js's frames (streamed.go), and its
-// Content-Type the handler's.
-const bridgeStreamHeader = "X-Bridge-Stream"
-
 // bridgeFatalHeader on an answer says an error escaped the handler: the
 // process must not serve again, and is replaced.
 const bridgeFatalHeader = "X-Bridge-Fatal"
@@ -36,6 +30,13 @@ const bridgeFatalHeader = "X-Bridge-Fatal"
 type bridgedDeno struct {
 	*denoProcess
 	client *httpc.Client
+	// streams: the handler streams its results, on stream connections
+	// (long_lived_streams.go) that arrive on channels; those kept for the
+	// next invocations are idle.
+	streams    bool
+	channels   *channelListener
+	idle       []*streamConn // under mu
+	maxStreams int           // kept idle at most: as many as may stream at once
 	// concurrent: the process serves several invocations at once (Managed
 	// Instances), so one past its deadline fails alone and leaves the
 	// process be.
@@ -69,6 +70,9 @@ func startBridgedDeno(ctx context.Context, cfg config, env []string, channels *c
 	s := &bridgedDeno{
 		denoProcess: p,
 		client:      bridgeClient(ready.Port, results),
+		channels:    channels,
+		streams:     ready.Streams,
+		maxStreams:  cfg.concurrency,
 		concurrent:  cfg.concurrency > 0,
 	}
 	s.client.MaxIdle = cfg.concurrency
@@ -107,43 +111,99 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 		}
 	}()
 	ctx, cancel := context.WithDeadline(ctx, inv.Deadline)
-	defer cancel()
+	handedOn := false // a streamed result's recycle ends ctx, once the bridge has answered
+	defer func() {
+		if !handedOn {
+			cancel()
+		}
+	}()
 	req := &httpc.Request{Method: "POST", Path: "/invoke", Body: inv.Payload, Stream: inv.Event, StreamChunks: true,
 		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token})}
 
-	type answer struct {
-		resp *httpc.Response
-		err  error
-	}
-	answers := make(chan answer, 1)
+	// Whichever comes first: the bridge's answer, or the head of a streamed
+	// result on the invocation's stream connection (the bridge answers once
+	// the handler has settled).
+	answers := make(chan answer, 2)
 	exchanged := make(chan struct{})
+	if s.streams {
+		sc, forget, err := s.streamFor(inv)
+		if err != nil {
+			return outcome{err: err}
+		}
+		defer forget() // closes a connection that came and was not taken
+		req.Header = append(req.Header, httpc.Field{Name: bridgeStreamTokenHeader, Value: sc.token})
+		headed := make(chan struct{})
+		go func() {
+			defer close(headed)
+			answers <- answer{head: s.awaitStreamHead(ctx, inv, sc), fromStream: true}
+		}()
+		defer func() {
+			if !handedOn { // a stream that came too late is not taken
+				cancel()
+				<-headed
+				<-exchanged
+				for range len(answers) {
+					if a := <-answers; a.head != nil && a.head.conn != nil {
+						a.head.conn.close()
+					} else if a.resp != nil {
+						s.drop(a.resp)
+					}
+				}
+			}
+		}()
+	}
 	go func() {
 		defer close(exchanged)
 		resp, err := s.client.DoStream(ctx, req)
-		if err == nil && resp.Stream != nil && resp.Get(bridgeStreamHeader) == "" &&
-			(s.concurrent || resp.Stream.Size() < 0) {
+		if err == nil && resp.Stream != nil && (s.concurrent || resp.Stream.Size() < 0) {
 			// Read whole before it is posted: a result stalled past its
 			// deadline then fails its invocation alone, instead of cutting off
 			// a post, which the Runtime API takes as the answer and after
-			// which only the environment's end would do. (A streamed result
-			// can end in an error at any point, so it goes as it comes.) A
-			// chunked answer that does not announce a stream, which
-			// runtime.js never sends, is read whole too, within the limit.
+			// which only the environment's end would do. A chunked answer,
+			// which runtime.js never sends, is read whole too, within the
+			// limit.
 			if err = httpc.ReadStream(ctx, resp); err != nil {
 				resp = nil
 			}
 		}
-		answers <- answer{resp, err}
+		answers <- answer{resp: resp, err: err}
 	}()
 
 	// An event cut off on its way in is the Runtime API's failure, not Deno's;
 	// an answer too large to post is Deno's answer, not its death.
-	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, func(a answer) error {
+	errOf := func(a answer) error {
 		if httpc.AsCut(a.err) != nil || refusedAnswer("", a.err) != nil {
 			return nil
 		}
 		return a.err
-	}, s.concurrent)
+	}
+	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, errOf, s.concurrent)
+	// headless: the stream connection brought nothing, so the bridge answers.
+	headless := false
+	if fe == nil && a.fromStream && a.head == nil {
+		headless = true
+		a, fe = awaitAnswer(ctx, s.denoProcess, inv, answers, errOf, s.concurrent)
+	}
+	var head *streamHead
+	switch {
+	case fe != nil:
+	case a.fromStream:
+		head = a.head
+	case a.err == nil && a.resp.Get(bridgeStreamHeader) != "":
+		// The handler streamed and settled before its head was taken, or
+		// runtime.js announced a stream that never came.
+		s.drop(a.resp)
+		if !s.streams || headless {
+			a, fe = answer{}, newInitError("Runtime.BridgeError", fmt.Sprintf(
+				"RequestId: %s Error: runtime.js announced a streamed result that its stream connection did not bring", inv.RequestID))
+			break
+		}
+		if a, fe = awaitAnswer(ctx, s.denoProcess, inv, answers, errOf, s.concurrent); fe == nil && a.head == nil {
+			fe = newInitError("Runtime.BridgeError", fmt.Sprintf(
+				"RequestId: %s Error: runtime.js announced a streamed result that its stream connection did not bring", inv.RequestID))
+		}
+		head = a.head
+	}
 	if fe != nil {
 		// The exchange may still be reading the event from the Runtime API's
 		// connection, which serve reuses once invoke returns: end it first.
@@ -162,6 +222,11 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 		// Under concurrency the process serves on, unless it is gone.
 		return outcome{err: fe, broken: s.exited() || !s.concurrent}
 	}
+	if head != nil {
+		out := s.streamed(inv, head, answers, exchanged, cancel)
+		streaming, handedOn = out.streamed != nil, out.streamed != nil
+		return out
+	}
 	if cut := httpc.AsCut(a.err); cut != nil {
 		return outcome{apiErr: fmt.Errorf("get next invocation: %w", cut)}
 	}
@@ -169,9 +234,6 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 		return outcome{err: fe}
 	}
 	resp := a.resp
-	if resp.Get(bridgeStreamHeader) != "" {
-		return s.streamed(inv, resp, &streaming)
-	}
 	if resp.Stream != nil && resp.Status == statusOK && resp.Get(runtimeapi.HeaderErrorType) == "" {
 		// serve reads the result after invoke returns, out of ctx's reach.
 		if !inv.Deadline.IsZero() {
@@ -203,32 +265,6 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	}
 	return outcome{recycle: recycle, err: newInitError("Runtime.BridgeError",
 		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.RequestID, resp.Status, truncateBytes(resp.Body, 4096)))}
-}
-
-// streamed is the outcome of a handler that streams its result: the frames
-// are read as the post sends them, until the deadline at the latest.
-func (s *bridgedDeno) streamed(inv *runtimeapi.Invocation, resp *httpc.Response, streaming *bool) outcome {
-	if resp.Stream == nil || resp.Stream.Size() >= 0 || resp.Status != statusOK {
-		s.drop(resp)
-		return outcome{err: newInitError("Runtime.BridgeError", fmt.Sprintf(
-			"RequestId: %s Error: runtime.js announced a streamed result without a chunked body (status %d)", inv.RequestID, resp.Status))}
-	}
-	if !inv.Deadline.IsZero() {
-		resp.Stream.SetReadDeadline(inv.Deadline) // Finish clears it
-	}
-	*streaming = true
-	st := newStreamed(resp.Get("Content-Type"), resp.Stream, resp.Stream.SetReadDeadline, inv.RequestID, func(err error) (*functionError, bool) {
-		return cutOffError(s.denoProcess, inv, s.concurrent, err)
-	})
-	return outcome{streamed: st, recycle: func() {
-		if st.body.settled {
-			// The last chunk follows runtime.js's last frame at once; read,
-			// it leaves the connection for the next invocation.
-			io.Copy(io.Discard, io.LimitReader(resp.Stream, 1))
-		}
-		resp.Stream.Finish()
-		s.end()
-	}}
 }
 
 // drop ends an answer that will not be posted: its body's room goes to the
@@ -267,5 +303,6 @@ func stopBridged(grace time.Duration, ss ...*bridgedDeno) {
 	stopAll(grace, ps...)
 	for _, s := range ss {
 		s.client.CloseIdle()
+		s.closeIdle()
 	}
 }

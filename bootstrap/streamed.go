@@ -1,11 +1,12 @@
 package main
 
 // Streamed results (awslambda.streamifyResponse). runtime.js sends what the
-// handler writes as frames, on the bridge's chunked answer (runtime1) or on
-// the channel (runtime2), and the bootstrap passes the data on to the Runtime
-// API as it comes. A frame is a kind byte, a 4-byte big-endian length, and
-// that many bytes:
+// handler writes as frames, on the invocation's stream connection (runtime1)
+// or on the channel (runtime2), and the bootstrap passes the data on to the
+// Runtime API as it comes. A frame is a kind byte, a 4-byte big-endian length,
+// and that many bytes:
 //
+//	'h'  runtime1's first frame: the content type, up to maxContentTypeBytes
 //	'd'  data to pass on, 1 byte to maxDataFrame
 //	'e'  the error the stream ended in: an error body, JSON, up to maxErrorFrame
 //	'E'  the same, for an error that escaped the handler: its process is replaced
@@ -40,6 +41,7 @@ import (
 )
 
 const (
+	frameHead           = 'h'
 	frameData           = 'd'
 	frameError          = 'e'
 	frameFatal          = 'E' // an error that escaped the handler: its process must go
@@ -99,6 +101,24 @@ func newStreamed(contentType string, src io.Reader, setDeadline func(time.Time) 
 		contentType = defaultStreamType
 	}
 	return &streamed{contentType, &frameReader{src: src, setDeadline: setDeadline, requestID: requestID, cut: cut}}
+}
+
+// readStreamHead reads the head frame that runtime1's stream connection
+// opens with: the content type. io.EOF: the connection ended first.
+func readStreamHead(r io.Reader) (string, error) {
+	var head [5]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return "", err
+	}
+	size := binary.BigEndian.Uint32(head[1:])
+	if head[0] != frameHead || size > maxContentTypeBytes {
+		return "", fmt.Errorf("its first frame is of kind %q and %d bytes, not a content type", head[0], size)
+	}
+	contentType := make([]byte, size)
+	if _, err := io.ReadFull(r, contentType); err != nil {
+		return "", fmt.Errorf("its content type stopped short: %w", err)
+	}
+	return string(contentType), nil
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {

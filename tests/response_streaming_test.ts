@@ -95,6 +95,55 @@ for (const runtime of RUNTIMES) {
     });
   });
 
+  t(
+    "one process serves streams, errors before and after the first byte and empty streams in any order",
+    async () => {
+      // runtime1 keeps a stream's connection for the next invocation when it
+      // ended well, and drops it when the handler failed before its first byte:
+      // each result must be its own whatever came before it.
+      await streaming("mixed", async (b) => {
+        const steps = [
+          "stream",
+          "before",
+          "stream",
+          "after",
+          "stream",
+          "empty",
+          "stream",
+          "before",
+        ];
+        for (const [i, step] of [...steps, "stream"].entries()) {
+          const text = `text ${i} `.repeat(i + 1);
+          const out = await b.api.invoke({ step, text });
+          const what = `step ${i} (${step}): ${out.kind} ${out.body.slice(0, 200)}`;
+          switch (step) {
+            case "stream":
+              assert.equal(out.kind, "response", what);
+              assert.equal(new TextDecoder().decode(streamed(out).bytes), text, what);
+              break;
+            case "empty":
+              assert.equal(out.kind, "response", what);
+              assert.equal(streamed(out).bytes.length, 0, what);
+              break;
+            case "before":
+              assert.equal(out.kind, "error", what);
+              assert.equal(out.stream, undefined, what);
+              assert.equal(JSON.parse(out.body).errorMessage, "before the first byte", what);
+              break;
+            case "after":
+              assert.equal(out.kind, "error", what);
+              assert.equal(new TextDecoder().decode(streamed(out).bytes), text, what);
+              assert.equal(
+                JSON.parse(streamed(out).errorBody!).errorMessage,
+                "after the first byte",
+              );
+          }
+        }
+        assert.equal(b.api.initErrors.length, 0);
+      });
+    },
+  );
+
   t("an error after the first byte ends the stream with Node's trailers", async () => {
     await streaming("failsAfter", async (b) => {
       const out = await b.api.invoke({});

@@ -101,8 +101,11 @@ export class Channel {
     this.input = new Input(conn);
   }
 
-  /** Dials the bootstrap and proves which process this is. */
-  static async open(/** @type {Control} */ control) {
+  /**
+   * Dials the bootstrap and proves which process this is, or, with an
+   * invocation's stream token (runtime1), which invocation's stream.
+   */
+  static async open(/** @type {{ port: number, token: string }} */ control) {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port: control.port });
     conn.setNoDelay(true);
     const channel = new Channel(conn);
@@ -116,7 +119,7 @@ export class Channel {
     await this.#write(bytes);
   }
 
-  /** Raw bytes: runtime2's stream frames. */
+  /** Raw bytes: stream frames. */
   write(/** @type {Uint8Array} */ bytes) {
     return this.#write(bytes);
   }
@@ -126,7 +129,16 @@ export class Channel {
     while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
   }
 
+  /** Resolves when the bootstrap ends the connection (or it fails). */
+  async ended() {
+    await this.#conn.read(new Uint8Array(1)).catch(() => null);
+  }
+
   close() {
-    this.#conn.close();
+    try {
+      this.#conn.close();
+    } catch {
+      // closed already
+    }
   }
 }

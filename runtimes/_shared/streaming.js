@@ -4,11 +4,11 @@
 // and awslambda.HttpResponseStream.from gives an HTTP response's status and
 // headers before its body. What the handler writes goes to the bootstrap as
 // frames (bootstrap/streamed.go): a kind byte, a 4-byte big-endian length, and
-// that many bytes ('d' data, 'e' the error the stream ended in, 'E' the same
-// when an error escaped and the process must go, 'f' the end; then 's', or 'S'
-// after an escaped error, once the handler has settled). node:stream is
-// imported at the first streamed invocation, never by a function that does not
-// stream.
+// that many bytes ('h' runtime1's head, the content type; 'd' data; 'e' the
+// error the stream ended in, 'E' the same when an error escaped and the
+// process must go; 'f' the end; then 's', or 'S' after an escaped error, once
+// the handler has settled). node:stream is imported at the first streamed
+// invocation, never by a function that does not stream.
 import { errorBody } from "./errors.js";
 import { Escaped } from "./uncaught.js";
 
@@ -22,6 +22,7 @@ const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
 /** A Node.js socket's default, which bounds Node's response stream. */
 const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
 
+const HEAD = 0x68; // 'h'
 const DATA = 0x64; // 'd'
 const ERROR = 0x65; // 'e'
 const FATAL = 0x45; // 'E'
@@ -97,22 +98,46 @@ export class HttpResponseStream {
  */
 
 /**
- * A sink over push, which sends one frame and resolves once it is taken, and
- * close, called after the last frame.
+ * runtime1's head frame, which opens its stream connection: the content type,
+ * or nothing (the bootstrap's default) for one no header can carry.
+ */
+export function streamHead(/** @type {string} */ contentType) {
+  const type = /^[\x20-\x7e\t]{0,1024}$/.test(contentType) ? encoder.encode(contentType) : [];
+  const f = new Uint8Array(5 + type.length);
+  f[0] = HEAD;
+  new DataView(f.buffer).setUint32(1, type.length);
+  f.set(type, 5);
+  return f;
+}
+
+/**
+ * A piece this large goes after its frame's head as the handler gave it,
+ * uncopied; a smaller one is copied into its frame, so that it leaves in one
+ * write.
+ */
+const COPY_BELOW = 16 * 1024;
+
+/**
+ * A sink over push, which sends bytes and resolves once they are written out
+ * (the handler may then reuse its buffer, as on Node.js once a write's
+ * callback came), and close, called after the last frame. settling is called
+ * just before the last frame is queued, when the handler has settled.
  * @returns {Sink}
  */
 export function frameSink(
   /** @type {(frame: Uint8Array) => Promise<void>} */ push,
   /** @type {() => void} */ close,
+  /** @type {(escaped: boolean) => void} */ settling = () => {},
 ) {
   let tail = Promise.resolve();
   let ended = false;
   const send = (/** @type {number} */ kind, /** @type {Uint8Array} */ bytes) => {
-    const f = new Uint8Array(5 + bytes.length);
+    const large = bytes.length >= COPY_BELOW;
+    const f = new Uint8Array(large ? 5 : 5 + bytes.length);
     f[0] = kind;
     new DataView(f.buffer).setUint32(1, bytes.length);
-    f.set(bytes, 5);
-    return (tail = tail.then(() => push(f)));
+    if (!large) f.set(bytes, 5);
+    return (tail = tail.then(() => large ? push(f).then(() => push(bytes)) : push(f)));
   };
   return {
     async write(bytes) {
@@ -129,6 +154,7 @@ export function frameSink(
       await send(END, new Uint8Array(0));
     },
     async settled(escaped) {
+      settling(escaped);
       await send(escaped ? SETTLED_ESCAPED : SETTLED, new Uint8Array(0)).catch(() => {}).finally(
         close,
       );
@@ -149,51 +175,6 @@ export function frameSink(
       return true;
     },
   };
-}
-
-/**
- * How many bytes of frames runtime1's bridge answer holds ahead of the
- * server's writes: enough that the handler's next write overlaps the last
- * one's way out, few enough to stay small.
- */
-const BODY_AHEAD = 256 * 1024;
-
-/**
- * A body for runtime1's bridge answer and the push that feeds it: a frame is
- * taken once what is queued ahead of it is within BODY_AHEAD, so a slow reader
- * slows the handler's writes. Cancelled (the bootstrap hung up), pushes fail.
- */
-export function frameBody() {
-  /** @type {ReadableStreamDefaultController<Uint8Array>} */
-  let controller;
-  /** @type {{ resolve: (v?: unknown) => void, reject: (e: Error) => void } | null} */
-  let waiter = null;
-  /** @type {Error | null} */
-  let cancelled = null;
-  const body = new ReadableStream({
-    start(c) {
-      controller = c;
-    },
-    pull() {
-      waiter?.resolve();
-      waiter = null;
-    },
-    cancel() {
-      cancelled = new Error("the runtime stopped taking the response stream");
-      waiter?.reject(cancelled);
-      waiter = null;
-    },
-  }, { highWaterMark: BODY_AHEAD, size: (chunk) => chunk.byteLength });
-  const push = (/** @type {Uint8Array} */ frame) => {
-    if (cancelled) return Promise.reject(cancelled);
-    controller.enqueue(frame);
-    if (/** @type {number} */ (controller.desiredSize) > 0) return Promise.resolve();
-    return new Promise((resolve, reject) => waiter = { resolve, reject });
-  };
-  const close = () => {
-    if (!cancelled) controller.close();
-  };
-  return { body, push, close };
 }
 
 /** @type {Promise<any> | undefined} */

@@ -3,51 +3,121 @@
 //
 // The bootstrap starts this file with one JSON line on stdin (the port to
 // dial, this process's token, the bundle, the export). Init imports the
-// function; then one line goes on the channel: {"port": N} once the loopback
-// server listens, or {"error": {...}} when the function cannot be loaded.
-// Every invocation is one POST /invoke from the bootstrap, carrying the token
-// and the Runtime API's headers; the answer is the result, or an error body
-// with Lambda-Runtime-Function-Error-Type set, and X-Bridge-Fatal when an
-// error escaped the handler, after which the bootstrap replaces this process.
-// A handler that streams gets its answer at its first byte: X-Bridge-Stream,
-// its content type, and a chunked body of frames (../_shared/streaming.js).
+// function; then one line goes on the channel: {"port": N, "streams": bool}
+// once the loopback server listens, or {"error": {...}} when the function
+// cannot be loaded. Every invocation is one POST /invoke from the bootstrap,
+// carrying the token and the Runtime API's headers; the answer is the result,
+// or an error body with Lambda-Runtime-Function-Error-Type set, and
+// X-Bridge-Fatal when an error escaped the handler, after which the bootstrap
+// replaces this process. The result of a handler that streams goes on a
+// connection of its own, dialled to the bootstrap's port with the
+// invocation's X-Bridge-Stream-Token as the channel is: a head frame with its
+// content type, then its frames (../_shared/streaming.js). A frame's write
+// there ends once the kernel has it, and the bootstrap reads the stream
+// without waiting for the answer, which comes once the handler has settled.
+import { Channel } from "../_shared/control.js";
 import { init } from "../_shared/init.js";
 import { invoke } from "../_shared/invoke.js";
-import { frameBody, frameSink, isStreaming } from "../_shared/streaming.js";
+import { frameSink, isStreaming, streamHead } from "../_shared/streaming.js";
 
 const { control, channel, handler, env } = await init();
 const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 const FATAL = "X-Bridge-Fatal";
 const STREAM = "X-Bridge-Stream";
+const STREAM_TOKEN = "X-Bridge-Stream-Token";
 
 const streams = isStreaming(handler);
 
 /**
- * Runs a handler that streams: answered at its first byte with its frames
- * (X-Bridge-Stream, its content type), or with its result as ever when it
- * fails before it.
+ * Stream connections kept for later invocations, by token: the bootstrap
+ * keeps its end of each too, and names one in a later invocation's
+ * X-Bridge-Stream-Token.
+ * @type {Map<string, Channel>}
+ */
+const keptStreams = new Map();
+
+/** The stream connection a token names: one kept, or one dialled now. */
+function streamChannel(/** @type {string} */ token) {
+  const kept = keptStreams.get(token);
+  if (kept) {
+    keptStreams.delete(token);
+    return Promise.resolve(kept);
+  }
+  const dialled = Channel.open({ port: control.port, token });
+  // The bootstrap ends a connection it does not keep: so is it dropped here.
+  dialled.then((c) =>
+    c.ended().then(() => {
+      if (keptStreams.get(token) === c) keptStreams.delete(token);
+      c.close();
+    }), () => {});
+  return dialled;
+}
+
+/**
+ * Runs a handler that streams. Its stream connection, named by the request,
+ * opens with a head frame (its content type) at its first byte, then its
+ * frames; the answer comes once it has settled: X-Bridge-Stream, or its
+ * result as ever when it failed before its first byte.
  * @returns {Promise<Response | import("../_shared/invoke.js").Result>}
  */
 async function invokeStreaming(/** @type {string} */ event, /** @type {Headers} */ headers) {
-  /** @type {(r: Response) => void} */
-  let respond = () => {};
-  const streamed = new Promise((resolve) => respond = resolve);
+  const token = headers.get(STREAM_TOKEN) ?? "";
+  // Dialled (if need be) while the handler starts, so that its first byte
+  // does not wait.
+  const dialled = streamChannel(token);
+  dialled.catch(() => {}); // answered below
+  /** @type {Channel | null} */
+  let channel = null;
+  dialled.then((c) => channel = c, () => {});
+  let kept = false;
   const open = (/** @type {string} */ contentType) => {
-    const { body, push, close } = frameBody();
-    // A content type no header can carry is left for the bootstrap's default.
-    const type = /^[\x20-\x7e\t]*$/.test(contentType) ? contentType : "";
-    respond(new Response(body, { headers: { [STREAM]: "1", "content-type": type } }));
-    return frameSink(push, close);
+    let failed = false;
+    const headed = dialled.then((c) => c.write(streamHead(contentType)));
+    headed.catch(() => {}); // the first push fails with it
+    const push = async (/** @type {Uint8Array} */ bytes) => {
+      try {
+        await headed;
+        await (await dialled).write(bytes);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    };
+    // Kept before its last frame goes, so that the bootstrap, which keeps it
+    // once that frame has come, never names a connection not kept here.
+    const settling = (/** @type {boolean} */ escaped) => {
+      if (!escaped && !failed && channel) {
+        keptStreams.set(token, channel);
+        kept = true;
+      }
+    };
+    return frameSink(push, () => kept || channel?.close(), settling);
   };
-  const result = await Promise.race([invoke(handler, event, headers, env, open), streamed]);
-  return result instanceof Response || !result.streamed ? result : await streamed;
+  const result = await invoke(handler, event, headers, env, open);
+  if (!result.streamed) {
+    dialled.then((c) => c.close(), () => {}); // it failed before its first byte
+    return result;
+  }
+  return await dialled.then(
+    () => new Response(null, { headers: { [STREAM]: "1" } }),
+    (err) => unstreamable(err),
+  );
+}
+
+/** The answer when the stream's connection could not be opened: the process is replaced. */
+function unstreamable(/** @type {unknown} */ err) {
+  const errorMessage = `runtime.js could not open the response stream's connection: ${err}`;
+  return new Response(
+    JSON.stringify({ errorType: "Runtime.BridgeError", errorMessage, trace: [] }),
+    { headers: { [ERROR_TYPE]: "Runtime.BridgeError", [FATAL]: "1" } },
+  );
 }
 
 Deno.serve({
   hostname: "127.0.0.1",
   port: 0,
   onListen: ({ port }) => {
-    channel.send({ port }).finally(() => channel.close());
+    channel.send({ port, streams }).finally(() => channel.close());
   },
 }, async (req) => {
   if (req.headers.get("x-bridge-token") !== control.token) {
