@@ -36,7 +36,7 @@ type bridgedDeno struct {
 	streams    bool
 	channels   *channelListener
 	idle       []*streamConn // under mu
-	maxStreams int           // kept idle at most: as many as may stream at once
+	maxStreams int           // kept idle at most: its share of the invocations at once
 	// concurrent: the process serves several invocations at once (Managed
 	// Instances), so one past its deadline fails alone and leaves the
 	// process be.
@@ -72,7 +72,7 @@ func startBridgedDeno(ctx context.Context, cfg config, env []string, channels *c
 		client:      bridgeClient(ready.Port, results),
 		channels:    channels,
 		streams:     ready.Streams,
-		maxStreams:  cfg.concurrency,
+		maxStreams:  (cfg.concurrency + max(cfg.workers, 1) - 1) / max(cfg.workers, 1),
 		concurrent:  cfg.concurrency > 0,
 	}
 	s.client.MaxIdle = cfg.concurrency
@@ -111,120 +111,29 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 		}
 	}()
 	ctx, cancel := context.WithDeadline(ctx, inv.Deadline)
-	handedOn := false // a streamed result's recycle ends ctx, once the bridge has answered
+	ex, fe := s.exchange(ctx, inv)
+	if fe != nil {
+		cancel()
+		return outcome{err: fe}
+	}
+	handedOn := false // a streamed result's recycle ends the exchange
 	defer func() {
 		if !handedOn {
+			// The exchange may still be reading the event from the Runtime
+			// API's connection, which serve reuses once invoke returns: end it
+			// first.
 			cancel()
+			ex.release()
 		}
 	}()
-	req := &httpc.Request{Method: "POST", Path: "/invoke", Body: inv.Payload, Stream: inv.Event, StreamChunks: true,
-		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token})}
-
-	// Whichever comes first: the bridge's answer, or the head of a streamed
-	// result on the invocation's stream connection (the bridge answers once
-	// the handler has settled).
-	answers := make(chan answer, 2)
-	exchanged := make(chan struct{})
-	if s.streams {
-		sc, forget, err := s.streamFor(inv)
-		if err != nil {
-			return outcome{err: err}
-		}
-		defer forget() // closes a connection that came and was not taken
-		req.Header = append(req.Header, httpc.Field{Name: bridgeStreamTokenHeader, Value: sc.token})
-		headed := make(chan struct{})
-		go func() {
-			defer close(headed)
-			answers <- answer{head: s.awaitStreamHead(ctx, inv, sc), fromStream: true}
-		}()
-		defer func() {
-			if !handedOn { // a stream that came too late is not taken
-				cancel()
-				<-headed
-				<-exchanged
-				for range len(answers) {
-					if a := <-answers; a.head != nil && a.head.conn != nil {
-						a.head.conn.close()
-					} else if a.resp != nil {
-						s.drop(a.resp)
-					}
-				}
-			}
-		}()
-	}
-	go func() {
-		defer close(exchanged)
-		resp, err := s.client.DoStream(ctx, req)
-		if err == nil && resp.Stream != nil && (s.concurrent || resp.Stream.Size() < 0) {
-			// Read whole before it is posted: a result stalled past its
-			// deadline then fails its invocation alone, instead of cutting off
-			// a post, which the Runtime API takes as the answer and after
-			// which only the environment's end would do. A chunked answer,
-			// which runtime.js never sends, is read whole too, within the
-			// limit.
-			if err = httpc.ReadStream(ctx, resp); err != nil {
-				resp = nil
-			}
-		}
-		answers <- answer{resp: resp, err: err}
-	}()
-
-	// An event cut off on its way in is the Runtime API's failure, not Deno's;
-	// an answer too large to post is Deno's answer, not its death.
-	errOf := func(a answer) error {
-		if httpc.AsCut(a.err) != nil || refusedAnswer("", a.err) != nil {
-			return nil
-		}
-		return a.err
-	}
-	a, fe := awaitAnswer(ctx, s.denoProcess, inv, answers, errOf, s.concurrent)
-	// headless: the stream connection brought nothing, so the bridge answers.
-	headless := false
-	if fe == nil && a.fromStream && a.head == nil {
-		headless = true
-		a, fe = awaitAnswer(ctx, s.denoProcess, inv, answers, errOf, s.concurrent)
-	}
-	var head *streamHead
-	switch {
-	case fe != nil:
-	case a.fromStream:
-		head = a.head
-	case a.err == nil && a.resp.Get(bridgeStreamHeader) != "":
-		// The handler streamed and settled before its head was taken, or
-		// runtime.js announced a stream that never came.
-		s.drop(a.resp)
-		if !s.streams || headless {
-			a, fe = answer{}, newInitError("Runtime.BridgeError", fmt.Sprintf(
-				"RequestId: %s Error: runtime.js announced a streamed result that its stream connection did not bring", inv.RequestID))
-			break
-		}
-		if a, fe = awaitAnswer(ctx, s.denoProcess, inv, answers, errOf, s.concurrent); fe == nil && a.head == nil {
-			fe = newInitError("Runtime.BridgeError", fmt.Sprintf(
-				"RequestId: %s Error: runtime.js announced a streamed result that its stream connection did not bring", inv.RequestID))
-		}
-		head = a.head
-	}
+	a, fe := ex.await(ctx)
 	if fe != nil {
-		// The exchange may still be reading the event from the Runtime API's
-		// connection, which serve reuses once invoke returns: end it first.
-		cancel()
-		<-exchanged
-		if a.resp != nil { // taken as the deadline passed
-			s.drop(a.resp)
-		}
-		select {
-		case late := <-answers: // an answer awaitAnswer did not take
-			if late.resp != nil {
-				s.drop(late.resp)
-			}
-		default:
-		}
 		// Under concurrency the process serves on, unless it is gone.
 		return outcome{err: fe, broken: s.exited() || !s.concurrent}
 	}
-	if head != nil {
-		out := s.streamed(inv, head, answers, exchanged, cancel)
-		streaming, handedOn = out.streamed != nil, out.streamed != nil
+	if a.head != nil {
+		out := s.streamed(inv, a.head, ex, cancel)
+		streaming, handedOn = true, true
 		return out
 	}
 	if cut := httpc.AsCut(a.err); cut != nil {
@@ -265,6 +174,169 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 	}
 	return outcome{recycle: recycle, err: newInitError("Runtime.BridgeError",
 		fmt.Sprintf("RequestId: %s Error: runtime.js answered %d: %s", inv.RequestID, resp.Status, truncateBytes(resp.Body, 4096)))}
+}
+
+// bridgeExchange is one invocation's exchange with runtime.js: the bridge
+// request, and, for a handler that streams, the wait for the head of its
+// stream (long_lived_streams.go), whichever comes first.
+type bridgeExchange struct {
+	s         *bridgedDeno
+	inv       *runtimeapi.Invocation
+	streams   bool
+	answers   chan answer   // the bridge's answer, and what came on the stream connection
+	exchanged chan struct{} // closed once the bridge request is over
+	sent      chan struct{} // closed once the event has gone to Deno whole
+	headed    chan struct{} // closed once the wait for a head is over
+	forget    func()        // withdraws a stream token not used
+	// answered: the bridge's answer, announcing the stream, was taken
+	// before the stream's head.
+	answered bool
+}
+
+// answer is one of what may come for an invocation: the bridge's answer (resp,
+// or the exchange's failure), or, fromStream, what came on its stream
+// connection (head, nil when no stream began there).
+type answer struct {
+	resp       *httpc.Response
+	err        error
+	head       *streamHead
+	fromStream bool
+}
+
+// exchange sends the event to runtime.js, and for a handler that streams
+// begins the wait for its stream's head.
+func (s *bridgedDeno) exchange(ctx context.Context, inv *runtimeapi.Invocation) (*bridgeExchange, *functionError) {
+	ex := &bridgeExchange{s: s, inv: inv, streams: s.streams, answers: make(chan answer, 2),
+		exchanged: make(chan struct{}), sent: make(chan struct{}), headed: make(chan struct{}), forget: func() {}}
+	req := &httpc.Request{Method: "POST", Path: "/invoke", Body: inv.Payload, Stream: inv.Event, StreamChunks: true,
+		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token}),
+		Sent:   func() { close(ex.sent) }}
+	if s.streams {
+		sc, forget, fe := s.streamFor(inv)
+		if fe != nil {
+			return nil, fe
+		}
+		ex.forget = forget
+		req.Header = append(req.Header, httpc.Field{Name: bridgeStreamTokenHeader, Value: sc.token})
+		go func() {
+			defer close(ex.headed)
+			ex.answers <- answer{head: s.awaitStreamHead(ctx, inv, sc), fromStream: true}
+		}()
+	} else {
+		close(ex.headed)
+	}
+	go func() {
+		defer close(ex.exchanged)
+		resp, err := s.client.DoStream(ctx, req)
+		if err == nil && resp.Stream != nil && (s.concurrent || resp.Stream.Size() < 0) {
+			// Read whole before it is posted: a result stalled past its
+			// deadline then fails its invocation alone, instead of cutting off
+			// a post, which the Runtime API takes as the answer and after
+			// which only the environment's end would do. A chunked answer,
+			// which runtime.js never sends, is read whole too, within the
+			// limit.
+			if err = httpc.ReadStream(ctx, resp); err != nil {
+				resp = nil
+			}
+		}
+		ex.answers <- answer{resp: resp, err: err}
+	}()
+	return ex, nil
+}
+
+// await waits for the invocation's answer: the bridge's, or the head of its
+// stream, once the event has gone to Deno whole. Whatever else comes, the
+// process's exit, the deadline or shutdown, is the invocation's error.
+func (ex *bridgeExchange) await(ctx context.Context) (answer, *functionError) {
+	s, inv := ex.s, ex.inv
+	// An event cut off on its way in is the Runtime API's failure, not Deno's;
+	// an answer too large to post is Deno's answer, not its death.
+	next := func() (answer, *functionError) {
+		return awaitAnswer(ctx, s.denoProcess, inv, ex.answers, func(a answer) error {
+			if httpc.AsCut(a.err) != nil || refusedAnswer("", a.err) != nil {
+				return nil
+			}
+			return a.err
+		}, s.concurrent)
+	}
+	announced := func(a answer) bool { return !a.fromStream && streamAnswer(a) }
+	unbrought := func() *functionError {
+		return newInitError("Runtime.BridgeError", fmt.Sprintf(
+			"RequestId: %s Error: runtime.js announced a streamed result that its stream connection did not bring", inv.RequestID))
+	}
+	a, fe := next()
+	switch {
+	case fe == nil && a.fromStream && a.head == nil: // no stream: the bridge answers
+		if a, fe = next(); fe == nil && announced(a) {
+			ex.give(a)
+			a, fe = answer{}, unbrought()
+		}
+	case fe == nil && announced(a): // the handler settled before its head was taken
+		ex.give(a)
+		a, fe = answer{}, unbrought()
+		if ex.streams {
+			ex.answered = true
+			if a, fe = next(); fe == nil && a.head == nil {
+				fe = unbrought()
+			}
+		}
+	}
+	if fe == nil && a.head != nil {
+		if a.head.fail != nil {
+			fe = a.head.fail
+		} else {
+			// runtime.js reads the event whole before the handler runs; a
+			// head before that is the function's doing, and serve must not
+			// reuse the connection the event comes on until it is through.
+			fe = ex.awaitSent(ctx)
+		}
+	}
+	if fe != nil {
+		ex.give(a)
+		return answer{}, fe
+	}
+	return a, nil
+}
+
+// streamAnswer tells whether a is the bridge's answer for a result streamed
+// well on its stream connection.
+func streamAnswer(a answer) bool {
+	return a.err == nil && a.resp != nil && a.resp.Status == statusOK && a.resp.Get(bridgeStreamHeader) != ""
+}
+
+// awaitSent waits until the event has gone to Deno whole, or the exchange is
+// over.
+func (ex *bridgeExchange) awaitSent(ctx context.Context) *functionError {
+	select {
+	case <-ex.sent:
+	case <-ex.exchanged:
+	case <-ctx.Done():
+		return answerError(ctx, ex.s.denoProcess, ex.inv, true, nil, ex.s.concurrent)
+	case <-ex.s.done:
+		return answerError(ctx, ex.s.denoProcess, ex.inv, false, nil, ex.s.concurrent)
+	}
+	return nil
+}
+
+// give releases an answer not used: its body's room, its stream connection.
+func (ex *bridgeExchange) give(a answer) {
+	if a.resp != nil {
+		ex.s.drop(a.resp)
+	}
+	if a.head != nil && a.head.conn != nil {
+		a.head.conn.close()
+	}
+}
+
+// release, once ctx has ended, waits for the exchange and the wait for a head
+// to be over, and releases whatever came that was not used.
+func (ex *bridgeExchange) release() {
+	<-ex.exchanged
+	<-ex.headed
+	for range len(ex.answers) {
+		ex.give(<-ex.answers)
+	}
+	ex.forget()
 }
 
 // drop ends an answer that will not be posted: its body's room goes to the

@@ -8,7 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 )
 
@@ -32,16 +31,6 @@ const bridgeStreamHeader = "X-Bridge-Stream"
 // bridgeStreamTokenHeader names the invocation's stream connection: a new
 // token to dial with, or the token of a connection runtime.js keeps.
 const bridgeStreamTokenHeader = "X-Bridge-Stream-Token"
-
-// answer is one of what may come for an invocation: the bridge's answer (resp,
-// or the exchange's failure), or, fromStream, what came on its stream
-// connection (head, nil when no stream began there).
-type answer struct {
-	resp       *httpc.Response
-	err        error
-	head       *streamHead
-	fromStream bool
-}
 
 // streamConn is an invocation's stream connection: one kept from an earlier
 // invocation (ch), or one to come (arrived).
@@ -88,7 +77,7 @@ func (s *bridgedDeno) streamFor(inv *runtimeapi.Invocation) (sc *streamConn, for
 }
 
 // keep holds a connection whose stream ended well for a later invocation; as
-// many as may stream at once are kept.
+// many are kept as invocations may stream from the process at once.
 func (s *bridgedDeno) keep(sc *streamConn) {
 	sc.ch.conn.SetReadDeadline(time.Time{})
 	s.mu.Lock()
@@ -144,38 +133,31 @@ func (s *bridgedDeno) awaitStreamHead(ctx context.Context, inv *runtimeapi.Invoc
 
 // streamed is the outcome of a handler that streams its result: its frames
 // are read from the stream connection as the post sends them, until the
-// deadline at the latest. The bridge's answer, which comes once the handler
-// has settled, is taken before the next invocation; cancel ends its exchange.
-func (s *bridgedDeno) streamed(inv *runtimeapi.Invocation, head *streamHead, answers <-chan answer,
-	exchanged <-chan struct{}, cancel func()) outcome {
-	finish := func() {
-		cancel()
-		<-exchanged
-		for range len(answers) {
-			if a := <-answers; a.resp != nil {
-				s.drop(a.resp)
-			}
-		}
-	}
-	if head.fail != nil {
-		finish()
-		return outcome{err: head.fail, broken: !s.concurrent}
-	}
+// deadline at the latest. Then the bridge's answer, which comes once the
+// handler has settled, is awaited, and the connection kept if both say the
+// stream ended well; cancel ends the exchange.
+func (s *bridgedDeno) streamed(inv *runtimeapi.Invocation, head *streamHead, ex *bridgeExchange, cancel func()) outcome {
 	sc := head.conn
 	st := newStreamed(head.contentType, sc.ch.r, sc.ch.conn.SetReadDeadline, inv.RequestID, func(err error) (*functionError, bool) {
 		return cutOffError(s.denoProcess, inv, s.concurrent, err)
 	})
 	return outcome{streamed: st, recycle: func() {
-		if st.body.settled {
-			s.keep(sc)
-			select { // runtime.js answers once the handler has settled
-			case <-exchanged:
+		answered := ex.answered
+		if !answered && st.body.settled {
+			select {
+			case a := <-ex.answers: // the bridge's, as the head was taken
+				answered = streamAnswer(a)
+				ex.give(a)
 			case <-time.After(exitWait):
 			}
+		}
+		if answered && st.body.settled {
+			s.keep(sc)
 		} else {
 			sc.close()
 		}
-		finish()
+		cancel()
+		ex.release()
 		s.end()
 	}}
 }

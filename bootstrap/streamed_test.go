@@ -128,6 +128,53 @@ func FuzzFrameReader(f *testing.F) {
 	})
 }
 
+func TestReadStreamHead(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, want string
+		eof, bad       bool
+	}{
+		{name: "a content type", in: frame('h', "text/plain") + frame('d', "x"), want: "text/plain"},
+		{name: "none", in: frame('h', ""), want: ""},
+		{name: "the largest", in: frame('h', strings.Repeat("t", maxContentTypeBytes)), want: strings.Repeat("t", maxContentTypeBytes)},
+		{name: "nothing before the end", in: "", eof: true},
+		{name: "too large", in: frame('h', strings.Repeat("t", maxContentTypeBytes+1)), bad: true},
+		{name: "data first", in: frame('d', "x"), bad: true},
+		{name: "a cut head", in: "h\x00", bad: true},
+		{name: "a cut content type", in: frame('h', "text/plain")[:8], bad: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := strings.NewReader(tc.in)
+			got, err := readStreamHead(r)
+			switch {
+			case tc.eof && !errors.Is(err, io.EOF):
+				t.Fatalf("got %q, %v; want io.EOF", got, err)
+			case tc.bad && (err == nil || errors.Is(err, io.EOF)):
+				t.Fatalf("got %q, %v; want an error", got, err)
+			case !tc.eof && !tc.bad && (err != nil || got != tc.want):
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			case tc.name == "a content type" && r.Len() != len(frame('d', "x")):
+				t.Fatalf("read %d bytes past the head", len(frame('d', "x"))-r.Len())
+			}
+		})
+	}
+}
+
+func FuzzReadStreamHead(f *testing.F) {
+	f.Add([]byte(frame('h', "text/plain")))
+	f.Add([]byte("h\xff\xff\xff\xff"))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		// Any bytes: a head is read whole, within its bound, and nothing past it.
+		r := bytes.NewReader(in)
+		got, err := readStreamHead(r)
+		if err != nil {
+			return
+		}
+		if len(got) > maxContentTypeBytes || in[0] != frameHead || r.Len() != len(in)-5-len(got) {
+			t.Fatalf("read %q from %q, leaving %d bytes", got, in, r.Len())
+		}
+	})
+}
+
 func TestFrameReaderSettles(t *testing.T) {
 	for _, tc := range []struct {
 		name, after  string

@@ -35,11 +35,16 @@ export class Input {
     this.#reader = reader;
   }
 
-  /** Where input is read into: one buffer for the process, not one per read. */
-  #chunk = new Uint8Array(65536);
+  /**
+   * Where input is read into: one buffer for the process, not one per read,
+   * made at the first read (runtime1's stream connections read nothing).
+   * @type {Uint8Array | null}
+   */
+  #chunk = null;
 
   /** Reads more into the buffer; false at EOF. */
   async #fill() {
+    this.#chunk ??= new Uint8Array(65536);
     const n = await this.#reader.read(this.#chunk);
     if (n === null) return false;
     const data = this.#chunk.slice(0, n);
@@ -125,8 +130,16 @@ export class Channel {
   }
 
   async #write(/** @type {Uint8Array} */ bytes) {
+    // A handler's buffer (a streamed piece goes uncopied) may be detached or
+    // shrunk while it is written: the frame around it would then lie.
+    const length = bytes.length;
     let written = 0;
-    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+    while (written < length) {
+      written += await this.#conn.write(bytes.subarray(written));
+      if (bytes.length !== length) {
+        throw new Error("the response stream's buffer changed size while it was being written");
+      }
+    }
   }
 
   /** Resolves when the bootstrap ends the connection (or it fails). */

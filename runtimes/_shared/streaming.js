@@ -132,12 +132,24 @@ export function frameSink(
   let tail = Promise.resolve();
   let ended = false;
   const send = (/** @type {number} */ kind, /** @type {Uint8Array} */ bytes) => {
-    const large = bytes.length >= COPY_BELOW;
-    const f = new Uint8Array(large ? 5 : 5 + bytes.length);
-    f[0] = kind;
-    new DataView(f.buffer).setUint32(1, bytes.length);
-    if (!large) f.set(bytes, 5);
-    return (tail = tail.then(() => large ? push(f).then(() => push(bytes)) : push(f)));
+    return (tail = tail.then(async () => {
+      // Framed as the piece is when it goes: a handler may have detached or
+      // shrunk its buffer since it wrote it.
+      const length = bytes.length;
+      if (kind === DATA && length === 0) return;
+      const large = length >= COPY_BELOW;
+      const f = new Uint8Array(large ? 5 : 5 + length);
+      f[0] = kind;
+      new DataView(f.buffer).setUint32(1, length);
+      if (!large) f.set(bytes, 5);
+      await push(f);
+      if (large) {
+        if (bytes.length !== length) {
+          throw new Error("the response stream's buffer changed size while it was being written");
+        }
+        await push(bytes);
+      }
+    }));
   };
   return {
     async write(bytes) {

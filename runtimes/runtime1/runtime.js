@@ -36,6 +36,9 @@ const streams = isStreaming(handler);
  */
 const keptStreams = new Map();
 
+/** Stream connections the bootstrap has ended: never kept. */
+const endedStreams = new WeakSet();
+
 /** The stream connection a token names: one kept, or one dialled now. */
 function streamChannel(/** @type {string} */ token) {
   const kept = keptStreams.get(token);
@@ -47,6 +50,7 @@ function streamChannel(/** @type {string} */ token) {
   // The bootstrap ends a connection it does not keep: so is it dropped here.
   dialled.then((c) =>
     c.ended().then(() => {
+      endedStreams.add(c);
       if (keptStreams.get(token) === c) keptStreams.delete(token);
       c.close();
     }), () => {});
@@ -86,7 +90,7 @@ async function invokeStreaming(/** @type {string} */ event, /** @type {Headers} 
     // Kept before its last frame goes, so that the bootstrap, which keeps it
     // once that frame has come, never names a connection not kept here.
     const settling = (/** @type {boolean} */ escaped) => {
-      if (!escaped && !failed && channel) {
+      if (!escaped && !failed && channel && !endedStreams.has(channel)) {
         keptStreams.set(token, channel);
         kept = true;
       }

@@ -55,6 +55,11 @@ type Request struct {
 	// BodyDeadline, when set, is asked once the answer's headers are in for
 	// how long its body may take to arrive whole; zero means for ever.
 	BodyDeadline func(*Response) time.Time
+	// Sent, when set, is called once the request has gone out, before its
+	// answer is awaited: from then on the exchange no longer reads Stream.
+	// A request that failed before a byte of it went may be sent again, and
+	// is not reported.
+	Sent func()
 }
 
 type Response struct {

@@ -314,3 +314,27 @@ func countingServer(t *testing.T, handler http.HandlerFunc) (addr string, conns 
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String(), conns
 }
+
+func TestHTTPClientSaysWhenTheRequestWentOutBeforeTheAnswer(t *testing.T) {
+	sent := make(chan struct{})
+	addr, _ := rawServer(t, func(_ int, _ *http.Request, body string) string {
+		select { // the answer comes only once the client has said the request went out
+		case <-sent:
+			return "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+		case <-time.After(5 * time.Second):
+			return "HTTP/1.1 500 Not Told\r\nContent-Length: 0\r\n\r\n"
+		}
+	})
+	calls := 0
+	req := &Request{Method: "POST", Path: "/", Body: []byte("event"), Sent: func() {
+		calls++
+		close(sent)
+	}}
+	resp, err := NewClient(addr).Do(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 || calls != 1 {
+		t.Errorf("got %d with Sent called %d times, want 200 and once", resp.Status, calls)
+	}
+}

@@ -105,6 +105,9 @@ func (pc *httpConn) exchange(ctx context.Context, host string, req *Request, str
 		n, writeErr = bufs.WriteTo(pc.conn)
 		sent = n > 0
 	}
+	if req.Sent != nil && (writeErr == nil || sent) {
+		req.Sent()
+	}
 	if writeErr != nil {
 		pc.mustClose = true
 		if AsCut(writeErr) != nil {
