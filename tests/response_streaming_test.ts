@@ -297,6 +297,24 @@ Deno.test("runtime1: a function that begins its stream before runtime.js has rea
   );
 });
 
+Deno.test("runtime1: a stream with a large event that runs past its deadline fails alone, and the runtime serves on", async () => {
+  // A large event comes on from the Runtime API's connection as it arrives;
+  // once it has gone to Deno whole, that connection carries the stream's post.
+  // The bridge request, still open until the handler settles, must leave it be
+  // when the deadline ends it.
+  await withBootstrap(
+    { runtime: "runtime1", handler: "streaming.chunks", streams: true },
+    async (b) => {
+      const pad = "p".repeat(200_000);
+      const late = await b.api.invoke({ n: 5, size: 10, gapMs: 400, pad }, { timeoutMs: 1000 });
+      assert.equal(late.errorType, "Runtime.Timeout", late.body.slice(0, 300));
+      const next = await b.api.invoke({ n: 2, size: 3, pad });
+      assert.equal(next.kind, "response", next.body.slice(0, 300));
+      assert.equal(next.body, "x".repeat(6));
+    },
+  );
+});
+
 const typed = buildFunction("tests/fixtures/ts/streaming.ts", "streaming");
 const hono = buildFunction("tests/fixtures/ts/hono_stream.ts", "hono-stream");
 

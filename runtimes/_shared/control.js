@@ -124,21 +124,22 @@ export class Channel {
     await this.#write(bytes);
   }
 
-  /** Raw bytes: stream frames. */
-  write(/** @type {Uint8Array} */ bytes) {
-    return this.#write(bytes);
+  /**
+   * Raw bytes: stream frames. length is what the frame's head announced: a
+   * handler's buffer (a large piece goes uncopied) may be detached or shrunk
+   * before or while it is written, and the frames would then lie.
+   */
+  write(/** @type {Uint8Array} */ bytes, length = bytes.length) {
+    return this.#write(bytes, length);
   }
 
-  async #write(/** @type {Uint8Array} */ bytes) {
-    // A handler's buffer (a streamed piece goes uncopied) may be detached or
-    // shrunk while it is written: the frame around it would then lie.
-    const length = bytes.length;
+  async #write(/** @type {Uint8Array} */ bytes, length = bytes.length) {
     let written = 0;
     while (written < length) {
-      written += await this.#conn.write(bytes.subarray(written));
       if (bytes.length !== length) {
         throw new Error("the response stream's buffer changed size while it was being written");
       }
+      written += await this.#conn.write(bytes.subarray(written));
     }
   }
 

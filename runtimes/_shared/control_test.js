@@ -185,3 +185,22 @@ Deno.test("Channel.input reads what the bootstrap sends", async () => {
     assert.equal(decoder.decode(await channel.input.exactly(2)), "{}");
   });
 });
+
+Deno.test("Channel.write refuses bytes that are no longer as long as their frame announced", async () => {
+  /** @type {number[]} */
+  const writes = [];
+  const buffer = new ArrayBuffer(8, { maxByteLength: 8 });
+  const bytes = new Uint8Array(buffer);
+  const conn = /** @type {Deno.Conn} */ (/** @type {unknown} */ ({
+    write(/** @type {Uint8Array} */ b) {
+      writes.push(b.length);
+      buffer.resize(2); // the handler shrinks its buffer while the first half goes
+      return Promise.resolve(4);
+    },
+  }));
+  const channel = new Channel(conn);
+  await assert.rejects(channel.write(bytes, 8), /changed size/);
+  assert.deepEqual(writes, [8]);
+  await assert.rejects(channel.write(new Uint8Array(3), 8), /changed size/);
+  assert.deepEqual(writes, [8], "nothing of bytes already short goes");
+});

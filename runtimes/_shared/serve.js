@@ -21,9 +21,9 @@ export async function serveOne(channel, handler, env) {
   const event = decoder.decode(await channel.input.exactly(frame.length));
   const open = (/** @type {string} */ contentType) => {
     const started = channel.send({ stream: true, contentType });
-    return frameSink(async (bytes) => {
+    return frameSink(async (bytes, length) => {
       await started;
-      await channel.write(bytes);
+      await channel.write(bytes, length);
     }, () => {});
   };
   const result = await invoke(handler, event, new Headers(frame.headers), env, open);

@@ -120,12 +120,14 @@ const COPY_BELOW = 16 * 1024;
 /**
  * A sink over push, which sends bytes and resolves once they are written out
  * (the handler may then reuse its buffer, as on Node.js once a write's
- * callback came), and close, called after the last frame. settling is called
+ * callback came), failing if they are no longer length bytes (a handler's
+ * buffer detached or shrunk meanwhile), and close, called after the last
+ * frame. settling is called
  * just before the last frame is queued, when the handler has settled.
  * @returns {Sink}
  */
 export function frameSink(
-  /** @type {(frame: Uint8Array) => Promise<void>} */ push,
+  /** @type {(bytes: Uint8Array, length?: number) => Promise<void>} */ push,
   /** @type {() => void} */ close,
   /** @type {(escaped: boolean) => void} */ settling = () => {},
 ) {
@@ -143,12 +145,7 @@ export function frameSink(
       new DataView(f.buffer).setUint32(1, length);
       if (!large) f.set(bytes, 5);
       await push(f);
-      if (large) {
-        if (bytes.length !== length) {
-          throw new Error("the response stream's buffer changed size while it was being written");
-        }
-        await push(bytes);
-      }
+      if (large) await push(bytes, length);
     }));
   };
   return {
@@ -166,7 +163,8 @@ export function frameSink(
       await send(END, new Uint8Array(0));
     },
     async settled(escaped) {
-      settling(escaped);
+      // Only a stream whose every frame went whole may be kept.
+      if (await tail.then(() => true, () => false)) settling(escaped);
       await send(escaped ? SETTLED_ESCAPED : SETTLED, new Uint8Array(0)).catch(() => {}).finally(
         close,
       );

@@ -131,3 +131,23 @@ Deno.test("runtime1's head frame carries the content type, or nothing for one no
   assert.equal(streamHead("x".repeat(1025)).length, 5);
   assert.equal(streamHead("x".repeat(1024)).length, 1029);
 });
+
+Deno.test("a piece whose buffer shrank before it went fails the stream, which is then not kept", async () => {
+  const buffer = new ArrayBuffer(64 * 1024, { maxByteLength: 64 * 1024 });
+  const piece = new Uint8Array(buffer); // tracks the buffer's length
+  /** @type {string[]} */
+  const order = [];
+  const sink = frameSink(
+    (b, length = b.length) => {
+      if (b.length !== length) return Promise.reject(new Error("changed size"));
+      order.push(`push ${b.length}`);
+      if (b.length === 5 && order.length === 1) buffer.resize(10); // the handler, meanwhile
+      return Promise.resolve();
+    },
+    () => order.push("close"),
+    () => order.push("settling"),
+  );
+  await assert.rejects(sink.write(piece), /changed size/);
+  await sink.settled(false);
+  assert.deepEqual(order, ["push 5", "close"]);
+});

@@ -75,22 +75,17 @@ async function invokeStreaming(/** @type {string} */ event, /** @type {Headers} 
   dialled.then((c) => channel = c, () => {});
   let kept = false;
   const open = (/** @type {string} */ contentType) => {
-    let failed = false;
     const headed = dialled.then((c) => c.write(streamHead(contentType)));
     headed.catch(() => {}); // the first push fails with it
-    const push = async (/** @type {Uint8Array} */ bytes) => {
-      try {
-        await headed;
-        await (await dialled).write(bytes);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
+    const push = async (/** @type {Uint8Array} */ bytes, /** @type {number=} */ length) => {
+      await headed;
+      await (await dialled).write(bytes, length);
     };
     // Kept before its last frame goes, so that the bootstrap, which keeps it
-    // once that frame has come, never names a connection not kept here.
+    // once that frame has come, never names a connection not kept here; the
+    // sink calls this only when every frame before went whole.
     const settling = (/** @type {boolean} */ escaped) => {
-      if (!escaped && !failed && channel && !endedStreams.has(channel)) {
+      if (!escaped && channel && !endedStreams.has(channel)) {
         keptStreams.set(token, channel);
         kept = true;
       }

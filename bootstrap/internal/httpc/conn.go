@@ -25,19 +25,24 @@ type httpConn struct {
 func (pc *httpConn) close() { pc.conn.Close() }
 
 func (pc *httpConn) roundTrip(ctx context.Context, host string, req *Request, stream bool) (*Response, error) {
-	var source net.Conn // a body on its way in must not hold the request up either
+	stop := poisonOnCancel(ctx, pc.conn)
+	// A body on its way in must not hold the request up either, until it has
+	// gone out: its connection is then its owner's again, which may reuse it
+	// while the answer is awaited.
+	sourceGone := func() {}
 	if req.Stream != nil {
-		source = req.Stream.pc.conn
+		stopSource := poisonOnCancel(ctx, req.Stream.pc.conn)
+		sourceGone = func() {
+			if !stopSource() {
+				req.Stream.poisoned = true
+			}
+		}
 	}
-	stop := poisonOnCancel(ctx, pc.conn, source)
-	resp, err := pc.exchange(ctx, host, req, stream)
+	resp, err := pc.exchange(ctx, host, req, stream, sourceGone)
 	if !stop() {
 		// ctx ended while the request ran: the deadline now poisons the
 		// connection, whatever came of the exchange.
 		pc.mustClose = true
-		if req.Stream != nil {
-			req.Stream.poisoned = true
-		}
 		if resp != nil && resp.Stream != nil {
 			resp.Stream.poisoned = true
 		}
@@ -66,7 +71,9 @@ func poisonOnCancel(ctx context.Context, conns ...net.Conn) (stop func() bool) {
 	})
 }
 
-func (pc *httpConn) exchange(ctx context.Context, host string, req *Request, stream bool) (*Response, error) {
+// exchange sends req and reads its answer; sourceGone is called once the body
+// has been written, or failed to be.
+func (pc *httpConn) exchange(ctx context.Context, host string, req *Request, stream bool, sourceGone func()) (*Response, error) {
 	head := make([]byte, 0, 256)
 	head = append(head, req.Method...)
 	head = append(head, ' ')
@@ -105,6 +112,7 @@ func (pc *httpConn) exchange(ctx context.Context, host string, req *Request, str
 		n, writeErr = bufs.WriteTo(pc.conn)
 		sent = n > 0
 	}
+	sourceGone()
 	if req.Sent != nil && (writeErr == nil || sent) {
 		req.Sent()
 	}

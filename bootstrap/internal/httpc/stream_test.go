@@ -241,3 +241,54 @@ func TestReadStreamEndsWhenCancelled(t *testing.T) {
 		t.Error("the stalled body's connection was kept for the next request")
 	}
 }
+
+func TestStreamSourceIsLeftAloneOnceItsBodyWentOut(t *testing.T) {
+	// runtime1's streamed result: the event went to Deno whole, serve finished
+	// its stream and posts on the Runtime API's connection again, while the
+	// bridge request still awaits its answer. Ending that request must not
+	// touch the connection the event came on.
+	body := randomBody(300 << 10)
+	posted, answer := make(chan struct{}), make(chan struct{})
+	addr, conns := rawServer(t, func(_ int, req *http.Request, _ string) string {
+		if req.URL.Path == "/next" {
+			return "HTTP/1.1 200 OK\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + string(body)
+		}
+		posted <- struct{}{}
+		<-answer
+		return "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+	})
+	bridge, _ := rawServer(t, func(int, *http.Request, string) string {
+		select {} // takes the event, never answers
+	})
+	src := NewClient(addr)
+	resp, err := src.DoStream(context.Background(), &Request{Method: "GET", Path: "/next"})
+	if err != nil || resp.Stream == nil {
+		t.Fatalf("got %+v, %v; want a stream", resp, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sent, exchanged := make(chan struct{}), make(chan error, 1)
+	go func() {
+		_, err := NewClient(bridge).DoStream(ctx, &Request{Method: "POST", Path: "/invoke", Stream: resp.Stream,
+			Sent: func() { close(sent) }})
+		exchanged <- err
+	}()
+	<-sent
+	resp.Stream.Finish() // the connection goes back for the post
+	result := make(chan error, 1)
+	go func() {
+		_, err := src.Do(context.Background(), &Request{Method: "POST", Path: "/response", Body: []byte("result")})
+		result <- err
+	}()
+	<-posted
+	cancel() // the invocation is over: its bridge request ends
+	if err := <-exchanged; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the bridge request ended with %v; want the cancellation", err)
+	}
+	close(answer)
+	if err := <-result; err != nil {
+		t.Fatalf("the post on the event's connection failed: %v", err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("the Runtime API saw %d connections; want the one, reused", n)
+	}
+}
