@@ -182,7 +182,6 @@ func (s *bridgedDeno) invoke(ctx context.Context, inv *runtimeapi.Invocation) ou
 type bridgeExchange struct {
 	s         *bridgedDeno
 	inv       *runtimeapi.Invocation
-	streams   bool
 	answers   chan answer   // the bridge's answer, and what came on the stream connection
 	exchanged chan struct{} // closed once the bridge request is over
 	sent      chan struct{} // closed once the event has gone to Deno whole
@@ -206,12 +205,12 @@ type answer struct {
 // exchange sends the event to runtime.js, and for a handler that streams
 // begins the wait for its stream's head.
 func (s *bridgedDeno) exchange(ctx context.Context, inv *runtimeapi.Invocation) (*bridgeExchange, *functionError) {
-	ex := &bridgeExchange{s: s, inv: inv, streams: s.streams, answers: make(chan answer, 2),
+	ex := &bridgeExchange{s: s, inv: inv, answers: make(chan answer, 2),
 		exchanged: make(chan struct{}), sent: make(chan struct{}), headed: make(chan struct{}), forget: func() {}}
 	req := &httpc.Request{Method: "POST", Path: "/invoke", Body: inv.Payload, Stream: inv.Event, StreamChunks: true,
-		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token}),
-		Sent:   func() { close(ex.sent) }}
+		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token})}
 	if s.streams {
+		req.Sent = func() { close(ex.sent) } // awaited only once a stream's head has come
 		sc, forget, fe := s.streamFor(inv)
 		if fe != nil {
 			return nil, fe
@@ -274,7 +273,7 @@ func (ex *bridgeExchange) await(ctx context.Context) (answer, *functionError) {
 	case fe == nil && announced(a): // the handler settled before its head was taken
 		ex.give(a)
 		a, fe = answer{}, unbrought()
-		if ex.streams {
+		if s.streams {
 			ex.answered = true
 			if a, fe = next(); fe == nil && a.head == nil {
 				fe = unbrought()

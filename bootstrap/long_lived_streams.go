@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 )
 
@@ -117,7 +118,7 @@ func (s *bridgedDeno) awaitStreamHead(ctx context.Context, inv *runtimeapi.Invoc
 	if !inv.Deadline.IsZero() {
 		sc.ch.conn.SetReadDeadline(inv.Deadline)
 	}
-	stop := context.AfterFunc(ctx, func() { sc.ch.conn.SetReadDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, func() { sc.ch.conn.SetReadDeadline(httpc.ALongTimeAgo) })
 	contentType, err := readStreamHead(sc.ch.r)
 	switch {
 	case !stop() || errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded):

@@ -239,7 +239,7 @@ func (f *frameReader) abandonOnShutdown(ctx context.Context) (stop func()) {
 	unhook := context.AfterFunc(ctx, func() {
 		defer close(fired)
 		f.abandoned.Store(true)
-		f.setDeadline(time.Unix(1, 0)) // long past: blocked reads return at once
+		f.setDeadline(httpc.ALongTimeAgo) // blocked reads return at once
 	})
 	return func() {
 		if !unhook() {

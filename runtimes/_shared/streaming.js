@@ -102,11 +102,20 @@ export class HttpResponseStream {
  * or nothing (the bootstrap's default) for one no header can carry.
  */
 export function streamHead(/** @type {string} */ contentType) {
-  const type = /^[\x20-\x7e\t]{0,1024}$/.test(contentType) ? encoder.encode(contentType) : [];
-  const f = new Uint8Array(5 + type.length);
-  f[0] = HEAD;
-  new DataView(f.buffer).setUint32(1, type.length);
-  f.set(type, 5);
+  const type = /^[\x20-\x7e\t]{0,1024}$/.test(contentType) ? encoder.encode(contentType) : null;
+  return frame(HEAD, type?.length ?? 0, type);
+}
+
+/** A frame's head for length bytes, followed by body when given (else sent after it). */
+function frame(
+  /** @type {number} */ kind,
+  /** @type {number} */ length,
+  /** @type {Uint8Array | null} */ body,
+) {
+  const f = new Uint8Array(body ? 5 + length : 5);
+  f[0] = kind;
+  new DataView(f.buffer).setUint32(1, length);
+  if (body) f.set(body, 5);
   return f;
 }
 
@@ -122,8 +131,8 @@ const COPY_BELOW = 16 * 1024;
  * (the handler may then reuse its buffer, as on Node.js once a write's
  * callback came), failing if they are no longer length bytes (a handler's
  * buffer detached or shrunk meanwhile), and close, called after the last
- * frame. settling is called
- * just before the last frame is queued, when the handler has settled.
+ * frame. settling is called just before the last frame is queued, when the
+ * handler has settled and every frame before went whole.
  * @returns {Sink}
  */
 export function frameSink(
@@ -140,11 +149,7 @@ export function frameSink(
       const length = bytes.length;
       if (kind === DATA && length === 0) return;
       const large = length >= COPY_BELOW;
-      const f = new Uint8Array(large ? 5 : 5 + length);
-      f[0] = kind;
-      new DataView(f.buffer).setUint32(1, length);
-      if (!large) f.set(bytes, 5);
-      await push(f);
+      await push(frame(kind, length, large ? null : bytes));
       if (large) await push(bytes, length);
     }));
   };

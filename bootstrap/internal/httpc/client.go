@@ -90,8 +90,8 @@ var errNotSent = errors.New("connection closed before the request was taken")
 // answer began.
 var errNoAnswer = errors.New("connection closed before any answer")
 
-// aLongTimeAgo is a deadline that makes blocked reads and writes fail at once.
-var aLongTimeAgo = time.Unix(1, 0)
+// ALongTimeAgo is a deadline that makes blocked reads and writes fail at once.
+var ALongTimeAgo = time.Unix(1, 0)
 
 func NewClient(addr string) *Client {
 	return &Client{addr: addr, Bodies: &Buffer{}}

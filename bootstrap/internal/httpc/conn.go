@@ -65,7 +65,7 @@ func poisonOnCancel(ctx context.Context, conns ...net.Conn) (stop func() bool) {
 	return context.AfterFunc(ctx, func() {
 		for _, c := range conns {
 			if c != nil {
-				c.SetDeadline(aLongTimeAgo)
+				c.SetDeadline(ALongTimeAgo)
 			}
 		}
 	})
