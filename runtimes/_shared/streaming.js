@@ -57,7 +57,7 @@ export function installAwslambda(/** @type {string | undefined} */ noGlobal) {
  */
 export function streamifyResponse(
   /** @type {any} */ handler,
-  /** @type {{ highWaterMark?: unknown } | undefined} */ options,
+  /** @type {{ highWaterMark?: unknown } | undefined} */ options = undefined,
 ) {
   handler[STREAMING] = "response";
   const highWaterMark = options?.highWaterMark;
