@@ -51,8 +51,8 @@ type controlMessage struct {
 }
 
 // readyMessage is the line runtime.js writes on its channel when init is
-// over: whether the handler streams, and runtime1's bridge port, or the reason
-// the function could not be loaded.
+// over: the bridge port and whether the handler streams (runtime1), or the
+// reason the function could not be loaded.
 type readyMessage struct {
 	Port    int            `json:"port"`
 	Streams bool           `json:"streams"`

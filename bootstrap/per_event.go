@@ -9,18 +9,14 @@ import (
 // perEvent gives every invocation a Deno process that has never served
 // another. To hide Deno's start-up, the next process is started as soon as the
 // current one receives its event, so it has imported the function by the time
-// the next event arrives; for a function that streams, once the current one's
-// first byte has gone out, as its start-up would otherwise compete with the
-// handler for the CPU until then. A used process is killed once its result is
-// posted.
+// the next event arrives. A used process is killed once its result is posted.
 type perEvent struct {
 	cfg      config
 	env      []string
 	channels *channelListener
-	spare    *denoChild    // starting, importing or ready, for the next event; nil until started
+	spare    *denoChild    // starting, importing or ready, for the next event
 	used     *denoChild    // served its event; discarded by reset
 	results  *httpc.Buffer // large results, read into one buffer from one child to the next
-	streams  bool          // the function streams, as the last process ready said
 }
 
 // startPerEvent starts the first process and waits until it has imported the
@@ -31,7 +27,6 @@ func startPerEvent(ctx context.Context, cfg config, env []string, channels *chan
 		r.spare.discard()
 		return nil, err
 	}
-	r.streams = r.spare.streams
 	return r, nil
 }
 
@@ -45,39 +40,22 @@ func newPerEvent(cfg config, env []string, channels *channelListener, results *h
 
 func (r *perEvent) invoke(ctx context.Context, inv *runtimeapi.Invocation) outcome {
 	child := r.spare
-	r.spare = nil
 	if child.dead() {
 		child.discard()
 		child = r.spawn() // the spare died while waiting
 	}
+	r.spare = r.spawn()
 	r.used = child
-	if !r.streams {
-		r.startSpare()
-	}
 	// The function's import may never end: the event's deadline bounds it.
 	readyCtx, cancel := context.WithDeadline(ctx, inv.Deadline)
 	err := child.waitReady(readyCtx)
 	cancel()
 	if err != nil {
-		r.startSpare()
 		return notStarted(ctx, inv, err)
 	}
-	r.streams = child.streams
 	out := child.run(ctx, inv)
 	out.broken = true // used up
-	if out.streamed != nil && r.spare == nil {
-		out.streamed.body.firstSent = r.startSpare // the post reads the body on this goroutine
-	} else {
-		r.startSpare()
-	}
 	return out
-}
-
-// startSpare starts the process for the next event, unless it is started.
-func (r *perEvent) startSpare() {
-	if r.spare == nil {
-		r.spare = r.spawn()
-	}
 }
 
 // spawn starts a child for a later event.
@@ -89,11 +67,9 @@ func (r *perEvent) spawn() *denoChild {
 // left behind, after its result was posted and before the next event is
 // fetched.
 func (r *perEvent) reset(context.Context, *outcome) {
-	// The spare has had the whole invocation to start (or a stream ended
-	// before its first byte); once it has, every process of this environment
-	// is accounted for, and nothing of the spare is taken for something the
-	// used one left.
-	r.startSpare()
+	// The spare has had the whole invocation to start; once it has, every
+	// process of this environment is accounted for, and nothing of the spare
+	// is taken for something the used one left.
 	<-r.spare.started
 	if r.used != nil {
 		r.used.discard()

@@ -21,7 +21,6 @@ type denoChild struct {
 	started      chan struct{} // closed once the process is started, or failed to
 	ready        chan struct{} // closed when init is over
 	readyErr     error         // why init failed, valid after ready
-	streams      bool          // its handler streams, as its ready line says; valid after ready
 	results      *httpc.Buffer // where large results are read, shared by every child
 }
 
@@ -85,9 +84,7 @@ func spawnChild(cfg config, env []string, channels *channelListener, results *ht
 		c.denoProcess = p
 		close(c.started)
 		if err == nil {
-			var ready readyMessage
-			ready, err = p.awaitReady(context.Background())
-			c.streams = ready.Streams
+			_, err = p.awaitReady(context.Background())
 		}
 		c.readyErr = err
 		close(c.ready)

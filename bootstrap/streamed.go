@@ -91,9 +91,6 @@ type frameReader struct {
 	setDeadline func(time.Time) error
 	abandoned   atomic.Bool // shutdown came: a read that fails is its doing
 	shutdown    bool        // the stream ended because shutdown came
-	// firstSent, if set, is called once the post has sent the stream's first
-	// data and asks for more.
-	firstSent func()
 }
 
 // newStreamed reads a stream's frames from src, whose reads setDeadline
@@ -125,10 +122,6 @@ func readStreamHead(r io.Reader) (string, error) {
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {
-	if f.sent > 0 && f.firstSent != nil {
-		f.firstSent()
-		f.firstSent = nil
-	}
 	for f.left == 0 {
 		if f.shutdown {
 			return 0, errShutdown

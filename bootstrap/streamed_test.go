@@ -81,32 +81,6 @@ func TestFrameReader(t *testing.T) {
 	}
 }
 
-func TestFrameReaderSaysWhenItsFirstDataWentOut(t *testing.T) {
-	src := strings.NewReader(frame('d', "first") + frame('d', "second") + frame('f', ""))
-	st := newStreamed("", src, noDeadline, "req-1", nil)
-	calls := 0
-	st.body.firstSent = func() { calls++ }
-	p := make([]byte, 64)
-	if n, _ := st.body.Read(p); string(p[:n]) != "first" || calls != 0 {
-		t.Fatalf("after the first read: %q, %d calls; want the first data and no call yet", p[:n], calls)
-	}
-	// The post asks for more only once it has sent what it had.
-	if n, _ := st.body.Read(p); string(p[:n]) != "second" || calls != 1 {
-		t.Fatalf("after the second read: %q, %d calls; want one call", p[:n], calls)
-	}
-	if _, err := io.ReadAll(st.body); err != nil || calls != 1 {
-		t.Fatalf("at the end: %v, %d calls; want one call in all", err, calls)
-	}
-
-	// A stream that ends with no data never calls it: the next process starts
-	// when the invocation is over instead.
-	empty := newStreamed("", strings.NewReader(frame('f', "")), noDeadline, "req-2", nil)
-	empty.body.firstSent = func() { t.Fatal("called for a stream with no data") }
-	if _, err := io.ReadAll(empty.body); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestFrameReaderStopsAtTheLimit(t *testing.T) {
 	// Frames of 1 MiB, one past the limit; a source that never ends.
 	piece := frame('d', strings.Repeat("a", maxDataFrame))

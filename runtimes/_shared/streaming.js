@@ -57,7 +57,7 @@ export function installAwslambda(/** @type {string | undefined} */ noGlobal) {
  */
 export function streamifyResponse(
   /** @type {any} */ handler,
-  /** @type {{ highWaterMark?: unknown } | undefined} */ options = undefined,
+  /** @type {{ highWaterMark?: unknown } | undefined} */ options,
 ) {
   handler[STREAMING] = "response";
   const highWaterMark = options?.highWaterMark;
