@@ -90,7 +90,7 @@ export class HttpResponseStream {
  * Where a streamed response goes: the frames, in order, as each is taken.
  * end or fail ends the response; settled, after it, the invocation.
  * @typedef {{
- *   write(bytes: Uint8Array): Promise<void>,
+ *   write(bytes: Uint8Array, length?: number): Promise<void>,
  *   end(): Promise<void>,
  *   fail(body: import("./errors.js").ErrorBody, fatal: boolean): Promise<boolean>,
  *   settled(escaped: boolean): Promise<void>,
@@ -154,7 +154,10 @@ export function frameSink(
     }));
   };
   return {
-    async write(bytes) {
+    async write(bytes, length = bytes.length) {
+      if (bytes.length !== length) {
+        throw new Error("the response stream's buffer changed size before it was written");
+      }
       // Every piece queued at once: nothing comes between them.
       const sent = [];
       for (let i = 0; i < bytes.length; i += MAX_DATA) {
@@ -305,7 +308,10 @@ function ResponseStreamClass() {
        * @param {(err?: Error | null) => void} done
        */
       _write(chunk, _encoding, done) {
-        this.sink().then((sink) => chunk.length ? sink.write(chunk) : undefined).then(
+        // Its length as written: the handler may detach or shrink its buffer
+        // before the sink is open.
+        const length = chunk.length;
+        this.sink().then((sink) => length ? sink.write(chunk, length) : undefined).then(
           () => done(),
           done,
         );

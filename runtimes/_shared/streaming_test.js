@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   frameSink,
   installAwslambda,
+  invokeStreaming,
   isStreaming,
   streamHead,
   streamifyResponse,
@@ -150,4 +151,26 @@ Deno.test("a piece whose buffer shrank before it went fails the stream, which is
   await assert.rejects(sink.write(piece), /changed size/);
   await sink.settled(false);
   assert.deepEqual(order, ["push 5", "close"]);
+});
+
+Deno.test("a piece whose buffer the handler transfers right after write() fails the stream instead of vanishing", async () => {
+  /** @type {Uint8Array[]} */
+  const pushed = [];
+  const open = () =>
+    frameSink((b) => {
+      pushed.push(b.slice());
+      return Promise.resolve();
+    }, () => {});
+  const handler = async (/** @type {unknown} */ _event, /** @type {any} */ stream) => {
+    const piece = new Uint8Array(64 * 1024).fill(0x61);
+    stream.write(piece);
+    piece.buffer.transfer(); // gone before the stream could send it
+    await new Promise((resolve) => stream.end(resolve));
+  };
+  const out = await invokeStreaming(handler, {}, {}, open, (call) => call());
+  assert.deepEqual(out, { streamed: true });
+  const kinds = pushed.map((b) => String.fromCharCode(b[0]));
+  assert.deepEqual(kinds, ["e", "s"], "an error frame, then the settling; no data, no end");
+  const error = JSON.parse(new TextDecoder().decode(pushed[0].subarray(5)));
+  assert.match(error.errorMessage, /buffer changed size/);
 });
