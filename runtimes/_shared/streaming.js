@@ -142,11 +142,15 @@ export function frameSink(
 ) {
   let tail = Promise.resolve();
   let ended = false;
-  const send = (/** @type {number} */ kind, /** @type {Uint8Array} */ bytes) => {
+  // length is the piece's as it was written: a handler may detach or shrink
+  // its buffer before the piece's turn comes, and its bytes are then gone.
+  const send = (
+    /** @type {number} */ kind,
+    /** @type {Uint8Array} */ bytes,
+    length = bytes.length,
+  ) => {
     return (tail = tail.then(async () => {
-      // Framed as the piece is when it goes: a handler may have detached or
-      // shrunk its buffer since it wrote it.
-      const length = bytes.length;
+      if (bytes.length !== length) throw changedSize();
       if (kind === DATA && length === 0) return;
       const large = length >= COPY_BELOW;
       await push(frame(kind, length, large ? null : bytes));
@@ -155,9 +159,7 @@ export function frameSink(
   };
   return {
     async write(bytes, length = bytes.length) {
-      if (bytes.length !== length) {
-        throw new Error("the response stream's buffer changed size before it was written");
-      }
+      if (bytes.length !== length) throw changedSize();
       // Every piece queued at once: nothing comes between them.
       const sent = [];
       for (let i = 0; i < bytes.length; i += MAX_DATA) {
@@ -193,6 +195,11 @@ export function frameSink(
       return true;
     },
   };
+}
+
+/** A piece whose buffer the handler detached or shrank before it was written. */
+function changedSize() {
+  return new Error("the response stream's buffer changed size before it was written");
 }
 
 /** @type {Promise<any> | undefined} */

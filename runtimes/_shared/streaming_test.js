@@ -174,3 +174,23 @@ Deno.test("a piece whose buffer the handler transfers right after write() fails 
   const error = JSON.parse(new TextDecoder().decode(pushed[0].subarray(5)));
   assert.match(error.errorMessage, /buffer changed size/);
 });
+
+Deno.test("a piece whose buffer shrank while it waited behind another fails the stream", async () => {
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((resolve) => release = () => resolve(undefined));
+  /** @type {number[]} */
+  const lengths = [];
+  const sink = frameSink(async (b) => {
+    lengths.push(b.length);
+    if (lengths.length === 1) await held; // the first frame's write takes its time
+  }, () => {});
+  const first = sink.write(new Uint8Array(10));
+  const buffer = new ArrayBuffer(64 * 1024, { maxByteLength: 64 * 1024 });
+  const waiting = sink.write(new Uint8Array(buffer));
+  buffer.resize(10); // the handler, before the piece's turn came
+  release();
+  await first;
+  await assert.rejects(waiting, /changed size/);
+  assert.deepEqual(lengths, [15], "nothing of the shrunk piece went");
+});
