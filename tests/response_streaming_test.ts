@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { RUNTIMES } from "../scripts/_paths.ts";
 import { buildFunction, withBootstrap } from "./_harness.ts";
 import type { Outcome, Streamed } from "./_mock_runtime_api.ts";
+import { motoEnv, withMoto } from "./_moto.ts";
 
 const MiB = 1024 * 1024;
 
@@ -344,6 +345,11 @@ Deno.test("runtime1: a stream with a large event that runs past its deadline fai
 
 const typed = buildFunction("tests/fixtures/ts/streaming.ts", "streaming");
 const hono = buildFunction("tests/fixtures/ts/hono_stream.ts", "hono-stream");
+const real = buildFunction(
+  "tests/fixtures/ts/real_streams.ts",
+  "real-streams",
+  "function.download",
+);
 
 /** A function URL's event for GET path, as Lambda hands it out (payload format 2.0). */
 function urlEvent(path: string) {
@@ -408,6 +414,77 @@ for (const runtime of RUNTIMES) {
         assert.ok(chunks.at(-1)!.at - chunks[0].at >= 150, JSON.stringify(chunks));
       },
     );
+  });
+}
+
+for (const runtime of RUNTIMES) {
+  const withReal = (
+    handler: string,
+    env: Record<string, string>,
+    fn: Parameters<typeof withBootstrap>[1],
+  ) =>
+    real.then((taskRoot) =>
+      withBootstrap({ runtime, handler: `function.${handler}`, taskRoot, env, streams: true }, fn)
+    );
+
+  Deno.test(`${runtime}: an S3 object piped from the AWS SDK into an HTTP response stream arrives whole (moto)`, async () => {
+    await withMoto(async (moto) => {
+      const aws = Object.fromEntries(
+        Object.entries(motoEnv(moto)).filter(([k]) => k.startsWith("AWS_")),
+      );
+      await withReal("download", aws, async (b) => {
+        const size = 3 * MiB + 7;
+        const out = await b.api.invoke({ bucket: "deno-lambda-download", key: "big.bin", size });
+        const { prelude, body } = httpParts(out);
+        assert.deepEqual(prelude, {
+          statusCode: 200,
+          headers: { "content-type": "application/octet-stream" },
+        });
+        assert.equal(body.length, size);
+        let wrong = -1;
+        for (let i = 0; i < size && wrong < 0; i++) {
+          if (body.charCodeAt(i) !== 0x61 + (i % 26)) wrong = i;
+        }
+        assert.equal(wrong, -1, `the body is the object's bytes (first wrong at ${wrong})`);
+        assert.ok(streamed(out).chunks.length > 1, "the object came in pieces");
+      });
+    });
+  });
+
+  Deno.test(`${runtime}: a proxied upstream event stream (fetch, Readable.fromWeb, pipeline) reaches the caller as the upstream sends it`, async () => {
+    const gapMs = 60;
+    const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+      const events = (async function* () {
+        for (let i = 0; i < 4; i++) {
+          if (i > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+          yield new TextEncoder().encode(`data: ${i}\n\n`);
+        }
+      })();
+      return new Response(ReadableStream.from(events), {
+        headers: { "content-type": "text/event-stream" },
+      });
+    });
+    try {
+      await withReal("proxy", {}, async (b) => {
+        const out = await b.api.invoke({ url: `http://127.0.0.1:${upstream.addr.port}/` });
+        assert.equal(out.kind, "response", out.body);
+        assert.equal(out.contentType, "text/event-stream");
+        assert.equal(out.body, "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\n");
+        const { chunks } = streamed(out);
+        assert.ok(chunks.at(-1)!.at - chunks[0].at >= 2 * gapMs, JSON.stringify(chunks));
+      });
+    } finally {
+      await upstream.shutdown();
+    }
+  });
+
+  Deno.test(`${runtime}: middy's streamifyResponse execution mode streams a handler's { statusCode, body: Readable }`, async () => {
+    await withReal("withMiddy", {}, async (b) => {
+      const out = await b.api.invoke({ lines: 3 }, { requestId: "middy-1" });
+      const { prelude, body } = httpParts(out);
+      assert.deepEqual(prelude, { statusCode: 201, headers: { "content-type": "text/plain" } });
+      assert.equal(body, "middy-1 0\nmiddy-1 1\nmiddy-1 2\n");
+    });
   });
 }
 
