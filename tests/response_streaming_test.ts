@@ -222,6 +222,47 @@ for (const runtime of RUNTIMES) {
     },
   );
 
+  t("an error thrown after end() is logged, and the response stands, as on Node.js", async () => {
+    await streaming("endsThenThrows", async (b) => {
+      for (const last of [undefined, "b"]) {
+        const out = await b.api.invoke({ last });
+        assert.equal(out.kind, "response", `${out.body} ${out.stream?.errorBody}`);
+        assert.equal(out.body, last ? "ab" : "a");
+      }
+      await b.stdoutMatches(
+        /Invoke Error.*thrown after end\(\)[\s\S]*Invoke Error.*thrown after end\(\)/,
+      );
+    });
+    await streaming("notAsyncEnds", async (b) => {
+      const out = await b.api.invoke({});
+      assert.equal(out.kind, "response", `${out.body} ${out.stream?.errorBody}`);
+      assert.equal(out.body, "x");
+      await b.stdoutMatches(/Invoke Error.*Streaming does not support non-async handlers\./);
+    });
+  });
+
+  t("write() takes any value, as JSON unless a string or bytes, as on Node.js", async () => {
+    await streaming("writesValues", async (b) => {
+      const out = await b.api.invoke({ values: [{ a: 1 }, 42, "s", null, [true]] });
+      assert.equal(out.kind, "response", out.body);
+      assert.equal(out.body, '{"a":1}42snull[true]');
+    });
+  });
+
+  t(
+    "the stream buffers 64 KiB by default, as on Node.js 22 and later, and a content type with a line break throws",
+    async () => {
+      await streaming("streamFacts", async (b) => {
+        const out = await b.api.invoke({});
+        assert.equal(out.kind, "response", out.body);
+        assert.deepEqual(JSON.parse(out.body), {
+          writableHighWaterMark: 65536,
+          thrown: "TypeError ERR_INVALID_CHAR",
+        });
+      });
+    },
+  );
+
   t(
     "10 MB streams whole, over the 6 MB buffered limit; a plain handler beside it is buffered",
     async () => {

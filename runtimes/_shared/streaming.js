@@ -10,6 +10,7 @@
 // the handler has settled). node:stream is imported at the first streamed
 // invocation, never by a function that does not stream.
 import { errorBody } from "./errors.js";
+import { logRecord } from "./log_patch.js";
 import { Escaped } from "./uncaught.js";
 
 /** What awslambda.streamifyResponse marks a streaming handler with, as Node's runtime reads it. */
@@ -19,8 +20,11 @@ const HIGH_WATER_MARK = Symbol.for("aws.lambda.runtime.handler.streaming.highWat
 /** The content type of a stream whose handler set none, as on Node.js. */
 const DEFAULT_CONTENT_TYPE = "application/octet-stream";
 const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
-/** A Node.js socket's default, which bounds Node's response stream. */
-const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
+/**
+ * Node.js's default for streams and sockets since Node.js 22, which bounds
+ * the response stream of Node's runtime when the handler sets none.
+ */
+const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 
 const HEAD = 0x68; // 'h'
 const DATA = 0x64; // 'd'
@@ -197,6 +201,11 @@ export function frameSink(
   };
 }
 
+/** A TypeError with a Node.js error code, as Node.js throws them. */
+function nodeTypeError(/** @type {string} */ code, /** @type {string} */ message) {
+  return Object.assign(new TypeError(message), { code });
+}
+
 /** A piece whose buffer the handler detached or shrank before it was written. */
 function changedSize() {
   return new Error("the response stream's buffer changed size before it was written");
@@ -237,14 +246,30 @@ function ResponseStreamClass() {
         this.#open = open;
       }
 
-      /** The response's content type; only before the first write. */
+      /**
+       * The response's content type; only before the first write, and only
+       * one a header may carry, which Node.js checks as it sets the header.
+       */
       setContentType(/** @type {string} */ contentType) {
         if (this.#written) {
           const err = new Error("Cannot set content-type, too late.");
           err.name = "Runtime.InvalidStreamingOperation";
           throw err;
         }
-        this.#contentType = String(contentType);
+        if (contentType === undefined) {
+          throw nodeTypeError(
+            "ERR_HTTP_INVALID_HEADER_VALUE",
+            'Invalid value "undefined" for header "Content-Type"',
+          );
+        }
+        const type = String(contentType);
+        if (/[^\t\x20-\x7e\x80-\xff]/.test(type)) {
+          throw nodeTypeError(
+            "ERR_INVALID_CHAR",
+            'Invalid character in header content ["Content-Type"]',
+          );
+        }
+        this.#contentType = type;
       }
 
       /**
@@ -255,7 +280,11 @@ function ResponseStreamClass() {
        */
       write(chunk, encoding, done) {
         this.#written = true;
-        return super.write(chunk, encoding, done);
+        // As Node's runtime writes a value that is neither a string nor bytes.
+        const data = typeof chunk === "string" || chunk instanceof Uint8Array
+          ? chunk
+          : JSON.stringify(chunk);
+        return super.write(data, encoding, done);
       }
 
       /**
@@ -275,7 +304,8 @@ function ResponseStreamClass() {
 
       /**
        * Ends the response in an error, after what the handler wrote before
-       * it: false when the response had already ended well.
+       * it: false when the response ended well, or had ended (end() was
+       * called) and then finished well, as on Node.js.
        * @param {import("./errors.js").ErrorBody} body
        * @param {boolean} fatal
        */
@@ -289,6 +319,15 @@ function ResponseStreamClass() {
             this.end();
           });
           return true;
+        }
+        // end() was called. On Node.js it sends the last chunk at once, so
+        // the response stands once what was written before it is out.
+        if (!this.writableFinished && !this.destroyed) {
+          await new Promise((resolve) => {
+            this.once("finish", resolve);
+            this.once("error", resolve);
+            this.once("close", resolve);
+          });
         }
         if (this.writableFinished) return false;
         return await (await this.sink()).fail(body, fatal);
@@ -384,7 +423,7 @@ export async function invokeStreaming(
     escaped = err instanceof Escaped;
     const body = err instanceof Escaped ? err.body : errorBody(err);
     if (!(await stream.failWith(body, escaped))) {
-      console.error("Invoke Error", JSON.stringify(body), "(after the response stream ended)");
+      logRecord("ERROR", ["Invoke Error", "\t" + JSON.stringify(body)]);
     }
     stream.destroy();
   }
