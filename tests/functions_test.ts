@@ -463,6 +463,64 @@ for (const runtime of RUNTIMES) {
   });
 }
 
+const nodeFrameworks = buildFunction(
+  "tests/fixtures/ts/node_frameworks.ts",
+  "node-frameworks",
+  "function.expressHandler",
+);
+
+/** An API Gateway HTTP API (payload 2.0) event, as a function URL's. */
+function httpApiEvent(method: string, path: string, query = "", body?: unknown) {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { host: "example.com" };
+  if (text !== undefined) {
+    headers["content-type"] = "application/json";
+    headers["content-length"] = String(new TextEncoder().encode(text).length);
+  }
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: query,
+    queryStringParameters: query ? Object.fromEntries(new URLSearchParams(query)) : undefined,
+    headers,
+    requestContext: {
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "198.51.100.23", userAgent: "test" },
+      domainName: "example.com",
+      requestId: "api-1",
+      stage: "$default",
+      timeEpoch: 1764547200000,
+    },
+    body: text,
+    isBase64Encoded: false,
+  };
+}
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: Express through serverless-http and Fastify through @fastify/aws-lambda answer API Gateway`, async () => {
+    const taskRoot = await nodeFrameworks;
+    for (const handler of ["expressHandler", "fastifyHandler"]) {
+      await withBootstrap({ runtime, handler: `function.${handler}`, taskRoot }, async (b) => {
+        const got = await b.api.invoke(httpApiEvent("GET", "/hello/Ada", "q=1"));
+        assert.equal(got.kind, "response", got.body);
+        const answer = JSON.parse(got.body);
+        assert.equal(answer.statusCode, 200, got.body);
+        assert.match(answer.headers["content-type"], /^application\/json/);
+        const expected = handler === "expressHandler" ? { hello: "Ada", q: "1" } : { hello: "Ada" };
+        assert.deepEqual(JSON.parse(answer.body), expected);
+        if (handler === "expressHandler") {
+          const cookies = [answer.headers["set-cookie"], ...(answer.cookies ?? [])].flat();
+          assert.ok(cookies.some((c) => /^seen=1;/.test(c)), got.body);
+        }
+        const posted = await b.api.invoke(httpApiEvent("POST", "/echo", "", { a: [1, "é"] }));
+        const created = JSON.parse(posted.body);
+        assert.equal(created.statusCode, 201, posted.body);
+        assert.deepEqual(JSON.parse(created.body), { got: { a: [1, "é"] } });
+      });
+    }
+  });
+}
+
 // Built at its first use: bundling the SDK takes a while, and --filter may skip it.
 let s3Build: Promise<string> | undefined;
 const s3Function = () =>
