@@ -87,35 +87,74 @@ export function bundleConditions(userSet: string | undefined): string {
   return userSet ?? "module";
 }
 
+/**
+ * What a package loads only where it runs, with require() or import() (a
+ * framework's optional features: NestJS's microservices, class-validator),
+ * and the bundle could not find: the specifiers deno bundle's errors name,
+ * when every error is of that kind; else null. A module the project imports
+ * itself, or one a package imports statically, is never among them.
+ */
+export function loadedWhereRun(stderr: string): string[] | null {
+  const errors = stderr.split(/^error: /m).slice(1).filter((e) => !e.startsWith("bundling failed"));
+  const specifiers = new Set<string>();
+  for (const error of errors) {
+    const at = error.match(/^\s+at (\S+)/m)?.[1] ?? "";
+    const note = error.match(
+      /note: You can mark the path "([^"]+)" as external.*(?:"require" call|"\.catch\(\)")/,
+    );
+    if (!note || !/\/npm\/[^/]+\/|\/node_modules\//.test(at)) return null;
+    specifiers.add(note[1]);
+  }
+  return specifiers.size > 0 ? [...specifiers].sort() : null;
+}
+
+/** A bundle written, with the packages left out of it (loadedWhereRun). */
+export interface Bundled {
+  bundle: string;
+  map: string;
+  leftOut: string[];
+}
+
 /** Bundles entry, in its project, into outDir/<name> and its .map; returns both paths. */
 export async function bundleFunction(
   entry: string,
   outDir: string,
   options: BundleOptions = {},
-): Promise<{ bundle: string; map: string }> {
+): Promise<Bundled> {
   const name = options.name ?? "function.bundle.js";
   const bundle = `${outDir}/${name}`;
   const map = `${bundle}.map`;
   const project = projectOf(entry);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--platform=deno",
-      "--format=esm",
-      "--sourcemap=linked",
-      ...(options.minify ? ["--minify"] : []),
-      "-o",
-      bundle,
-      resolve(entry),
-    ],
-    cwd: project,
-    env: { DENO_CONDITIONS: bundleConditions(Deno.env.get("DENO_CONDITIONS")) },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const run = (external: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "bundle",
+        "--quiet",
+        "--platform=deno",
+        "--format=esm",
+        "--sourcemap=linked",
+        ...(options.minify ? ["--minify"] : []),
+        ...external.flatMap((e) => ["--external", e]),
+        "-o",
+        bundle,
+        resolve(entry),
+      ],
+      cwd: project,
+      env: { DENO_CONDITIONS: bundleConditions(Deno.env.get("DENO_CONDITIONS")), NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  let out = await run([]);
+  let text = new TextDecoder().decode(out.stderr).trim();
+  // As a Node.js bundler is told to (esbuild's external, webpack's
+  // IgnorePlugin): the bundle keeps such a load as it is, and it fails where
+  // it runs, as it would on Node.js without the package, if it ever runs.
+  const leftOut = out.success ? [] : loadedWhereRun(text) ?? [];
+  if (leftOut.length > 0) {
+    out = await run(leftOut);
+    text = new TextDecoder().decode(out.stderr).trim();
+  }
   if (!out.success) {
-    const text = new TextDecoder().decode(out.stderr).trim();
     throw new Error(`Cannot bundle ${entry}:\n${text}`);
   }
   const code = await Deno.readTextFile(bundle);
@@ -130,7 +169,7 @@ export async function bundleFunction(
     dirname(name),
   );
   await Deno.writeTextFile(map, JSON.stringify(rewritten));
-  return { bundle, map };
+  return { bundle, map, leftOut };
 }
 
 /** The exports of node:stream/promises, each a function returning a promise. */

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { bundleConditions, bundleName, deferStreamPromises, rewriteSourceMap } from "./_bundle.ts";
+import {
+  bundleConditions,
+  bundleName,
+  deferStreamPromises,
+  loadedWhereRun,
+  rewriteSourceMap,
+} from "./_bundle.ts";
 
 Deno.test("rewriteSourceMap makes project paths root-relative and hides the npm cache", () => {
   const map = {
@@ -96,4 +102,33 @@ Deno.test("bundleConditions takes module unless the user chose the conditions, n
   assert.equal(bundleConditions(undefined), "module");
   assert.equal(bundleConditions(""), "");
   assert.equal(bundleConditions("worker"), "worker");
+});
+
+const MARK = (spec: string) =>
+  `    note: You can mark the path "${spec}" as external to exclude it from the bundle, which will ` +
+  "remove this error and leave the unresolved path in the bundle.";
+
+Deno.test("loadedWhereRun names what packages require() or import() and nothing installs, and only that", () => {
+  const inPackage = "file:///deno-dir/npm/registry/fw/1.0.0/core.js";
+  const required = (spec: string) =>
+    `error: Could not find package '${spec}' from referrer '${inPackage}' (fw@1.0.0).\n` +
+    `    at ${inPackage}:3:9\n${MARK(spec)} You can also surround this "require" call with a ` +
+    "try/catch block to handle this failure at run-time instead of bundle-time.\n";
+  const imported = (spec: string, at = inPackage) =>
+    `error: Could not resolve "${spec}"\n    at ${at}:7:2\n${MARK(spec)} You can also add ` +
+    '".catch()" here to handle this failure at run-time instead of bundle-time.\n';
+  const end = "error: bundling failed\n\nStack backtrace:\n   0: <unknown>\n";
+  assert.deepEqual(
+    loadedWhereRun(required("b-opt") + imported("a-opt/sub.js") + required("b-opt") + end),
+    ["a-opt/sub.js", "b-opt"],
+  );
+  const local = "/work/main/node_modules/fw/core.js";
+  assert.deepEqual(loadedWhereRun(imported("c", `file://${local}`) + end), ["c"]);
+  // The project's own code must find what it loads.
+  assert.equal(loadedWhereRun(required("b") + imported("x", "file:///work/fn/mod.ts") + end), null);
+  // A static import has no run-time way out: the bundle would not load.
+  const staticImport = `error: Could not resolve "s"\n    at ${inPackage}:1:1\n${MARK("s")}\n`;
+  assert.equal(loadedWhereRun(required("b") + staticImport + end), null);
+  assert.equal(loadedWhereRun('error: Module not found "file:///work/fn/x.ts".\n' + end), null);
+  assert.equal(loadedWhereRun(""), null);
 });

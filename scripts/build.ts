@@ -303,7 +303,7 @@ async function bundleAndZip(
   buildDir: string,
 ): Promise<void> {
   await Deno.mkdir(dirname(`${buildDir}/${name}`), { recursive: true });
-  const { bundle, map } = await step(
+  const { bundle, map, leftOut } = await step(
     `Bundling ${shown(o.entry)}`,
     () =>
       bundleFunction(o.entry, buildDir, {
@@ -312,6 +312,13 @@ async function bundleAndZip(
       }),
     { silentFor: 2000 },
   );
+  if (leftOut.length > 0) {
+    console.log(
+      `Left out of the bundle, as nothing installs them: ${leftOut.join(", ")}. ` +
+        "Packages load them only where they run, for features that need them; on Lambda that " +
+        "load fails, as on Node.js without them. If the function uses one, import it in your code.",
+    );
+  }
   const problem = await handlerProblem(bundle, o.handler);
   if (problem?.type === "Runtime.HandlerNotFound") {
     throw new Error(

@@ -521,6 +521,23 @@ for (const runtime of RUNTIMES) {
   });
 }
 
+const nestApp = buildFunction("tests/fixtures/nest/mod.ts", "nest");
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: a NestJS app, in a project of its own, bundles without the packages it loads only for features it does not use, and answers API Gateway`, async () => {
+    const taskRoot = await nestApp;
+    await withBootstrap({ runtime, handler: "function.handler", taskRoot }, async (b) => {
+      for (const name of ["Ada", "Grace"]) {
+        const out = await b.api.invoke(httpApiEvent("GET", `/hello/${name}`));
+        assert.equal(out.kind, "response", out.body);
+        const answer = JSON.parse(out.body);
+        assert.equal(answer.statusCode, 200, out.body);
+        assert.deepEqual(JSON.parse(answer.body), { message: `Hello, ${name}!` });
+      }
+    });
+  });
+}
+
 // Built at its first use: bundling the SDK takes a while, and --filter may skip it.
 let s3Build: Promise<string> | undefined;
 const s3Function = () =>
