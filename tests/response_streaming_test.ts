@@ -233,6 +233,19 @@ for (const runtime of RUNTIMES) {
         /Invoke Error.*thrown after end\(\)[\s\S]*Invoke Error.*thrown after end\(\)/,
       );
     });
+    // Under Managed Instances too, each log line names its invocation.
+    const env = { AWS_LAMBDA_MAX_CONCURRENCY: "2" };
+    await withBootstrap(
+      { runtime, handler: "streaming.endsThenThrows", env, streams: true },
+      async (b) => {
+        const outs = await Promise.all(
+          ["late-1", "late-2"].map((requestId) => b.api.invoke({}, { requestId })),
+        );
+        assert.deepEqual(outs.map((o) => o.body), ["a", "a"]);
+        await b.stdoutMatches(/\tlate-1\tERROR\tInvoke Error \t.*thrown after end/);
+        await b.stdoutMatches(/\tlate-2\tERROR\tInvoke Error \t.*thrown after end/);
+      },
+    );
     await streaming("notAsyncEnds", async (b) => {
       const out = await b.api.invoke({});
       assert.equal(out.kind, "response", `${out.body} ${out.stream?.errorBody}`);
@@ -245,7 +258,8 @@ for (const runtime of RUNTIMES) {
     await streaming("writesValues", async (b) => {
       const out = await b.api.invoke({ values: [{ a: 1 }, 42, "s", null, [true]] });
       assert.equal(out.kind, "response", out.body);
-      assert.equal(out.body, '{"a":1}42snull[true]');
+      // null throws on Node.js too, where the runtime reads its length first.
+      assert.equal(out.body, '{"a":1}42s!TypeError[true]');
     });
   });
 
@@ -386,11 +400,14 @@ Deno.test("runtime1: a stream with a large event that runs past its deadline fai
 
 const typed = buildFunction("tests/fixtures/ts/streaming.ts", "streaming");
 const hono = buildFunction("tests/fixtures/ts/hono_stream.ts", "hono-stream");
-const real = buildFunction(
-  "tests/fixtures/ts/real_streams.ts",
-  "real-streams",
-  "function.download",
-);
+// Built at its first use, so that --filter skips it when it runs none of its tests.
+let realBuild: Promise<string> | undefined;
+const real = () =>
+  realBuild ??= buildFunction(
+    "tests/fixtures/ts/real_streams.ts",
+    "real-streams",
+    "function.download",
+  );
 
 /** A function URL's event for GET path, as Lambda hands it out (payload format 2.0). */
 function urlEvent(path: string) {
@@ -464,7 +481,7 @@ for (const runtime of RUNTIMES) {
     env: Record<string, string>,
     fn: Parameters<typeof withBootstrap>[1],
   ) =>
-    real.then((taskRoot) =>
+    real().then((taskRoot) =>
       withBootstrap({ runtime, handler: `function.${handler}`, taskRoot, env, streams: true }, fn)
     );
 
@@ -493,7 +510,7 @@ for (const runtime of RUNTIMES) {
   });
 
   Deno.test(`${runtime}: a proxied upstream event stream (fetch, Readable.fromWeb, pipeline) reaches the caller as the upstream sends it`, async () => {
-    const gapMs = 60;
+    const gapMs = 100;
     const upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
       const events = (async function* () {
         for (let i = 0; i < 4; i++) {
@@ -512,7 +529,9 @@ for (const runtime of RUNTIMES) {
         assert.equal(out.contentType, "text/event-stream");
         assert.equal(out.body, "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\n");
         const { chunks } = streamed(out);
-        assert.ok(chunks.at(-1)!.at - chunks[0].at >= 2 * gapMs, JSON.stringify(chunks));
+        // Bytes held back to the end would come at once; a slow reader may
+        // merge two events, but not all four.
+        assert.ok(chunks.at(-1)!.at - chunks[0].at >= gapMs, JSON.stringify(chunks));
       });
     } finally {
       await upstream.shutdown();

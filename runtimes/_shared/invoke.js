@@ -59,6 +59,7 @@ export async function invoke(
       context,
       open,
       (call) => withInvocation(ids, () => guarded(call)),
+      (log) => withInvocation(ids, log),
     );
     if ("streamed" in out) return { body: "", streamed: true };
     if (out.error instanceof Escaped) return { ...failure(out.error.body), fatal: true };

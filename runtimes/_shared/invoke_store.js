@@ -161,11 +161,14 @@ export function currentTenantId() {
   return /** @type {string | undefined} */ (store.get(PROTECTED_KEYS.TENANT_ID));
 }
 
-/** Runs fn as the invocation of those ids, in the store when there is one. */
-export function withInvocation(
-  /** @type {{ requestId: string, traceId: string | null, tenantId: string | undefined }} */ ids,
-  /** @type {() => Promise<unknown>} */ fn,
-) {
+/**
+ * Runs fn as the invocation of those ids, in the store when there is one.
+ * @template T
+ * @param {{ requestId: string, traceId: string | null, tenantId: string | undefined }} ids
+ * @param {() => T} fn
+ * @returns {T}
+ */
+export function withInvocation(ids, fn) {
   return store.run({
     [PROTECTED_KEYS.REQUEST_ID]: ids.requestId,
     [PROTECTED_KEYS.X_RAY_TRACE_ID]: ids.traceId ?? undefined,

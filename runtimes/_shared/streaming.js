@@ -279,12 +279,14 @@ function ResponseStreamClass() {
        * @param {any} [done]
        */
       write(chunk, encoding, done) {
-        this.#written = true;
-        // As Node's runtime writes a value that is neither a string nor bytes.
-        const data = typeof chunk === "string" || chunk instanceof Uint8Array
+        // As Node's runtime writes a value that is neither a string nor bytes;
+        // null and undefined throw there too.
+        const data = typeof chunk === "string" || chunk instanceof Uint8Array || chunk == null
           ? chunk
           : JSON.stringify(chunk);
-        return super.write(data, encoding, done);
+        const ok = super.write(data, encoding, done);
+        this.#written = true;
+        return ok;
       }
 
       /**
@@ -385,7 +387,7 @@ function toBytes(/** @type {unknown} */ chunk) {
  * Runs a streaming handler until its stream ends or fails, after the handler's
  * promise settled. An error before the first byte is the invocation's error as
  * ever; after it, it ends the stream. run wraps the call (the invocation store,
- * the escaped-error guard).
+ * the escaped-error guard); within, a log line of the invocation's.
  * @returns {Promise<{ streamed: true } | { error: unknown }>}
  */
 export async function invokeStreaming(
@@ -394,6 +396,7 @@ export async function invokeStreaming(
   /** @type {unknown} */ context,
   /** @type {(contentType: string) => Sink} */ open,
   /** @type {(call: () => Promise<void>) => Promise<unknown>} */ run,
+  /** @type {(log: () => void) => void} */ within = (log) => log(),
 ) {
   const ResponseStream = await ResponseStreamClass();
   const stream = new ResponseStream(open, handler[HIGH_WATER_MARK] ?? DEFAULT_HIGH_WATER_MARK);
@@ -423,7 +426,7 @@ export async function invokeStreaming(
     escaped = err instanceof Escaped;
     const body = err instanceof Escaped ? err.body : errorBody(err);
     if (!(await stream.failWith(body, escaped))) {
-      logRecord("ERROR", ["Invoke Error", "\t" + JSON.stringify(body)]);
+      within(() => logRecord("ERROR", ["Invoke Error", "\t" + JSON.stringify(body)]));
     }
     stream.destroy();
   }
