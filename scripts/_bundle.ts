@@ -155,7 +155,8 @@ export async function bundleFunction(
     text = new TextDecoder().decode(out.stderr).trim();
   }
   if (!out.success) {
-    throw new Error(`Cannot bundle ${entry}:\n${text}`);
+    const without = leftOut.length ? ` (with ${leftOut.join(", ")} left out)` : "";
+    throw new Error(`Cannot bundle ${entry}${without}:\n${text}`);
   }
   const code = await Deno.readTextFile(bundle);
   const deferred = deferStreamPromises(code);
@@ -218,6 +219,7 @@ const STREAMING_JS = `${ROOT}/runtimes/_shared/streaming.js`;
 export async function handlerProblem(
   bundle: string,
   handler: string,
+  leftOut: string[] = [],
 ): Promise<{ type: string; message: string } | null> {
   const exportPath = handler.slice(handler.indexOf(".", handler.lastIndexOf("/") + 1) + 1);
   // Imported with no permission but reading the bundle, as the code cache is.
@@ -226,7 +228,12 @@ export async function handlerProblem(
     // As at init, awslambda (streamifyResponse) is there before the function.
     (await import(streaming)).installAwslambda(undefined);
     let mod;
-    try { mod = await import(url); } catch { console.log("null"); Deno.exit(0); }
+    try {
+      mod = await import(url);
+    } catch (err) {
+      console.log(JSON.stringify({ importError: String(err?.message ?? err) }));
+      Deno.exit(0);
+    }
     const { findHandler, resolveHandler } = await import(lookup);
     let problem = null;
     try {
@@ -263,11 +270,23 @@ export async function handlerProblem(
     stderr: "null",
   }).output();
   type Problem = { type: string; message: string };
-  let found: { problem: Problem | null; kind: string; exports: string[] } | null = null;
+  let found:
+    | { problem: Problem | null; kind: string; exports: string[]; importError?: string }
+    | null = null;
   try {
     // The last line: the function's own top-level code may print too.
     found = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
   } catch { /* nothing to go by */ }
+  // A package's load the bundle left out (loadedWhereRun) that runs at import
+  // is no optional feature's: init would fail at every start.
+  const needed = leftOut.find((name) => found?.importError?.includes(`'${name}'`));
+  if (needed) {
+    return {
+      type: "Runtime.ImportModuleError",
+      message: `A package requires ${needed} as the bundle is imported, and nothing installs it ` +
+        `(${found!.importError!.split("\n")[0]}): add ${needed} to the project's dependencies`,
+    };
+  }
   if (!found?.exports || found.problem === null) return null;
   const { type, message } = found.problem;
   if (type !== "Runtime.HandlerNotFound") return found.problem;

@@ -312,14 +312,7 @@ async function bundleAndZip(
       }),
     { silentFor: 2000 },
   );
-  if (leftOut.length > 0) {
-    console.log(
-      `Left out of the bundle, as nothing installs them: ${leftOut.join(", ")}. ` +
-        "Packages load them only where they run, for features that need them; on Lambda that " +
-        "load fails, as on Node.js without them. If the function uses one, import it in your code.",
-    );
-  }
-  const problem = await handlerProblem(bundle, o.handler);
+  const problem = await handlerProblem(bundle, o.handler, leftOut);
   if (problem?.type === "Runtime.HandlerNotFound") {
     throw new Error(
       `${problem.message}, so Lambda would fail init with Runtime.HandlerNotFound: ` +
@@ -328,6 +321,14 @@ async function bundleAndZip(
   }
   if (problem) {
     throw new Error(`${problem.message}; as it is, Lambda would fail init with ${problem.type}`);
+  }
+  if (leftOut.length > 0) {
+    console.warn(
+      `Left out of the bundle, as nothing installs them: ${leftOut.join(", ")}. ` +
+        "Packages load them with require() or import() after their own import, for features " +
+        "that need them; on Lambda such a load fails, as on Node.js without the package. If the " +
+        "function uses one, add it to the project and import it in your code.",
+    );
   }
   const denoDir = await denoDirEntries(runners, o.arches, [
     { path: bundle, runsAt: `${o.taskRoot}/${name}` },

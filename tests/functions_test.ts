@@ -463,11 +463,14 @@ for (const runtime of RUNTIMES) {
   });
 }
 
-const nodeFrameworks = buildFunction(
-  "tests/fixtures/ts/node_frameworks.ts",
-  "node-frameworks",
-  "function.expressHandler",
-);
+// Each built at its first use, so that --filter skips what it does not run.
+let nodeFrameworksBuild: Promise<string> | undefined;
+const nodeFrameworks = () =>
+  nodeFrameworksBuild ??= buildFunction(
+    "tests/fixtures/ts/node_frameworks.ts",
+    "node-frameworks",
+    "function.expressHandler",
+  );
 
 /** An API Gateway HTTP API (payload 2.0) event, as a function URL's. */
 function httpApiEvent(method: string, path: string, query = "", body?: unknown) {
@@ -498,7 +501,7 @@ function httpApiEvent(method: string, path: string, query = "", body?: unknown) 
 
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: Express through serverless-http and Fastify through @fastify/aws-lambda answer API Gateway`, async () => {
-    const taskRoot = await nodeFrameworks;
+    const taskRoot = await nodeFrameworks();
     for (const handler of ["expressHandler", "fastifyHandler"]) {
       await withBootstrap({ runtime, handler: `function.${handler}`, taskRoot }, async (b) => {
         const got = await b.api.invoke(httpApiEvent("GET", "/hello/Ada", "q=1"));
@@ -521,11 +524,137 @@ for (const runtime of RUNTIMES) {
   });
 }
 
-const nestApp = buildFunction("tests/fixtures/nest/mod.ts", "nest");
+/**
+ * Builds a project of its own whose package fw (in node_modules, as npm
+ * installs it) requires fw-extra, which nothing installs, as fwCode says.
+ */
+async function buildWithMissingPackage(fwCode: string) {
+  const dir = await Deno.makeTempDir({ prefix: "missing-package-" });
+  try {
+    await Deno.mkdir(`${dir}/node_modules/fw`, { recursive: true });
+    await Deno.writeTextFile(
+      `${dir}/package.json`,
+      '{"private":true,"dependencies":{"fw":"1.0.0"}}',
+    );
+    await Deno.writeTextFile(
+      `${dir}/node_modules/fw/package.json`,
+      '{"name":"fw","version":"1.0.0","main":"index.js"}',
+    );
+    await Deno.writeTextFile(`${dir}/node_modules/fw/index.js`, fwCode);
+    await Deno.writeTextFile(
+      `${dir}/mod.ts`,
+      'import fw from "fw";\nexport const handler = (e: { name: string }) => fw.hello(e.name);\n',
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "task",
+        "-q",
+        "build:function",
+        "--arch",
+        HOST_ARCH,
+        "--entry",
+        `${dir}/mod.ts`,
+        "--out-dir",
+        dir,
+      ],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    return { success: out.success, text, taskRoot: `${dir}/task`, zip: `${dir}/function.zip`, dir };
+  } catch (err) {
+    await Deno.remove(dir, { recursive: true });
+    throw err;
+  }
+}
+
+Deno.test("the build leaves out a package that a package requires only when a feature runs, and says so", async () => {
+  const built = await buildWithMissingPackage(
+    'let extra;\nexports.extra = () => (extra ??= require("fw-extra"));\n' +
+      "exports.hello = (name) => `hello ${name}`;\n",
+  );
+  try {
+    assert.ok(built.success, built.text);
+    assert.match(built.text, /Left out of the bundle, as nothing installs them: fw-extra\./);
+    await unzipTo(built.zip, built.taskRoot);
+    await withBootstrap(
+      { runtime: "runtime1", handler: "function.handler", taskRoot: built.taskRoot },
+      async (b) => {
+        const out = await b.api.invoke({ name: "Ada" });
+        assert.equal(out.body, '"hello Ada"');
+      },
+    );
+  } finally {
+    await Deno.remove(built.dir, { recursive: true });
+  }
+});
+
+Deno.test("the build refuses a bundle that a package needs a missing package to import", async () => {
+  const built = await buildWithMissingPackage(
+    'const extra = require("fw-extra");\nexports.hello = (name) => `hello ${name} ${extra}`;\n',
+  );
+  try {
+    assert.equal(built.success, false, built.text);
+    assert.match(
+      built.text,
+      /A package requires fw-extra as the bundle is imported, and nothing installs it \(Cannot find module 'fw-extra'\): add fw-extra to the project's dependencies; as it is, Lambda would fail init with Runtime.ImportModuleError/,
+    );
+    assert.doesNotMatch(built.text, /Left out/);
+  } finally {
+    await Deno.remove(built.dir, { recursive: true });
+  }
+});
+
+let powertoolsBuild: Promise<string> | undefined;
+const powertools = () =>
+  powertoolsBuild ??= buildFunction("tests/fixtures/ts/powertools.ts", "powertools");
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`${runtime}: Powertools' logger and metrics write their JSON records with the invocation's context`, async () => {
+    const env = { AWS_LAMBDA_FUNCTION_NAME: "orders-fn" };
+    await withBootstrap(
+      { runtime, handler: "function.handler", taskRoot: await powertools(), env },
+      async (b) => {
+        for (const [order, requestId] of [["o-1", "pt-1"], ["o-2", "pt-2"]]) {
+          const out = await b.api.invoke({ order }, { requestId });
+          assert.deepEqual(JSON.parse(out.body), { order });
+        }
+        // As on Node.js, the logger writes errors to stderr, the rest to stdout.
+        await b.stdoutMatches(/"ordersReceived":1[\s\S]*"ordersReceived":1/);
+        await b.stderrMatches(/"order check failed"[\s\S]*"order check failed"/);
+        const records = `${b.stdout()}\n${b.stderr()}`.split("\n").filter((l) => l.startsWith("{"))
+          .map((l) => JSON.parse(l));
+        for (const [order, requestId] of [["o-1", "pt-1"], ["o-2", "pt-2"]]) {
+          const info = records.find((r) => r.message === "order received" && r.order === order);
+          assert.ok(info, b.stdout());
+          assert.equal(info.level, "INFO");
+          assert.equal(info.service, "orders");
+          assert.equal(info.function_request_id, requestId);
+          assert.equal(info.function_name, "orders-fn");
+          const error = records.find((r) =>
+            r.message === "order check failed" && r.order === order
+          );
+          assert.equal(error?.error?.name, "RangeError", b.stdout());
+          assert.equal(error.error.message, "quantity out of range");
+          assert.match(error.error.stack, /powertools\.ts:\d+/, "the stack names the source");
+        }
+        const emf = records.filter((r) => r._aws && "ordersReceived" in r);
+        assert.equal(emf.length, 2, b.stdout());
+        assert.equal(emf[0].ordersReceived, 1);
+        assert.deepEqual(emf[0]._aws.CloudWatchMetrics[0].Namespace, "shop");
+      },
+    );
+  });
+}
+
+let nestBuild: Promise<string> | undefined;
+const nestApp = () => nestBuild ??= buildFunction("tests/fixtures/nest/mod.ts", "nest");
 
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: a NestJS app, in a project of its own, bundles without the packages it loads only for features it does not use, and answers API Gateway`, async () => {
-    const taskRoot = await nestApp;
+    const taskRoot = await nestApp();
     await withBootstrap({ runtime, handler: "function.handler", taskRoot }, async (b) => {
       for (const name of ["Ada", "Grace"]) {
         const out = await b.api.invoke(httpApiEvent("GET", `/hello/${name}`));
