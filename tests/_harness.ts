@@ -285,6 +285,15 @@ export async function processesRunning(text: string): Promise<number[]> {
   return pids;
 }
 
+/**
+ * buildFunction's task root, built at the first call: a file's tests that
+ * --filter skips do not wait for their fixtures' bundling.
+ */
+export function builtOnce(...args: Parameters<typeof buildFunction>): () => Promise<string> {
+  let built: Promise<string> | undefined;
+  return () => built ??= buildFunction(...args);
+}
+
 /** Bundles entry with `deno task build:function` into a task root under dist/test. */
 export async function buildFunction(
   entry: string,

@@ -7,7 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { CODE_CACHE_FILE } from "../scripts/_code_cache.ts";
 import { DIST, HOST_ARCH, ROOT, RUNTIMES } from "../scripts/_paths.ts";
 import { unzipTo } from "../scripts/zip.ts";
-import { buildFunction, withBootstrap } from "./_harness.ts";
+import { buildFunction, builtOnce, withBootstrap } from "./_harness.ts";
 import { motoEnv, withMoto } from "./_moto.ts";
 
 const probe = buildFunction("tests/fixtures/ts/capabilities.ts");
@@ -463,14 +463,11 @@ for (const runtime of RUNTIMES) {
   });
 }
 
-// Each built at its first use, so that --filter skips what it does not run.
-let nodeFrameworksBuild: Promise<string> | undefined;
-const nodeFrameworks = () =>
-  nodeFrameworksBuild ??= buildFunction(
-    "tests/fixtures/ts/node_frameworks.ts",
-    "node-frameworks",
-    "function.expressHandler",
-  );
+const nodeFrameworks = builtOnce(
+  "tests/fixtures/ts/node_frameworks.ts",
+  "node-frameworks",
+  "function.expressHandler",
+);
 
 /** An API Gateway HTTP API (payload 2.0) event, as a function URL's. */
 function httpApiEvent(method: string, path: string, query = "", body?: unknown) {
@@ -607,9 +604,7 @@ Deno.test("the build refuses a bundle that a package needs a missing package to 
   }
 });
 
-let powertoolsBuild: Promise<string> | undefined;
-const powertools = () =>
-  powertoolsBuild ??= buildFunction("tests/fixtures/ts/powertools.ts", "powertools");
+const powertools = builtOnce("tests/fixtures/ts/powertools.ts", "powertools");
 
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: Powertools' logger and metrics write their JSON records with the invocation's context`, async () => {
@@ -649,8 +644,7 @@ for (const runtime of RUNTIMES) {
   });
 }
 
-let nestBuild: Promise<string> | undefined;
-const nestApp = () => nestBuild ??= buildFunction("tests/fixtures/nest/mod.ts", "nest");
+const nestApp = builtOnce("tests/fixtures/nest/mod.ts", "nest");
 
 for (const runtime of RUNTIMES) {
   Deno.test(`${runtime}: a NestJS app, in a project of its own, bundles without the packages it loads only for features it does not use, and answers API Gateway`, async () => {
@@ -667,10 +661,7 @@ for (const runtime of RUNTIMES) {
   });
 }
 
-// Built at its first use: bundling the SDK takes a while, and --filter may skip it.
-let s3Build: Promise<string> | undefined;
-const s3Function = () =>
-  s3Build ??= buildFunction("tests/fixtures/ts/s3_roundtrip.ts", "s3-roundtrip");
+const s3Function = builtOnce("tests/fixtures/ts/s3_roundtrip.ts", "s3-roundtrip");
 
 Deno.test("the build takes the AWS SDK's ES modules, which Deno imports faster than its CommonJS", async () => {
   // The SDK's packages offer both builds: the exports' "module" condition,

@@ -6,7 +6,7 @@
 // runtimes/_shared/streaming.js).
 import assert from "node:assert/strict";
 import { RUNTIMES } from "../scripts/_paths.ts";
-import { buildFunction, withBootstrap } from "./_harness.ts";
+import { buildFunction, builtOnce, withBootstrap } from "./_harness.ts";
 import type { Outcome, Streamed } from "./_mock_runtime_api.ts";
 import { motoEnv, withMoto } from "./_moto.ts";
 
@@ -400,14 +400,11 @@ Deno.test("runtime1: a stream with a large event that runs past its deadline fai
 
 const typed = buildFunction("tests/fixtures/ts/streaming.ts", "streaming");
 const hono = buildFunction("tests/fixtures/ts/hono_stream.ts", "hono-stream");
-// Built at its first use, so that --filter skips it when it runs none of its tests.
-let realBuild: Promise<string> | undefined;
-const real = () =>
-  realBuild ??= buildFunction(
-    "tests/fixtures/ts/real_streams.ts",
-    "real-streams",
-    "function.download",
-  );
+const real = builtOnce(
+  "tests/fixtures/ts/real_streams.ts",
+  "real-streams",
+  "function.download",
+);
 
 /** A function URL's event for GET path, as Lambda hands it out (payload format 2.0). */
 function urlEvent(path: string) {
