@@ -314,25 +314,23 @@ function ResponseStreamClass() {
       async failWith(body, fatal) {
         if (!this.writableEnded && !this.destroyed) {
           this.#failure = { body, fatal }; // _final sends it, after the writes before it
-          await new Promise((resolve) => {
-            this.once("finish", resolve);
-            this.once("error", resolve);
-            this.once("close", resolve);
-            this.end();
-          });
+          const over = this.#over();
+          this.end();
+          await over;
           return true;
         }
         // end() was called. On Node.js it sends the last chunk at once, so
         // the response stands once what was written before it is out.
-        if (!this.writableFinished && !this.destroyed) {
-          await new Promise((resolve) => {
-            this.once("finish", resolve);
-            this.once("error", resolve);
-            this.once("close", resolve);
-          });
-        }
+        if (!this.writableFinished && !this.destroyed) await this.#over();
         if (this.writableFinished) return false;
         return await (await this.sink()).fail(body, fatal);
+      }
+
+      /** Resolves once the stream has finished, failed or closed. */
+      #over() {
+        return new Promise((resolve) => {
+          for (const event of ["finish", "error", "close"]) this.once(event, resolve);
+        });
       }
 
       /** The sink, opened with the content type at the first byte or the end. */
