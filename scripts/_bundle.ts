@@ -16,6 +16,9 @@ interface SourceMap {
   names: string[];
 }
 
+/** A file of an npm package in Deno's cache (its path in the package captured). */
+const NPM_FILE = /\/npm\/[^/]+\/(.+)$/;
+
 /** Where a trace's source files are named. */
 export type SourcePaths = "task-root" | "here";
 
@@ -39,7 +42,7 @@ export function rewriteSourceMap(
 ): SourceMap {
   const sources = map.sources.map((source) => {
     const absolute = isAbsolute(source) ? source : resolve(mapDir, source);
-    const npm = absolute.match(/\/npm\/[^/]+\/(.+)$/);
+    const npm = absolute.match(NPM_FILE);
     if (npm) return `npm:${npm[1]}`;
     if (paths === "here") return absolute;
     const fromRoot = relative(root, absolute);
@@ -102,7 +105,7 @@ export function loadedWhereRun(stderr: string): string[] | null {
     const note = error.match(
       /note: You can mark the path "([^"]+)" as external.*(?:"require" call|"\.catch\(\)")/,
     );
-    if (!note || !/\/npm\/[^/]+\/|\/node_modules\//.test(at)) return null;
+    if (!note || !(NPM_FILE.test(at) || at.includes("/node_modules/"))) return null;
     specifiers.add(note[1]);
   }
   return specifiers.size > 0 ? [...specifiers].sort() : null;
