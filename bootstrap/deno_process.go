@@ -59,17 +59,28 @@ type readyMessage struct {
 	Error   *functionError `json:"error"`
 }
 
+// executionEnv is AWS_EXECUTION_ENV for the function. Lambda sets it on its
+// managed runtimes (AWS_Lambda_nodejs22.x) and leaves it unset on OS-only
+// ones; libraries read it to tell that they run on Lambda (Powertools' tracer
+// stays off without it), so the runtime names itself the same way.
+const executionEnv = "AWS_Lambda_deno"
+
 // denoEnv is the environment for Deno: everything Lambda gave the bootstrap,
 // minus the per-invocation trace id and the variables the function's
 // permissions deny (so that no process it starts can read them either), plus
-// Deno's own settings.
+// AWS_EXECUTION_ENV unless set, and Deno's own settings.
 func denoEnv(environ []string, cfg config) []string {
-	env := make([]string, 0, len(environ)+3)
+	env := make([]string, 0, len(environ)+4)
+	named := false
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		if name != "_X_AMZN_TRACE_ID" && name != "DENO_DIR" && !deniesEnv(cfg.permissions, name) {
 			env = append(env, kv)
 		}
+		named = named || name == "AWS_EXECUTION_ENV"
+	}
+	if !named && !deniesEnv(cfg.permissions, "AWS_EXECUTION_ENV") {
+		env = append(env, "AWS_EXECUTION_ENV="+executionEnv)
 	}
 	return append(env, "DENO_DIR="+cfg.denoDir, "DENO_NO_UPDATE_CHECK=1", "DENO_NO_PROMPT=1")
 }

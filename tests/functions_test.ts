@@ -644,6 +644,61 @@ for (const runtime of RUNTIMES) {
   });
 }
 
+const tracedFunction = builtOnce("tests/fixtures/ts/tracer.ts", "tracer");
+
+for (const runtime of RUNTIMES) {
+  // runtime2 discards a process once its result is posted, with whatever it
+  // still had to send: tracing is on, but the segments never leave
+  // (docs/functions.md, "runtime2").
+  const sends = runtime === "runtime1";
+  Deno.test(`${runtime}: Powertools' tracer is on${sends ? ", and sends the handler's subsegment, in the invocation's trace, to the X-Ray daemon" : ""}`, async () => {
+    const { createSocket } = await import("node:dgram");
+    const daemon = createSocket("udp4");
+    const segments: Record<string, unknown>[] = [];
+    const arrived = Promise.withResolvers<void>();
+    daemon.on("message", (message: Uint8Array) => {
+      // A datagram is a JSON header line, then the segment's JSON.
+      const [, segment] = new TextDecoder().decode(message).split("\n");
+      segments.push(JSON.parse(segment));
+      if (segments.length === 2) arrived.resolve();
+    });
+    await new Promise<void>((bound) => daemon.bind(0, "127.0.0.1", bound));
+    try {
+      const env = { AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemon.address().port}` };
+      await withBootstrap(
+        { runtime, handler: "function.handler", taskRoot: await tracedFunction(), env },
+        async (b) => {
+          const roots = [
+            "1-6759e988-bd862e3fe1be46a994272793",
+            "1-6759e988-bd862e3fe1be46a994272794",
+          ];
+          for (const [i, root] of roots.entries()) {
+            const out = await b.api.invoke({ order: `o-${i}` }, {
+              traceId: `Root=${root};Parent=53995c3f42cd8ad8;Sampled=1`,
+            });
+            assert.deepEqual(JSON.parse(out.body), { order: `o-${i}`, tracing: true });
+          }
+          if (!sends) return;
+          await arrived.promise;
+          for (const [i, root] of roots.entries()) {
+            const segment = segments.find((s) => s.trace_id === root);
+            assert.ok(segment, JSON.stringify(segments));
+            assert.equal(segment.name, "## function.handler");
+            assert.equal(segment.parent_id, "53995c3f42cd8ad8");
+            assert.deepEqual(segment.annotations, {
+              ColdStart: i === 0,
+              Service: "orders",
+              order: `o-${i}`,
+            });
+          }
+        },
+      );
+    } finally {
+      daemon.close();
+    }
+  });
+}
+
 const nestApp = builtOnce("tests/fixtures/nest/mod.ts", "nest");
 
 for (const runtime of RUNTIMES) {
