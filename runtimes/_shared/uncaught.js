@@ -58,19 +58,21 @@ export function watchUncaught() {
  * in the handler's last turn (a forgotten await) would come between
  * invocations, and end the process as the next event arrives. So the
  * invocation stays in flight until setImmediate's turn, which comes after
- * that report, and the rejection fails the invocation it came from.
+ * that report, and the rejection fails the invocation it came from. A dry
+ * run (rehearsal) settles at once instead: in that turn the function's own
+ * timers could run inside it.
  * @template T
  * @param {() => T} run
  * @returns {Promise<Awaited<T>>}
  */
-export function guarded(run) {
+export function guarded(run, rehearsal = false) {
   let fail = /** @type {(e: Escaped) => void} */ (() => {});
   return new Promise((resolve, reject) => {
     fail = reject;
     inFlight.add(fail);
     Promise.resolve().then(run).then(
-      (value) => setImmediate(resolve, value),
-      (err) => setImmediate(reject, err),
+      (value) => rehearsal ? resolve(value) : setImmediate(resolve, value),
+      (err) => rehearsal ? reject(err) : setImmediate(reject, err),
     );
   }).finally(() => {
     inFlight.delete(fail);
