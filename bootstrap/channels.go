@@ -109,15 +109,24 @@ func listenChannels(room int) (*channelListener, error) {
 // address is where Deno dials, for the control line and its permissions.
 func (l *channelListener) address() string { return "127.0.0.1:" + strconv.Itoa(l.port) }
 
+// secret is a new random value, tokenBytes of it in hex: what a process, or
+// runtime1's stream of one invocation, must send to prove it is what the
+// bootstrap expects.
+func secret() (string, error) {
+	b := make([]byte, tokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
 // expect makes a token for one process and returns where its channel will
 // arrive. forget withdraws the token, and closes a channel that arrived but
 // was not taken.
 func (l *channelListener) expect() (token string, arrived <-chan *channel, forget func(), err error) {
-	b := make([]byte, tokenBytes)
-	if _, err := rand.Read(b); err != nil {
+	if token, err = secret(); err != nil {
 		return "", nil, nil, fmt.Errorf("channel token: %w", err)
 	}
-	token = hex.EncodeToString(b)
 	ch := make(chan *channel, 1)
 	l.mu.Lock()
 	l.waiting[token] = ch

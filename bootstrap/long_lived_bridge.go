@@ -216,10 +216,16 @@ func (s *bridgedDeno) exchange(ctx context.Context, inv *runtimeapi.Invocation) 
 			return nil, fe
 		}
 		ex.forget = forget
-		req.Header = append(req.Header, httpc.Field{Name: bridgeStreamTokenHeader, Value: sc.token})
+		nonce, err := secret()
+		if err != nil {
+			forget()
+			return nil, newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: stream nonce: %v", inv.RequestID, err))
+		}
+		req.Header = append(req.Header, httpc.Field{Name: bridgeStreamTokenHeader, Value: sc.token},
+			httpc.Field{Name: bridgeStreamNonceHeader, Value: nonce})
 		go func() {
 			defer close(ex.headed)
-			ex.answers <- answer{head: s.awaitStreamHead(ctx, inv, sc), fromStream: true}
+			ex.answers <- answer{head: s.awaitStreamHead(ctx, inv, sc, nonce), fromStream: true}
 		}()
 	} else {
 		close(ex.headed)

@@ -33,6 +33,10 @@ const bridgeStreamHeader = "X-Bridge-Stream"
 // token to dial with, or the token of a connection runtime.js keeps.
 const bridgeStreamTokenHeader = "X-Bridge-Stream-Token"
 
+// bridgeStreamNonceHeader carries the invocation's stream nonce, new for each
+// invocation, which its head frame must begin with (readStreamHead).
+const bridgeStreamNonceHeader = "X-Bridge-Stream-Nonce"
+
 // streamConn is an invocation's stream connection: one kept from an earlier
 // invocation (ch), or one to come (arrived).
 type streamConn struct {
@@ -78,11 +82,12 @@ func (s *bridgedDeno) streamFor(inv *runtimeapi.Invocation) (sc *streamConn, for
 }
 
 // keep holds a connection whose stream ended well for a later invocation; as
-// many are kept as invocations may stream from the process at once.
+// many are kept as invocations may stream from the process at once. One with
+// bytes already past its last frame is not: runtime.js writes nothing there.
 func (s *bridgedDeno) keep(sc *streamConn) {
 	sc.ch.conn.SetReadDeadline(time.Time{})
 	s.mu.Lock()
-	kept := !s.exited() && len(s.idle) < max(s.maxStreams, 1)
+	kept := !s.exited() && len(s.idle) < max(s.maxStreams, 1) && sc.ch.r.Buffered() == 0
 	if kept {
 		s.idle = append(s.idle, sc)
 	}
@@ -104,10 +109,10 @@ func (s *bridgedDeno) closeIdle() {
 }
 
 // awaitStreamHead waits, until ctx ends, for the stream connection and the head
-// frame it opens with. nil: none came, or the connection ended before a head
-// (the handler failed before its first byte, which the bridge answers); the
-// connection is then closed.
-func (s *bridgedDeno) awaitStreamHead(ctx context.Context, inv *runtimeapi.Invocation, sc *streamConn) *streamHead {
+// frame it opens with, which must carry nonce. nil: none came, or the
+// connection ended before a head (the handler failed before its first byte,
+// which the bridge answers); the connection is then closed.
+func (s *bridgedDeno) awaitStreamHead(ctx context.Context, inv *runtimeapi.Invocation, sc *streamConn, nonce string) *streamHead {
 	if sc.ch == nil {
 		ch, got := receive(ctx, sc.arrived, s.done)
 		if !got {
@@ -119,7 +124,7 @@ func (s *bridgedDeno) awaitStreamHead(ctx context.Context, inv *runtimeapi.Invoc
 		sc.ch.conn.SetReadDeadline(inv.Deadline)
 	}
 	stop := context.AfterFunc(ctx, func() { sc.ch.conn.SetReadDeadline(httpc.ALongTimeAgo) })
-	contentType, err := readStreamHead(sc.ch.r)
+	contentType, err := readStreamHead(sc.ch.r, nonce)
 	switch {
 	case !stop() || errors.Is(err, io.EOF) || errors.Is(err, os.ErrDeadlineExceeded):
 		sc.close()

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
@@ -12,7 +14,7 @@ import (
 // pipeConn is a stream connection over an in-memory pipe, and its far end.
 func pipeConn(token string) (*streamConn, net.Conn) {
 	near, far := net.Pipe()
-	return &streamConn{token: token, ch: &channel{conn: near}}, far
+	return &streamConn{token: token, ch: &channel{conn: near, r: bufio.NewReader(near)}}, far
 }
 
 // closedAtFarEnd tells whether the near end of far's pipe was closed.
@@ -61,5 +63,20 @@ func TestStreamConnectionsKeptForLaterInvocations(t *testing.T) {
 	s.closeIdle()
 	if !closedAtFarEnd(thirdFar) {
 		t.Error("closeIdle left a kept connection open")
+	}
+}
+
+func TestAStreamConnectionWithBytesPastItsEndIsNotKept(t *testing.T) {
+	s := &bridgedDeno{denoProcess: &denoProcess{done: make(chan struct{})}, maxStreams: 1}
+	near, far := net.Pipe()
+	// Bytes after the last frame, already read into the connection's buffer:
+	// runtime.js writes nothing there, so the function's code did.
+	r := bufio.NewReader(io.MultiReader(strings.NewReader(frame('h', "text/forged")), near))
+	if _, err := r.Peek(1); err != nil {
+		t.Fatal(err)
+	}
+	s.keep(&streamConn{token: "t", ch: &channel{conn: near, r: r}})
+	if !closedAtFarEnd(far) || len(s.idle) != 0 {
+		t.Error("a connection with bytes past its end was kept")
 	}
 }

@@ -6,7 +6,8 @@ package main
 // Runtime API as it comes. A frame is a kind byte, a 4-byte big-endian length,
 // and that many bytes:
 //
-//	'h'  runtime1's first frame: the content type, up to maxContentTypeBytes
+//	'h'  runtime1's first frame: the invocation's stream nonce, then the
+//	     content type, up to maxContentTypeBytes
 //	'd'  data to pass on, 1 byte to maxDataFrame
 //	'e'  the error the stream ended in: an error body, JSON, up to maxErrorFrame
 //	'E'  the same, for an error that escaped the handler: its process is replaced
@@ -104,21 +105,28 @@ func newStreamed(contentType string, src io.Reader, setDeadline func(time.Time) 
 }
 
 // readStreamHead reads the head frame that runtime1's stream connection
-// opens with: the content type. io.EOF: the connection ended first.
-func readStreamHead(r io.Reader) (string, error) {
+// opens with: the nonce the invocation's bridge request carried, then the
+// content type. A kept connection serves one invocation after another, and
+// the function's code can write on it: the nonce, new for each invocation,
+// tells a head written for this one from anything written before its request
+// went out. io.EOF: the connection ended first.
+func readStreamHead(r io.Reader, nonce string) (string, error) {
 	var head [5]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
 		return "", err
 	}
 	size := binary.BigEndian.Uint32(head[1:])
-	if head[0] != frameHead || size > maxContentTypeBytes {
-		return "", fmt.Errorf("its first frame is of kind %q and %d bytes, not a content type", head[0], size)
+	if head[0] != frameHead || size < uint32(len(nonce)) || size > uint32(len(nonce))+maxContentTypeBytes {
+		return "", fmt.Errorf("its first frame is of kind %q and %d bytes, not a head", head[0], size)
 	}
-	contentType := make([]byte, size)
-	if _, err := io.ReadFull(r, contentType); err != nil {
-		return "", fmt.Errorf("its content type stopped short: %w", err)
+	body := make([]byte, size)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return "", fmt.Errorf("its head stopped short: %w", err)
 	}
-	return string(contentType), nil
+	if string(body[:len(nonce)]) != nonce {
+		return "", errors.New("its head is not this invocation's")
+	}
+	return string(body[len(nonce):]), nil
 }
 
 func (f *frameReader) Read(p []byte) (int, error) {

@@ -129,22 +129,27 @@ func FuzzFrameReader(f *testing.F) {
 }
 
 func TestReadStreamHead(t *testing.T) {
+	nonce := strings.Repeat("5e", tokenBytes)
+	other := strings.Repeat("e5", tokenBytes)
 	for _, tc := range []struct {
 		name, in, want string
 		eof, bad       bool
 	}{
-		{name: "a content type", in: frame('h', "text/plain") + frame('d', "x"), want: "text/plain"},
-		{name: "none", in: frame('h', ""), want: ""},
-		{name: "the largest", in: frame('h', strings.Repeat("t", maxContentTypeBytes)), want: strings.Repeat("t", maxContentTypeBytes)},
+		{name: "a content type", in: frame('h', nonce+"text/plain") + frame('d', "x"), want: "text/plain"},
+		{name: "none", in: frame('h', nonce), want: ""},
+		{name: "the largest", in: frame('h', nonce+strings.Repeat("t", maxContentTypeBytes)), want: strings.Repeat("t", maxContentTypeBytes)},
 		{name: "nothing before the end", in: "", eof: true},
-		{name: "too large", in: frame('h', strings.Repeat("t", maxContentTypeBytes+1)), bad: true},
+		{name: "too large", in: frame('h', nonce+strings.Repeat("t", maxContentTypeBytes+1)), bad: true},
+		{name: "another invocation's", in: frame('h', other+"text/plain"), bad: true},
+		{name: "no nonce", in: frame('h', "text/plain"), bad: true},
+		{name: "nothing", in: frame('h', ""), bad: true},
 		{name: "data first", in: frame('d', "x"), bad: true},
 		{name: "a cut head", in: "h\x00", bad: true},
-		{name: "a cut content type", in: frame('h', "text/plain")[:8], bad: true},
+		{name: "a cut content type", in: frame('h', nonce+"text/plain")[:8], bad: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := strings.NewReader(tc.in)
-			got, err := readStreamHead(r)
+			got, err := readStreamHead(r, nonce)
 			switch {
 			case tc.eof && !errors.Is(err, io.EOF):
 				t.Fatalf("got %q, %v; want io.EOF", got, err)
@@ -160,16 +165,19 @@ func TestReadStreamHead(t *testing.T) {
 }
 
 func FuzzReadStreamHead(f *testing.F) {
-	f.Add([]byte(frame('h', "text/plain")))
+	const nonce = "0123456789abcdef"
+	f.Add([]byte(frame('h', nonce+"text/plain")))
 	f.Add([]byte("h\xff\xff\xff\xff"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		// Any bytes: a head is read whole, within its bound, and nothing past it.
+		// Any bytes: a head is read whole, within its bound, only with the
+		// nonce, and nothing past it.
 		r := bytes.NewReader(in)
-		got, err := readStreamHead(r)
+		got, err := readStreamHead(r, nonce)
 		if err != nil {
 			return
 		}
-		if len(got) > maxContentTypeBytes || in[0] != frameHead || r.Len() != len(in)-5-len(got) {
+		if len(got) > maxContentTypeBytes || in[0] != frameHead || string(in[5:5+len(nonce)]) != nonce ||
+			r.Len() != len(in)-5-len(nonce)-len(got) {
 			t.Fatalf("read %q from %q, leaving %d bytes", got, in, r.Len())
 		}
 	})

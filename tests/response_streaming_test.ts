@@ -380,6 +380,30 @@ Deno.test("runtime1: a function that begins its stream before runtime.js has rea
   );
 });
 
+Deno.test("runtime1: a stream the function writes on its kept connection after its invocation never becomes another's response", async () => {
+  await withBootstrap(
+    { runtime: "runtime1", handler: "early_head.handler", streams: true },
+    async (b) => {
+      const warm = await b.api.invoke({ text: "warm" });
+      assert.equal(warm.body, "warm");
+      const attack = await b.api.invoke({ text: "attack", forge: true });
+      assert.equal(attack.body, "attack");
+      await b.stdoutMatches(/forged a stream/);
+      for (let i = 0; i < 4; i++) {
+        const out = await b.api.invoke({ text: `secret of caller-${i}` });
+        // The first may fail, on the forged stream it meets; none gets
+        // another invocation's bytes, and the ones after it get their own.
+        if (i === 0 && out.kind === "error") {
+          assert.equal(out.errorType, "Runtime.BridgeError", out.body);
+          continue;
+        }
+        assert.equal(out.kind, "response", out.body);
+        assert.equal(out.body, `secret of caller-${i}`);
+      }
+    },
+  );
+});
+
 Deno.test("runtime1: a stream with a large event that runs past its deadline fails alone, and the runtime serves on", async () => {
   // A large event comes on from the Runtime API's connection as it arrives;
   // once it has gone to Deno whole, that connection carries the stream's post.

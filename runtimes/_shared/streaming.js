@@ -102,12 +102,14 @@ export class HttpResponseStream {
  */
 
 /**
- * runtime1's head frame, which opens its stream connection: the content type,
- * or nothing (the bootstrap's default) for one no header can carry.
+ * runtime1's head frame, which opens its stream: the invocation's nonce, which
+ * ties the stream to it, then the content type, or nothing (the bootstrap's
+ * default) for one no header can carry.
  */
-export function streamHead(/** @type {string} */ contentType) {
-  const type = /^[\x20-\x7e\t]{0,1024}$/.test(contentType) ? encoder.encode(contentType) : null;
-  return frame(HEAD, type?.length ?? 0, type);
+export function streamHead(/** @type {string} */ nonce, /** @type {string} */ contentType) {
+  const type = /^[\x20-\x7e\t]{0,1024}$/.test(contentType) ? contentType : "";
+  const body = encoder.encode(nonce + type);
+  return frame(HEAD, body.length, body);
 }
 
 /** A frame's head for length bytes, followed by body when given (else sent after it). */

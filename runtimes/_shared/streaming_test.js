@@ -123,14 +123,15 @@ Deno.test("a large piece goes after its head as given, a small one copied into i
   ]);
 });
 
-Deno.test("runtime1's head frame carries the content type, or nothing for one no header can carry", () => {
-  const head = streamHead("text/plain");
+Deno.test("runtime1's head frame carries the nonce and the content type, or no type for one no header can carry", () => {
+  const nonce = "ab".repeat(32);
+  const head = streamHead(nonce, "text/plain");
   assert.equal(head[0], 0x68);
-  assert.equal(new DataView(head.buffer).getUint32(1), 10);
-  assert.equal(new TextDecoder().decode(head.subarray(5)), "text/plain");
-  assert.equal(streamHead("a\nb").length, 5);
-  assert.equal(streamHead("x".repeat(1025)).length, 5);
-  assert.equal(streamHead("x".repeat(1024)).length, 1029);
+  assert.equal(new DataView(head.buffer).getUint32(1), 74);
+  assert.equal(new TextDecoder().decode(head.subarray(5)), nonce + "text/plain");
+  assert.equal(streamHead(nonce, "a\nb").length, 69);
+  assert.equal(streamHead(nonce, "x".repeat(1025)).length, 69);
+  assert.equal(streamHead(nonce, "x".repeat(1024)).length, 1093);
 });
 
 Deno.test("a piece whose buffer shrank before it went fails the stream, which is then not kept", async () => {

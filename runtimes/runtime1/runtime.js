@@ -11,8 +11,9 @@
 // X-Bridge-Fatal when an error escaped the handler, after which the bootstrap
 // replaces this process. The result of a handler that streams goes on a
 // connection of its own, dialled to the bootstrap's port with the
-// invocation's X-Bridge-Stream-Token as the channel is: a head frame with its
-// content type, then its frames (../_shared/streaming.js). A frame's write
+// invocation's X-Bridge-Stream-Token as the channel is: a head frame with the
+// invocation's X-Bridge-Stream-Nonce and its content type, then its frames
+// (../_shared/streaming.js). A frame's write
 // there ends once the kernel has it, and the bootstrap reads the stream
 // without waiting for the answer, which comes once the handler has settled.
 import { Channel } from "../_shared/control.js";
@@ -25,6 +26,7 @@ const ERROR_TYPE = "Lambda-Runtime-Function-Error-Type";
 const FATAL = "X-Bridge-Fatal";
 const STREAM = "X-Bridge-Stream";
 const STREAM_TOKEN = "X-Bridge-Stream-Token";
+const STREAM_NONCE = "X-Bridge-Stream-Nonce";
 
 const streams = isStreaming(handler);
 
@@ -66,6 +68,7 @@ function streamChannel(/** @type {string} */ token) {
  */
 async function invokeStreaming(/** @type {string} */ event, /** @type {Headers} */ headers) {
   const token = headers.get(STREAM_TOKEN) ?? "";
+  const nonce = headers.get(STREAM_NONCE) ?? "";
   // Dialled (if need be) while the handler starts, so that its first byte
   // does not wait.
   const dialled = streamChannel(token);
@@ -75,7 +78,7 @@ async function invokeStreaming(/** @type {string} */ event, /** @type {Headers} 
   dialled.then((c) => channel = c, () => {});
   let kept = false;
   const open = (/** @type {string} */ contentType) => {
-    const headed = dialled.then((c) => c.write(streamHead(contentType)));
+    const headed = dialled.then((c) => c.write(streamHead(nonce, contentType)));
     headed.catch(() => {}); // the first push fails with it
     const push = async (/** @type {Uint8Array} */ bytes, /** @type {number=} */ length) => {
       await headed;
