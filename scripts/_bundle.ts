@@ -242,9 +242,8 @@ export async function handlerProblem(
     try {
       resolveHandler(mod, path, name);
     } catch (err) {
-      // Init reports anything else the lookup throws (an export's getter) as an import error.
-      const runtime = String(err?.name).startsWith("Runtime.");
-      problem = { type: runtime ? err.name : "Runtime.ImportModuleError", message: String(err?.message) };
+      // Anything else the lookup throws (an export's getter) init reports as it is, as Node.js does.
+      problem = { type: String(err?.name ?? "Error"), message: String(err?.message) };
     }
     const exports = Object.keys(mod).map((key) =>
       key === "default" && mod.default !== null && typeof mod.default === "object"

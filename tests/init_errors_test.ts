@@ -19,10 +19,10 @@ const cases: {
     message: /^SyntaxError: /,
   },
   {
-    name: "a throw at import",
+    name: "a throw at import, as the error itself, as on Node.js",
     handler: "throws_at_import.handler",
-    type: "Runtime.ImportModuleError",
-    message: /^Error: cannot start: missing configuration$/,
+    type: "Error",
+    message: /^cannot start: missing configuration$/,
   },
   {
     name: "a bundle that does not exist",

@@ -1,7 +1,7 @@
 // @ts-check
 // Loading the function's handler during init, with the Node.js runtime's
 // Runtime.* error types when that fails.
-import { describe, RuntimeError } from "./errors.js";
+import { errorBody, RuntimeError } from "./errors.js";
 import { STREAMING } from "./streaming.js";
 
 /** A file path as a file: URL, escaping what URLs treat specially. */
@@ -12,7 +12,11 @@ function fileUrl(/** @type {string} */ path) {
 /** Deno colours some of its messages whatever they are written to. */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
-/** Names the init failure an import error stands for. */
+/**
+ * Names the init failure an import error stands for: a syntax error or a
+ * module not found, as Node.js's runtime names them. Anything else the import
+ * threw is passed on as it is, as there.
+ */
 function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
   try {
     const e = /** @type {any} */ (err);
@@ -27,11 +31,16 @@ function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
     if (e?.code === "ERR_MODULE_NOT_FOUND" || /Module not found/.test(e?.message)) {
       return new RuntimeError("Runtime.ImportModuleError", `Cannot load ${bundle}: ${text}`, err);
     }
-    return new RuntimeError("Runtime.ImportModuleError", text, err);
-  } catch {
-    // What the import threw cannot even be read.
-    return new RuntimeError("Runtime.ImportModuleError", describe(err));
-  }
+  } catch { /* what the import threw cannot even be read: errorBody names it */ }
+  return err;
+}
+
+/**
+ * The init error body for what loading the handler threw: a RuntimeError's,
+ * or, as Node.js's runtime sends what the function's code threw, that error's.
+ */
+export function loadFailure(/** @type {unknown} */ err) {
+  return err instanceof RuntimeError ? err.body() : errorBody(err);
 }
 
 /** The value at a dotted path ("api.handler") in an object, or undefined. */

@@ -4,8 +4,8 @@
 // failure the reason goes to the bootstrap and Deno exits.
 import { staticContext } from "./context.js";
 import { Channel, Input, readControl } from "./control.js";
-import { describe, RuntimeError, setPermissions } from "./errors.js";
-import { loadHandler } from "./handler.js";
+import { setPermissions } from "./errors.js";
+import { loadFailure, loadHandler } from "./handler.js";
 import { installInvokeStore } from "./invoke_store.js";
 import { patchConsole } from "./log_patch.js";
 import { installAwslambda, prepareStreaming } from "./streaming.js";
@@ -32,10 +32,7 @@ export async function init() {
     await prepareStreaming(handler);
     return { control, channel, handler, env };
   } catch (err) {
-    const error = err instanceof RuntimeError
-      ? err.body()
-      : new RuntimeError("Runtime.ImportModuleError", describe(err), err).body();
-    await channel.send({ error });
+    await channel.send({ error: loadFailure(err) });
     Deno.exit(1);
   }
 }

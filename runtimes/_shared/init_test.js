@@ -103,9 +103,9 @@ Deno.test("init sends a failure to load the function on the channel, then exits 
   });
 });
 
-Deno.test("init sends a throw at import as Runtime.ImportModuleError", async () => {
-  const { message, out } = await initChild('throw new Error("no configuration");', "handler");
+Deno.test("init sends a throw at import as the error itself, as on Node.js", async () => {
+  const { message, out } = await initChild('throw new TypeError("no configuration");', "handler");
   assert.equal(out.code, 1, childSaid(out));
-  assert.equal(message.error.errorType, "Runtime.ImportModuleError");
-  assert.equal(message.error.errorMessage, "Error: no configuration");
+  assert.equal(message.error.errorType, "TypeError");
+  assert.equal(message.error.errorMessage, "no configuration");
 });
