@@ -18,8 +18,10 @@ export interface InvokeOptions {
 const USAGE = `Usage: deno task invoke [--event FILE | --data JSON] [--port N]
 
 Posts one event to the function deno task start serves, prints the answer (a streamed one
-piece by piece, as it comes), whether it is an error and the round trip. Exits 1 when the invocation failed, and when the answer is an
-HTTP-style error: a statusCode of 400 or more, which API Gateway would send as that status.
+piece by piece, as it comes), whether it is an error and the round trip. Exits 1 when the
+invocation failed, and when the answer is an HTTP-style error: a statusCode of 400 or more,
+which API Gateway would send as that status, or a streamed HTTP response's status of 400 or
+more.
 
 Flags:
   --event FILE  the event, from a JSON file (samples in events/)
@@ -104,11 +106,19 @@ async function main(args: string[]): Promise<number> {
   });
   if (!result.streamed) console.log(pretty(result.body));
   if (result.streamed) console.error(`\n(streamed: each piece printed as it came)`);
-  const status = result.error === null ? httpError(result.body) : null;
+  // A streamed HTTP answer comes as a function URL gives it, with its
+  // prelude's status; a buffered one carries its statusCode in the body.
+  const status = result.error !== null
+    ? null
+    : result.streamed
+    ? (result.status >= 400 && result.status <= 599 ? result.status : null)
+    : httpError(result.body);
   const outcome = result.error !== null
     ? `error (${result.error})`
     : status !== null
-    ? `success, but the answer is an HTTP ${status} error (its statusCode)`
+    ? `success, but the answer is an HTTP ${status} error (its ${
+      result.streamed ? "status" : "statusCode"
+    })`
     : "success";
   console.error(`\n${outcome}, HTTP ${result.status}, ${result.durationMs.toFixed(1)} ms`);
   return result.error === null && status === null ? 0 : 1;

@@ -358,6 +358,19 @@ Deno.test("start: a streamed response reaches curl and invoke piece by piece, pa
     assert.equal(invoked.code, 0, invoked.stderr);
     assert.equal(invoked.stdout, "tick 0\ntick 1\ntick 2\n");
     assert.match(invoked.stderr, /streamed: each piece printed as it came/);
+
+    // A streamed HTTP answer of 400 or more is an error to flag, as a buffered one is.
+    const missing = await runScript("invoke.ts", [
+      "--port",
+      String(port),
+      "--data",
+      event.replaceAll("/ticks", "/nothere"),
+    ]);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(
+      missing.stderr,
+      /success, but the answer is an HTTP 404 error \(its status\), HTTP 404, /,
+    );
   });
 });
 
