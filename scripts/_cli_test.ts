@@ -169,3 +169,17 @@ for (const [name, flags] of Object.entries(TASK_FLAGS)) {
     assert.ok(bad.stderr.endsWith(`Unknown flag --no-such\n${help.stdout}`), bad.stderr);
   });
 }
+
+Deno.test("deno task bench refuses an unknown contender and a count that is no number, with exit 2", async () => {
+  const [only, runs] = await Promise.all([
+    task("bench", ["--only", "runtime1,nodejs"]),
+    task("bench", ["--runs", "abc"]),
+  ]);
+  assert.equal(only.code, 2, only.stderr);
+  assert.match(
+    only.stderr,
+    /^Bad --only "runtime1,nodejs": nodejs is no contender; name some of runtime1, runtime2, baseline, node-ric, comma-separated$/m,
+  );
+  assert.equal(runs.code, 2, runs.stderr);
+  assert.match(runs.stderr, /^Bad --runs "abc": expected a whole number from 1 to 100000$/m);
+});

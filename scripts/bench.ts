@@ -11,7 +11,7 @@
 //
 // Nothing here is asserted: the numbers compare contenders on one machine.
 import { runBuild } from "./_build.ts";
-import { errorMessage, parseFlags, runMain } from "./_cli.ts";
+import { errorMessage, integer, parseFlags, runMain, UsageError } from "./_cli.ts";
 import { BenchApi } from "./_bench_api.ts";
 import { runCacheExperiment } from "./_bench_cache.ts";
 import { runV8FlagsExperiment } from "./_bench_v8_flags.ts";
@@ -60,6 +60,9 @@ async function machine(): Promise<Results["machine"]> {
   };
 }
 
+/** The contenders --only may name. */
+const CONTENDERS = ["runtime1", "runtime2", "baseline", "node-ric"];
+
 const USAGE = `Usage: deno task bench [flags]
 
 Builds, then compares runtime1 and runtime2 with an in-process baseline and AWS's Node.js
@@ -98,13 +101,21 @@ async function main(args: string[]): Promise<number> {
     out: { type: "string", default: `${ROOT}/bench/results.json` },
   });
   const settings = {
-    runs: Number(values.runs ?? (values.quick ? 30 : 300)),
-    coldRuns: Number(values["cold-runs"] ?? (values.quick ? 5 : 30)),
-    gapMs: Number(values["gap-ms"]),
+    runs: integer("--runs", values.runs ?? (values.quick ? "30" : "300"), 1, 100_000),
+    coldRuns: integer("--cold-runs", values["cold-runs"] ?? (values.quick ? "5" : "30"), 1, 10_000),
+    gapMs: integer("--gap-ms", values["gap-ms"], 0, 60_000),
     smallEventBytes: SMALL_EVENT.length,
     largeEventBytes: LARGE_EVENT.length,
   };
   const only = values.only?.split(",");
+  const unknown = only?.filter((name) => !CONTENDERS.includes(name));
+  if (unknown?.length) {
+    throw new UsageError(
+      `Bad --only "${values.only}": ${unknown.join(", ")} is no contender; name some of ${
+        CONTENDERS.join(", ")
+      }, comma-separated`,
+    );
+  }
   const wanted = (name: string) => !only || only.includes(name);
   await runBuild([]);
 
