@@ -346,7 +346,9 @@ export async function invokeFunction(
         status: res.status,
         body,
         durationMs: performance.now() - started,
-        error: `the stream was cut off (${(err as Error).message})`,
+        error: `the stream was cut off (${
+          (err as Error).message
+        }): deno task start's output says why`,
         streamed: true,
       };
     }

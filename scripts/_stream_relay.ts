@@ -16,7 +16,7 @@
 // body. An error after the first byte cuts the answer off, as Lambda does.
 import http from "node:http";
 import { Buffer } from "node:buffer";
-import { INVOKE_PATH } from "./_rie.ts";
+import { errorOf, INVOKE_PATH } from "./_rie.ts";
 
 const PREFIX = "/2018-06-01/runtime";
 const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
@@ -34,6 +34,9 @@ export const STREAMED_HEADER = "Lambda-Runtime-Function-Response-Mode";
 interface Caller {
   res: http.ServerResponse;
   streamed: boolean;
+  id?: string;
+  /** Its stream came to its end, well or in an error, which the relay said. */
+  ended?: boolean;
 }
 
 export interface StreamRelay {
@@ -83,6 +86,28 @@ function forward(
   req.pipe(upstream);
 }
 
+/**
+ * Reads the emulator's answer to an invoke whose stream was already answered,
+ * piece by piece: when the stream stopped before its end (a timeout, Deno's
+ * death), the caller saw only the cut, and this says why.
+ */
+function whyCut(caller: Caller, answer: http.IncomingMessage): void {
+  const pieces: Buffer[] = [];
+  answer.on("data", (piece: Buffer) => pieces.push(piece));
+  answer.on("end", () => {
+    if (caller.ended) return;
+    const body = Buffer.concat(pieces).toString();
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (typeof value === "string") headers.set(name, value);
+    }
+    const why = errorOf({ status: answer.statusCode ?? 502, headers }, body) ?? "no error";
+    console.error(
+      `Invoke ${caller.id}: the stream was cut off before its end; the emulator says ${why}: ${body.trim()}`,
+    );
+  });
+}
+
 /** Posts body to the emulator's Runtime API at path; resolves with its status. */
 function post(port: number, path: string, headers: http.OutgoingHttpHeaders, body: string) {
   return new Promise<number>((resolve) => {
@@ -130,7 +155,7 @@ export async function startStreamRelay(
       const at = waiting.indexOf(caller);
       if (at >= 0) waiting.splice(at, 1);
       for (const [id, c] of byId) if (c === caller) byId.delete(id);
-      if (caller.streamed) return answer.resume(); // answered already, piece by piece
+      if (caller.streamed) return whyCut(caller, answer); // answered already, piece by piece
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
     }, mine.resolve);
@@ -147,7 +172,9 @@ export async function startStreamRelay(
     forward(req, res, rie.runtimeApiPort, (answer) => {
       const id = answer.headers["lambda-runtime-aws-request-id"];
       if (path === "/invocation/next" && typeof id === "string" && waiting.length > 0) {
-        byId.set(id, waiting.shift()!);
+        const caller = waiting.shift()!;
+        caller.id = id;
+        byId.set(id, caller);
       }
     });
   });
@@ -202,6 +229,7 @@ export async function startStreamRelay(
       if (rest.length > 0) write(rest);
     });
     req.on("end", async () => {
+      if (caller) caller.ended = true;
       const errorType = req.trailers["lambda-runtime-function-error-type"];
       const encoded = req.trailers["lambda-runtime-function-error-body"];
       // The emulator hears of the end first: a caller who invokes again as

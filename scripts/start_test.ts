@@ -317,11 +317,12 @@ Deno.test("start: a missing entry point gets a clear message", async () => {
 async function serveFixture(
   fixture: string,
   use: (served: { port: number; url: string; started: Started }) => Promise<void>,
+  flags: string[] = [],
 ): Promise<void> {
   const port = freePort();
   const entry = `${ROOT}tests/fixtures/ts/${fixture}`;
   await withStart(
-    ["--port", String(port), "--entry", entry, "--handler", "index.handler"],
+    ["--port", String(port), "--entry", entry, "--handler", "index.handler", ...flags],
     async (started) => {
       await started.out.seen(/^Ctrl-C stops everything\.$/m);
       const url = `http://127.0.0.1:${port}/2015-03-31/functions/function/invocations`;
@@ -388,6 +389,22 @@ Deno.test("start: a stream that fails after its first byte is cut off, said so, 
     await started.err.seen(/the stream ended in RangeError: .*failed half way/);
     assert.equal(await (await call()).text(), "call 3: partial\nwhole\n");
   });
+});
+
+Deno.test("start: a stream past its timeout is cut off, start says why, and the next is served", async () => {
+  await serveFixture("stream_fails.ts", async ({ port, started }) => {
+    const hung = await runScript("invoke.ts", ["--port", String(port), "--data", '{"hang":true}']);
+    assert.equal(hung.code, 1, hung.stderr);
+    assert.equal(hung.stdout, "waiting\n");
+    assert.match(hung.stderr, /the stream was cut off \(.*\): deno task start's output says why/);
+    // The bootstrap's deadline or the emulator's, whichever ends it first.
+    await started.err.seen(
+      /Invoke \S+: the stream (ended in Runtime\.Timeout|was cut off before its end; the emulator says)/,
+    );
+    const next = await runScript("invoke.ts", ["--port", String(port)]);
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(next.stdout, "call 1: partial\nwhole\n");
+  }, ["--timeout", "1"]);
 });
 
 Deno.test("start: an HTTP response whose prelude never ends is refused with a 502 that says why", async () => {
