@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"github.com/deno-lambda/runtime/bootstrap/internal/httpc"
 	"github.com/deno-lambda/runtime/bootstrap/internal/runtimeapi"
 )
@@ -49,6 +50,16 @@ func (r *perEvent) invoke(ctx context.Context, inv *runtimeapi.Invocation) outco
 	// The function's import may never end: the event's deadline bounds it.
 	readyCtx, cancel := context.WithDeadline(ctx, inv.Deadline)
 	err := child.waitReady(readyCtx)
+	if diedUnheard(err) {
+		// It died before it said a word, so not of the function's init
+		// failing, which runtime.js reports: something killed it as it
+		// started (the memory running out, a flood on the channel port). The
+		// spare started meanwhile takes the event, once.
+		child.discard()
+		child, r.spare = r.spare, r.spawn()
+		r.used = child
+		err = child.waitReady(readyCtx)
+	}
 	cancel()
 	if err != nil {
 		return notStarted(ctx, inv, err)
@@ -56,6 +67,13 @@ func (r *perEvent) invoke(ctx context.Context, inv *runtimeapi.Invocation) outco
 	out := child.run(ctx, inv)
 	out.broken = true // used up
 	return out
+}
+
+// diedUnheard tells whether a child's init ended in its death before
+// runtime.js reported anything (awaitReady's exit error).
+func diedUnheard(err error) bool {
+	var fe *functionError
+	return errors.As(err, &fe) && fe.Type == "Runtime.ExitError"
 }
 
 // spawn starts a child for a later event.

@@ -15,6 +15,16 @@ Deno.test("runtime2: no state, globals or timers carry over between invocations"
   });
 });
 
+Deno.test("runtime2: a spare that dies while it starts is replaced, and the event waiting for it is served", async () => {
+  await withBootstrap({ runtime: "runtime2", handler: "spare_dies.handler" }, async ({ api }) => {
+    const first = await api.invoke({});
+    assert.equal(first.kind, "response", first.body);
+    const second = await api.invoke({}, { requestId: "after-the-death" });
+    assert.equal(second.kind, "response", second.body);
+    assert.notEqual(JSON.parse(second.body).pid, JSON.parse(first.body).pid);
+  });
+});
+
 Deno.test("runtime2: events queued back to back each get a fresh process", async () => {
   await withBootstrap({ runtime: "runtime2", handler: "handlers.isolation" }, async ({ api }) => {
     const results = await Promise.all([1, 2, 3].map((i) => api.invoke({ i })));
