@@ -242,29 +242,6 @@ for (const runtime of RUNTIMES) {
     });
   }
 
-  t(
-    "a rejection left as the handler returns fails that invocation, and the next one, right after, succeeds",
-    async () => {
-      await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
-        const before = JSON.parse((await b.api.invoke({})).body);
-        for (let i = 0; i < 3; i++) {
-          const out = await b.api.invoke({ forgetAwait: true }, { requestId: `forgot-${i}` });
-          assert.equal(out.kind, "error", out.body);
-          assert.equal(out.errorType, "Runtime.UnhandledPromiseRejection");
-          assert.equal(JSON.parse(out.body).errorMessage, "Error: nobody awaited this");
-          const next = await b.api.invoke({}, { requestId: `next-${i}` });
-          assert.equal(next.kind, "response", next.body);
-          assert.notEqual(JSON.parse(next.body).pid, before.pid);
-          assert.equal(JSON.parse(next.body).invocations, 1);
-        }
-        assert.match(
-          b.stdout(),
-          /\tforgot-0\tERROR\tUnhandled Promise Rejection \t.*nobody awaited this/,
-        );
-      });
-    },
-  );
-
   t("a handler still running at the deadline times out and Deno is replaced", async () => {
     await withBootstrap({ runtime, handler: "handlers.lifecycle" }, async (b) => {
       const before = JSON.parse((await b.api.invoke({})).body);

@@ -17,8 +17,7 @@ import { Escaped, guarded } from "./uncaught.js";
 /**
  * Parses the event, runs the handler and serialises what it returns. A
  * handler that streams gets a response stream, whose bytes go to the sink open
- * gives at its first byte. rehearsal: a dry run that warms the path up, not
- * an invocation (guarded).
+ * gives at its first byte.
  * @returns {Promise<Result>}
  */
 export async function invoke(
@@ -28,7 +27,6 @@ export async function invoke(
   /** @type {import("./context.js").StaticContext} */ env,
   /** @type {((contentType: string) => import("./streaming.js").Sink) | undefined} */ open =
     undefined,
-  rehearsal = false,
 ) {
   const context = createContext(headers, env);
   const traceId = headers.get("lambda-runtime-trace-id");
@@ -69,7 +67,7 @@ export async function invoke(
   }
   let result;
   try {
-    result = await withInvocation(ids, () => guarded(() => handler(event, context), rehearsal));
+    result = await withInvocation(ids, () => guarded(() => handler(event, context)));
   } catch (err) {
     if (err instanceof Escaped) return { ...failure(err.body), fatal: true };
     return failure(errorBody(err));

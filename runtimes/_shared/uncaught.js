@@ -19,9 +19,6 @@ export class Escaped extends Error {
   }
 }
 
-/** Taken as runtime.js loads, before the function can replace the global. */
-const setImmediate = globalThis.setImmediate;
-
 /** What fails each invocation in flight; empty between invocations. */
 const inFlight = new Set(/** @type {((e: Escaped) => void)[]} */ ([]));
 
@@ -52,28 +49,16 @@ export function watchUncaught() {
 /**
  * Runs the handler; rejects with an Escaped if an error escapes while it
  * runs, whatever the handler's own promise does.
- *
- * Deno reports a rejection nothing handled only once the microtasks have
- * drained, after the handler's promise has settled: a rejection left behind
- * in the handler's last turn (a forgotten await) would come between
- * invocations, and end the process as the next event arrives. So the
- * invocation stays in flight until setImmediate's turn, which comes after
- * that report, and the rejection fails the invocation it came from. A dry
- * run (rehearsal) settles at once instead: in that turn the function's own
- * timers could run inside it.
  * @template T
  * @param {() => T} run
  * @returns {Promise<Awaited<T>>}
  */
-export function guarded(run, rehearsal = false) {
+export function guarded(run) {
   let fail = /** @type {(e: Escaped) => void} */ (() => {});
   return new Promise((resolve, reject) => {
     fail = reject;
     inFlight.add(fail);
-    Promise.resolve().then(run).then(
-      (value) => rehearsal ? resolve(value) : setImmediate(resolve, value),
-      (err) => rehearsal ? reject(err) : setImmediate(reject, err),
-    );
+    Promise.resolve().then(run).then(resolve, reject);
   }).finally(() => {
     inFlight.delete(fail);
   });

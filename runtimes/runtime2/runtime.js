@@ -15,8 +15,7 @@ import { frameSink, invokeStreaming, isStreaming } from "../_shared/streaming.js
 const { channel, handler, env } = await init();
 // Compile the invocation path while the process waits for its event: one dry
 // run, with a stand-in handler, so the real event meets warm code.
-const warmUp = new Headers({ "lambda-runtime-aws-request-id": "warm-up" });
-await invoke(() => null, "{}", warmUp, env, undefined, true);
+await invoke(() => null, "{}", new Headers({ "lambda-runtime-aws-request-id": "warm-up" }), env);
 clearInvocation();
 if (isStreaming(handler)) {
   // And the streaming path, which the plain run does not take: a large piece
