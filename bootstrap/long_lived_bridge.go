@@ -211,16 +211,15 @@ func (s *bridgedDeno) exchange(ctx context.Context, inv *runtimeapi.Invocation) 
 		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token})}
 	if s.streams {
 		req.Sent = func() { close(ex.sent) } // awaited only once a stream's head has come
+		nonce, err := secret()               // before a kept connection is taken, which a failure would strand
+		if err != nil {
+			return nil, newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: stream nonce: %v", inv.RequestID, err))
+		}
 		sc, forget, fe := s.streamFor(inv)
 		if fe != nil {
 			return nil, fe
 		}
 		ex.forget = forget
-		nonce, err := secret()
-		if err != nil {
-			forget()
-			return nil, newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: stream nonce: %v", inv.RequestID, err))
-		}
 		req.Header = append(req.Header, httpc.Field{Name: bridgeStreamTokenHeader, Value: sc.token},
 			httpc.Field{Name: bridgeStreamNonceHeader, Value: nonce})
 		go func() {

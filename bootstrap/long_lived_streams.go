@@ -18,8 +18,9 @@ import (
 // channel. A write to a socket ends once the kernel has the bytes, so
 // runtime.js sends a large piece without copying it, which a body of the
 // bridge's answer would not allow (Deno's server holds a piece after asking for
-// the next). The connection opens with a head frame (the content type) at the
-// handler's first byte, then carries its frames (streamed.go). The bootstrap
+// the next). The connection opens with a head frame (the invocation's nonce
+// and the content type) at the handler's first byte, then carries its frames
+// (streamed.go). The bootstrap
 // reads them as they come, without waiting for the bridge's answer, which
 // comes once the handler has settled. A connection whose stream ended well is
 // kept by both ends for a later invocation, which the bridge request names by

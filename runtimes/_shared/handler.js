@@ -28,7 +28,9 @@ function importError(/** @type {unknown} */ err, /** @type {string} */ bundle) {
     if (typeof e?.message === "string" && e.message.startsWith("SyntaxError: ")) {
       return new RuntimeError("Runtime.UserCodeSyntaxError", e.message.replace(ANSI, ""), err);
     }
-    if (e?.code === "ERR_MODULE_NOT_FOUND" || /Module not found/.test(e?.message)) {
+    // An import Deno cannot resolve, or a require() of what nothing installs.
+    const missing = e?.code === "ERR_MODULE_NOT_FOUND" || e?.code === "MODULE_NOT_FOUND";
+    if (missing || /Module not found/.test(e?.message)) {
       return new RuntimeError("Runtime.ImportModuleError", `Cannot load ${bundle}: ${text}`, err);
     }
   } catch { /* what the import threw cannot even be read: errorBody names it */ }
@@ -106,7 +108,8 @@ export function resolveHandler(
 
 /**
  * Imports the bundle and returns the handler function at exportPath ("handler",
- * or a nested "api.handler"). Throws a RuntimeError naming the cause.
+ * or a nested "api.handler"). Throws a RuntimeError naming the cause, or what
+ * the function's own code threw as it was imported (loadFailure).
  * @returns {Promise<(event: unknown, context: unknown) => unknown>}
  */
 export async function loadHandler(

@@ -134,6 +134,15 @@ Deno.test("an unreadable value thrown at import fails init as handled, as on Nod
   assert.deepEqual(body.stackTrace, []);
 });
 
+Deno.test("a require() at import of a module nothing installs is Runtime.ImportModuleError, as Node.js's MODULE_NOT_FOUND is", async () => {
+  const body = await loadError({
+    "index.js": 'import { createRequire } from "node:module";\n' +
+      'createRequire(import.meta.url)("./not_installed.cjs");\nexport const handler = () => 1;\n',
+  }, "handler");
+  assert.equal(body.errorType, "Runtime.ImportModuleError");
+  assert.match(body.errorMessage, /not_installed\.cjs/);
+});
+
 Deno.test("a missing import is Runtime.ImportModuleError naming the bundle and the module", async () => {
   const body = await loadError({
     "index.js": 'import "./does_not_exist.js";\nexport const handler = () => 1;\n',

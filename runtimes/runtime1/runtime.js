@@ -61,9 +61,10 @@ function streamChannel(/** @type {string} */ token) {
 
 /**
  * Runs a handler that streams. Its stream connection, named by the request,
- * opens with a head frame (its content type) at its first byte, then its
- * frames; the answer comes once it has settled: X-Bridge-Stream, or its
- * result as ever when it failed before its first byte.
+ * opens with a head frame (the request's nonce and the content type) at its
+ * first byte, then its frames; the answer comes once it has settled:
+ * X-Bridge-Stream, or its result as ever when it failed before its first
+ * byte.
  * @returns {Promise<Response | import("../_shared/invoke.js").Result>}
  */
 async function invokeStreaming(/** @type {string} */ event, /** @type {Headers} */ headers) {
