@@ -159,7 +159,9 @@ export async function bundleFunction(
   }
   if (!out.success) {
     const without = leftOut.length ? ` (with ${leftOut.join(", ")} left out)` : "";
-    throw new Error(`Cannot bundle ${entry}${without}:\n${text}`);
+    // Deno ends its report with a backtrace of its own, which says nothing of the function.
+    const said = text.replace(/\n*Stack backtrace:[\s\S]*$/, "");
+    throw new Error(`Cannot bundle ${entry}${without}:\n${said}`);
   }
   const code = await Deno.readTextFile(bundle);
   const deferred = deferStreamPromises(code);

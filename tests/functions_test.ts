@@ -281,6 +281,19 @@ async function refusedBuild(entry: string, env: Record<string, string> = {}): Pr
   return new TextDecoder().decode(run.stderr);
 }
 
+Deno.test("the build refuses a syntax error, naming its place, without Deno's own backtrace", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "syntax-" });
+  try {
+    await Deno.writeTextFile(`${dir}/index.ts`, "export const handler = () => {\n  return 1;\n");
+    const said = await refusedBuild(`${dir}/index.ts`);
+    assert.match(said, /^Build failed: Cannot bundle .*index\.ts:/m);
+    assert.match(said, /index\.ts:2:\d+/);
+    assert.doesNotMatch(said, /Stack backtrace|<unknown>/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the build refuses a callback-style handler, saying how to declare it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "callback-" });
   try {
