@@ -120,8 +120,14 @@ async function main(args: string[]): Promise<number> {
       result.streamed ? "status" : "statusCode"
     })`
     : "success";
-  console.error(`\n${outcome}, HTTP ${result.status}, ${result.durationMs.toFixed(1)} ms`);
+  console.error(`\n${summary(outcome, result.status, result.durationMs)}`);
   return result.error === null && status === null ? 0 : 1;
+}
+
+/** invoke's last line: the outcome, the HTTP status unless the outcome names it, the round trip. */
+export function summary(outcome: string, status: number, durationMs: number): string {
+  const named = new RegExp(`\\bHTTP ${status}\\b`).test(outcome);
+  return `${outcome}${named ? "" : `, HTTP ${status}`}, ${durationMs.toFixed(1)} ms`;
 }
 
 if (import.meta.main) await runMain({ usage: USAGE }, main);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runScript } from "./_run_script.ts";
-import { httpError, parseInvokeArgs, pretty } from "./invoke.ts";
+import { httpError, parseInvokeArgs, pretty, summary } from "./invoke.ts";
 import { errorOf, freePort } from "./_rie.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -94,5 +94,17 @@ Deno.test("invoke: with nothing listening, says to run deno task start", async (
   assert.match(
     out.stderr,
     /^Nothing is listening on 127\.0\.0\.1:\d+: run `deno task start` first, in another terminal\n$/,
+  );
+});
+
+Deno.test("invoke: the last line names the HTTP status once", () => {
+  assert.equal(
+    summary("error (HTTP 502 (Runtime.ImportModuleError))", 502, 12.34),
+    "error (HTTP 502 (Runtime.ImportModuleError)), 12.3 ms",
+  );
+  assert.equal(summary("success", 200, 1), "success, HTTP 200, 1.0 ms");
+  assert.equal(
+    summary("success, but the answer is an HTTP 400 error (its statusCode)", 200, 2),
+    "success, but the answer is an HTTP 400 error (its statusCode), HTTP 200, 2.0 ms",
   );
 });
