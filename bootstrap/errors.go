@@ -26,6 +26,9 @@ func asFunctionError(err error) *functionError {
 	return newInitError("Runtime.Unknown", err.Error())
 }
 
+// exitErrorType is the type of a Deno process that exited before it answered.
+const exitErrorType = "Runtime.ExitError"
+
 // exitError reports a Deno process that ended while it owed a result, in the
 // words of the managed runtimes.
 func exitError(requestID string, state string) *functionError {
@@ -33,7 +36,7 @@ func exitError(requestID string, state string) *functionError {
 	if requestID != "" {
 		msg = "RequestId: " + requestID + " " + msg
 	}
-	return newInitError("Runtime.ExitError", msg)
+	return newInitError(exitErrorType, msg)
 }
 
 // timeoutError reports an invocation still running at its deadline, with the

@@ -211,7 +211,8 @@ func (s *bridgedDeno) exchange(ctx context.Context, inv *runtimeapi.Invocation) 
 		Header: append(inv.Headers(), httpc.Field{Name: bridgeTokenHeader, Value: s.token})}
 	if s.streams {
 		req.Sent = func() { close(ex.sent) } // awaited only once a stream's head has come
-		nonce, err := secret()               // before a kept connection is taken, which a failure would strand
+		// Made before a kept connection is taken, which a failure would strand.
+		nonce, err := secret()
 		if err != nil {
 			return nil, newInitError("Runtime.BridgeError", fmt.Sprintf("RequestId: %s Error: stream nonce: %v", inv.RequestID, err))
 		}

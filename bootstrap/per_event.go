@@ -73,7 +73,7 @@ func (r *perEvent) invoke(ctx context.Context, inv *runtimeapi.Invocation) outco
 // runtime.js reported anything (awaitReady's exit error).
 func diedUnheard(err error) bool {
 	var fe *functionError
-	return errors.As(err, &fe) && fe.Type == "Runtime.ExitError"
+	return errors.As(err, &fe) && fe.Type == exitErrorType
 }
 
 // spawn starts a child for a later event.
