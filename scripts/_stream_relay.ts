@@ -92,6 +92,7 @@ function forward(
  * death), the caller saw only the cut, and this says why.
  */
 function whyCut(caller: Caller, answer: http.IncomingMessage): void {
+  if (caller.ended) return void answer.resume(); // the relay said how it ended
   const pieces: Buffer[] = [];
   answer.on("data", (piece: Buffer) => pieces.push(piece));
   answer.on("end", () => {

@@ -85,7 +85,12 @@ export function httpError(body: string): number | null {
     return null;
   }
   const status = (parsed as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === "number" && status >= 400 && status <= 599 ? status : null;
+  return typeof status === "number" ? errorStatus(status) : null;
+}
+
+/** status when it is an HTTP error (400 to 599), else null. */
+function errorStatus(status: number): number | null {
+  return status >= 400 && status <= 599 ? status : null;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -111,7 +116,7 @@ async function main(args: string[]): Promise<number> {
   const status = result.error !== null
     ? null
     : result.streamed
-    ? (result.status >= 400 && result.status <= 599 ? result.status : null)
+    ? errorStatus(result.status)
     : httpError(result.body);
   const outcome = result.error !== null
     ? `error (${result.error})`
